@@ -1,0 +1,56 @@
+"""Onsite's routing optimiser: an immutable problem and parameters in, a plan out.
+
+Pure library: only the standard library and OR-Tools (the latter only in
+:mod:`optimizer.model`).
+"""
+
+from optimizer.eligibility import Reason
+from optimizer.insertion import InsertionOption, best_insertions
+from optimizer.params import FirstSolution, Metaheuristic, SolveParams, Weights
+from optimizer.planmode import plan_route
+from optimizer.problem import (
+    Assignment,
+    Break,
+    CurrentPosition,
+    Engineer,
+    InProgress,
+    Job,
+    Lock,
+    Priority,
+    Problem,
+    Shift,
+    TimeWindow,
+    VisitStatus,
+)
+from optimizer.solution import Kpis, Plan, PlanStatus, Route, Unassigned, Visit
+from optimizer.solve import solve
+
+__all__ = [
+    "Assignment",
+    "Break",
+    "CurrentPosition",
+    "Engineer",
+    "FirstSolution",
+    "InProgress",
+    "InsertionOption",
+    "Job",
+    "Kpis",
+    "Lock",
+    "Metaheuristic",
+    "Plan",
+    "PlanStatus",
+    "Priority",
+    "Problem",
+    "Reason",
+    "Route",
+    "Shift",
+    "SolveParams",
+    "TimeWindow",
+    "Unassigned",
+    "Visit",
+    "VisitStatus",
+    "Weights",
+    "best_insertions",
+    "plan_route",
+    "solve",
+]

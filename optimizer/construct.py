@@ -1,0 +1,78 @@
+"""Onsite's own construction of a first plan: cheapest feasible insertion, hardest jobs first.
+
+OR-Tools' first-solution strategies leave many jobs out when windows are tight and fleets are
+fixed; inserting jobs one by one, most constrained first, into the cheapest feasible position
+of any route serves far more of them, and the search then starts from a good plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from optimizer.eligibility import RouteSlot
+from optimizer.insertion import best_in_slot, empty_stops, sequence_stops
+from optimizer.params import Weights
+from optimizer.problem import Job, Priority, Problem
+
+
+def _difficulty(
+    problem: Problem, j: int, candidates: dict[int, tuple[int, ...]]
+) -> tuple[bool, bool, int, int, int, str]:
+    job = problem.jobs[j]
+    # In-progress visits first (they are fixed), then urgent jobs, then the jobs with the
+    # fewest engineer-days and the earliest latest start.
+    latest = job.latest_start()
+    width = (latest - (job.earliest_start() or 0)) if latest is not None else 2**62
+    return (
+        job.in_progress is None,
+        job.priority is not Priority.URGENT,
+        len(candidates[j]),
+        latest if latest is not None else 2**62,
+        width,
+        job.id,
+    )
+
+
+def construct_routes(
+    problem: Problem,
+    slots: Sequence[RouteSlot],
+    candidates: dict[int, tuple[int, ...]],
+    weights: Weights,
+) -> list[list[int]]:
+    """Return job indices per slot, from cheapest feasible insertion of each job in turn.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    slots
+        The route slots.
+    candidates
+        For each job index to plan, the slots allowed to serve it.
+    weights
+        Objective weights (insertion costs use them).
+
+    Returns
+    -------
+    list of list of int
+        Job indices in visiting order for each slot; jobs that fit nowhere are left out.
+    """
+    sequences: list[list[int | None]] = [
+        [None] if slot.break_ is not None else [] for slot in slots
+    ]
+    stops = [empty_stops(problem, slot, weights) for slot in slots]
+    order = sorted(candidates, key=lambda j: _difficulty(problem, j, candidates))
+    for j in order:
+        job = problem.jobs[j]
+        best: tuple[int, int, int] | None = None
+        for v in candidates[j]:
+            found = best_in_slot(problem, slots[v], stops[v], job, weights)
+            if found is not None and (best is None or found[0].cost < best[0]):
+                best = (found[0].cost, v, found[1])
+        if best is None:
+            continue
+        _, v, p = best
+        sequences[v].insert(p, j)
+        jobs: list[Job | None] = [None if k is None else problem.jobs[k] for k in sequences[v]]
+        stops[v] = sequence_stops(problem, slots[v], jobs, weights)
+    return [[k for k in seq if k is not None] for seq in sequences]

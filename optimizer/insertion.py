@@ -1,0 +1,444 @@
+"""Fast insertion of one new job into current routes, without re-solving.
+
+For each route the earliest service starts are computed forward and the latest starts that keep
+every later stop feasible are computed backward, so that a candidate position is accepted or
+rejected in constant time; lateness effects are then propagated forward only as far as the
+delay is not absorbed by waiting. The break is treated as a stop at the previous location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from optimizer.eligibility import (
+    Reason,
+    RouteSlot,
+    check_job,
+    earliest_feasible_start,
+    over_qualification,
+    route_slots,
+    start_bounds,
+)
+from optimizer.params import Weights
+from optimizer.problem import Job, Priority, Problem, VisitStatus
+from optimizer.solution import Route
+
+
+@dataclass(frozen=True, slots=True)
+class InsertionOption:
+    """The best way to add a job to one engineer-day.
+
+    Parameters
+    ----------
+    engineer_id, day
+        The route.
+    position
+        Number of visits before the new one (0 = first visit).
+    arrival, start
+        ETA and service start of the new visit.
+    added_travel_s, added_distance
+        Extra travel time and distance of the route.
+    newly_late
+        Ids of the jobs of the route that would become late (or later) against their promise.
+    added_lateness_s
+        Extra lateness of the other jobs in total.
+    lateness_s
+        Lateness of the new job against its promise.
+    cost
+        Added objective cost (travel, lateness, over-qualification), in cost units.
+    """
+
+    engineer_id: str
+    day: int
+    position: int
+    arrival: int
+    start: int
+    added_travel_s: int
+    added_distance: int
+    newly_late: tuple[str, ...]
+    added_lateness_s: int
+    lateness_s: int
+    cost: int
+
+
+class _Stops:
+    """A route as parallel arrays of stops, the break included as a stop."""
+
+    __slots__ = (
+        "departure",
+        "earliest",
+        "end_limit",
+        "jobs",
+        "latest",
+        "load",
+        "locations",
+        "n_visits",
+        "pinned",
+        "service",
+    )
+
+    def __init__(
+        self,
+        problem: Problem,
+        slot: RouteSlot,
+        sequence: Sequence[Job | None],
+        weights: Weights,
+    ) -> None:
+        dur = problem.durations
+        self.jobs: list[Job | None] = list(sequence)
+        real = [j for j in self.jobs if j is not None]
+        self.n_visits = len(real)
+        self.load = sum(j.demand for j in real)
+        self.departure = slot.start_time
+        brk = slot.break_
+        n = len(self.jobs)
+        self.locations = [0] * n
+        self.service = [0] * n
+        self.pinned: list[int | None] = [None] * n
+        self.earliest = [0] * n
+        self.latest = [0] * n
+        loc, t = slot.start_location, slot.start_time
+        for i, job in enumerate(self.jobs):
+            if job is None:
+                assert brk is not None
+                self.locations[i] = loc
+                self.service[i] = brk.duration_s
+                s = max(t, brk.earliest_start)
+            else:
+                self.locations[i] = job.location
+                self.service[i] = job.service_s
+                ip = job.in_progress
+                if ip is not None and ip.status is VisitStatus.ON_SITE:
+                    self.pinned[i] = ip.started_at
+                    s = ip.started_at if ip.started_at is not None else t
+                else:
+                    arrival = t + dur[loc][job.location]
+                    lo, _ = start_bounds(job, weights)
+                    if lo is not None:
+                        arrival = max(arrival, lo)
+                    first = earliest_feasible_start(job, arrival) if ip is None else arrival
+                    s = arrival if first is None else first
+                loc = job.location
+            self.earliest[i] = s
+            t = s + self.service[i]
+        end_limit = slot.end_time
+        if slot.max_work_s is not None:
+            end_limit = min(end_limit, slot.start_time + slot.max_work_s)
+        self.end_limit = end_limit
+        bound = end_limit
+        next_loc = slot.end_location
+        for i in range(n - 1, -1, -1):
+            job = self.jobs[i]
+            if job is None:
+                # The break stands at the previous stop's location: the travel to the next stop
+                # follows it.
+                assert brk is not None
+                here = self.locations[i]
+                latest = min(bound - dur[here][next_loc] - brk.duration_s, brk.latest_start)
+                self.latest[i] = latest
+                bound, next_loc = latest, here
+                continue
+            limit = bound - dur[job.location][next_loc] - job.service_s
+            self.latest[i] = _latest_start(job, limit, weights)
+            bound = self.latest[i]
+            next_loc = job.location
+
+
+def _latest_start(job: Job, limit: int, weights: Weights) -> int:
+    ip = job.in_progress
+    if ip is not None and ip.status is VisitStatus.ON_SITE and ip.started_at is not None:
+        return ip.started_at if ip.started_at <= limit else -(2**62)
+    _, hi = start_bounds(job, weights)
+    if hi is not None:
+        limit = min(limit, hi)
+    if ip is not None or not job.windows:
+        return limit
+    for w in reversed(job.windows):
+        if w.start <= limit:
+            return min(limit, w.end)
+    return -(2**62)
+
+
+def _route_stops(
+    problem: Problem, slot: RouteSlot, route: Route | None, weights: Weights
+) -> _Stops:
+    if route is None:
+        return empty_stops(problem, slot, weights)
+    jobs: list[Job | None] = [problem.jobs[problem.job_position(v.job_id)] for v in route.visits]
+    if slot.break_ is not None:
+        break_index = len(jobs)
+        if route.break_start is not None:
+            for i, v in enumerate(route.visits):
+                if v.start >= route.break_start:
+                    break_index = i
+                    break
+        jobs.insert(break_index, None)
+    return _Stops(problem, slot, jobs, weights)
+
+
+def empty_stops(problem: Problem, slot: RouteSlot, weights: Weights) -> _Stops:
+    """Return the stops of an empty route of ``slot`` (just the break, if any)."""
+    return _Stops(problem, slot, [None] if slot.break_ is not None else [], weights)
+
+
+def sequence_stops(
+    problem: Problem, slot: RouteSlot, sequence: Sequence[Job | None], weights: Weights
+) -> _Stops:
+    """Return the stops of a route given as jobs in order, ``None`` marking the break."""
+    return _Stops(problem, slot, sequence, weights)
+
+
+def best_in_slot(
+    problem: Problem, slot: RouteSlot, stops: _Stops, job: Job, weights: Weights
+) -> tuple[InsertionOption, int] | None:
+    """Return the cheapest feasible insertion into a route and its index among the stops."""
+    outcome = _best_in_route(problem, slot, stops, job, weights)
+    return None if isinstance(outcome, _Blocked) else outcome
+
+
+@dataclass(frozen=True, slots=True)
+class _Blocked:
+    reason: Reason
+    message: str
+
+
+def _best_in_route(
+    problem: Problem,
+    slot: RouteSlot,
+    stops: _Stops,
+    job: Job,
+    weights: Weights,
+) -> tuple[InsertionOption, int] | _Blocked:
+    if slot.capacity is not None and stops.load + job.demand > slot.capacity:
+        return _Blocked(Reason.FULL, "the van is full")
+    if slot.max_visits is not None and stops.n_visits + 1 > slot.max_visits:
+        return _Blocked(Reason.FULL, "the engineer-day has its maximum number of visits")
+    dur, dist = problem.durations, problem.distances
+    jl = job.location
+    lo, hi = start_bounds(job, weights)
+    _, hi_uncapped = start_bounds(job, Weights(max_lateness_s=None))
+    n = len(stops.jobs)
+    first_free = 0
+    for i, other in enumerate(stops.jobs):
+        if other is not None and other.in_progress is not None:
+            first_free = i + 1
+    eng = problem.engineers[slot.engineer]
+    oq_cost = weights.over_qualification_per_level * max(0, over_qualification(eng, job))
+    late_w = weights.lateness_per_s
+    best: InsertionOption | None = None
+    best_p = 0
+    late_only = False
+    for p in range(first_free, n + 1):
+        if p > 0:
+            prev_loc = stops.locations[p - 1]
+            prev_dep = stops.earliest[p - 1] + stops.service[p - 1]
+        else:
+            prev_loc, prev_dep = slot.start_location, stops.departure
+        arrival = prev_dep + dur[prev_loc][jl]
+        s = earliest_feasible_start(job, max(arrival, lo) if lo is not None else arrival)
+        if s is None:
+            continue
+        if hi is not None and s > hi:
+            if hi_uncapped is None or s <= hi_uncapped:
+                late_only = True
+            continue
+        t, loc = s + job.service_s, jl
+        # Constant-time test: the next stop must start no later than its latest start.
+        if p < n:
+            nxt = stops.jobs[p]
+            if nxt is None:
+                # The break now stands at the new job's site, which changes the travel after it.
+                assert slot.break_ is not None
+                s_break = max(t, stops.earliest[p])
+                if s_break > slot.break_.latest_start:
+                    continue
+                t_after = s_break + slot.break_.duration_s
+                if p + 1 < n:
+                    after = stops.jobs[p + 1]
+                    assert after is not None
+                    s_after = _start_at(
+                        after, stops.pinned[p + 1], t_after + dur[loc][after.location]
+                    )
+                    if s_after is None or s_after > stops.latest[p + 1]:
+                        continue
+                elif t_after + dur[loc][slot.end_location] > stops.end_limit:
+                    continue
+            else:
+                s_next = _start_at(nxt, stops.pinned[p], t + dur[loc][nxt.location])
+                if s_next is None or s_next > stops.latest[p]:
+                    continue
+        elif t + dur[loc][slot.end_location] > stops.end_limit:
+            continue
+        newly_late, added_late, late_cost = _propagate(problem, stops, p, t, loc, late_w)
+        next_loc = stops.locations[p] if p < n else slot.end_location
+        if p < n and stops.jobs[p] is None:
+            # A break right after the new job stands at the job's site now.
+            next_loc = stops.locations[p + 1] if p + 1 < n else slot.end_location
+            old_from = stops.locations[p]
+        else:
+            old_from = prev_loc
+        added_travel = dur[prev_loc][jl] + dur[jl][next_loc] - dur[old_from][next_loc]
+        added_dist = dist[prev_loc][jl] + dist[jl][next_loc] - dist[old_from][next_loc]
+        own_late = 0 if job.promise_due is None else max(0, s - job.promise_due)
+        cost = (
+            weights.travel_per_s * added_travel
+            + weights.distance_per_unit * added_dist
+            + late_w[job.priority] * own_late
+            + late_cost
+            + oq_cost
+        )
+        if best is None or cost < best.cost:
+            best_p = p
+            position = sum(1 for k in range(p) if stops.jobs[k] is not None)
+            best = InsertionOption(
+                engineer_id=eng.id,
+                day=eng.shifts[slot.shift].day,
+                position=position,
+                arrival=arrival,
+                start=s,
+                added_travel_s=added_travel,
+                added_distance=added_dist,
+                newly_late=newly_late,
+                added_lateness_s=added_late,
+                lateness_s=own_late,
+                cost=cost,
+            )
+    if best is not None:
+        return best, best_p
+    if late_only:
+        return _Blocked(Reason.LATE, "the engineer would be later than the allowed lateness")
+    return _Blocked(Reason.FULL, "no gap in the engineer-day fits the visit and its windows")
+
+
+def _start_at(job: Job, pinned: int | None, arrival: int) -> int | None:
+    if pinned is not None:
+        return pinned
+    if job.in_progress is not None:
+        return arrival
+    return earliest_feasible_start(job, arrival)
+
+
+def _propagate(
+    problem: Problem,
+    stops: _Stops,
+    p: int,
+    t: int,
+    loc: int,
+    late_w: Mapping[Priority, int],
+) -> tuple[tuple[str, ...], int, int]:
+    """Push the delay forward from stop ``p``; stop once waiting absorbs it."""
+    dur = problem.durations
+    newly: list[str] = []
+    added = cost = 0
+    for i in range(p, len(stops.jobs)):
+        other = stops.jobs[i]
+        if other is None:
+            t = max(t, stops.earliest[i]) + stops.service[i]
+            continue
+        s_new = _start_at(other, stops.pinned[i], t + dur[loc][other.location])
+        assert s_new is not None
+        old = stops.earliest[i]
+        if s_new <= old:
+            break
+        if other.promise_due is not None:
+            extra = max(0, s_new - other.promise_due) - max(0, old - other.promise_due)
+            if extra > 0:
+                newly.append(other.id)
+                added += extra
+                cost += late_w[other.priority] * extra
+        t, loc = s_new + other.service_s, other.location
+    return tuple(newly), added, cost
+
+
+def _index_routes(problem: Problem, routes: Sequence[Route]) -> dict[tuple[str, int], Route]:
+    return {(r.engineer_id, r.day): r for r in routes}
+
+
+def best_insertions(
+    problem: Problem,
+    routes: Sequence[Route],
+    job: Job,
+    weights: Weights | None = None,
+    slots: Sequence[RouteSlot] | None = None,
+) -> list[InsertionOption]:
+    """Return the cheapest feasible insertion of ``job`` per eligible engineer-day, best first.
+
+    Parameters
+    ----------
+    problem
+        The problem the routes belong to; ``job`` need not be one of its jobs, but its
+        location must be a matrix index of the problem.
+    routes
+        Current routes (e.g. :attr:`Plan.routes`); engineer-days without a route are empty.
+    job
+        The new job.
+    weights
+        Objective weights used to rank the options (defaults if ``None``).
+    slots
+        Route slots of the problem, when the caller already has them.
+
+    Returns
+    -------
+    list of InsertionOption
+        One option per engineer-day that can take the job without breaking a hard
+        constraint, cheapest first.
+    """
+    weights = weights or Weights()
+    options, _, _ = _scan(problem, routes, job, weights, slots)
+    return sorted(options, key=lambda o: (o.cost, o.engineer_id, o.day))
+
+
+def _scan(
+    problem: Problem,
+    routes: Sequence[Route],
+    job: Job,
+    weights: Weights,
+    slots: Sequence[RouteSlot] | None,
+) -> tuple[list[InsertionOption], list[_Blocked], _Blocked | None]:
+    all_slots = list(slots) if slots is not None else route_slots(problem)
+    eligibility = check_job(problem, job, all_slots, weights)
+    if eligibility.reason is not None:
+        assert eligibility.message is not None
+        return [], [], _Blocked(eligibility.reason, eligibility.message)
+    by_key = _index_routes(problem, routes)
+    options: list[InsertionOption] = []
+    blocked: list[_Blocked] = []
+    for i in eligibility.slots:
+        slot = all_slots[i]
+        eng = problem.engineers[slot.engineer]
+        route = by_key.get((eng.id, eng.shifts[slot.shift].day))
+        stops = _route_stops(problem, slot, route, weights)
+        outcome = _best_in_route(problem, slot, stops, job, weights)
+        if isinstance(outcome, _Blocked):
+            blocked.append(outcome)
+        else:
+            options.append(outcome[0])
+    return options, blocked, None
+
+
+def explain_unassigned(
+    problem: Problem,
+    routes: Sequence[Route],
+    job: Job,
+    weights: Weights,
+    slots: Sequence[RouteSlot] | None = None,
+) -> tuple[Reason, str]:
+    """Return why ``job`` is not in a plan made of ``routes``.
+
+    ``COST`` when some engineer-day could take it but dropping it was cheaper; ``LATE`` when
+    only the lateness cap stands in the way; ``FULL`` otherwise.
+    """
+    options, blocked, presolve = _scan(problem, routes, job, weights, slots)
+    if presolve is not None:
+        return presolve.reason, presolve.message
+    if options:
+        best = min(options, key=lambda o: o.cost)
+        return (
+            Reason.COST,
+            f"serving it (best: {best.engineer_id} day {best.day}) costs {best.cost}, more than "
+            "leaving it out",
+        )
+    if blocked and all(b.reason is Reason.LATE for b in blocked):
+        return Reason.LATE, "every eligible engineer would be later than the allowed lateness"
+    return Reason.FULL, "every eligible engineer-day is full or cannot meet the windows"

@@ -1,0 +1,161 @@
+"""Validated solver parameters and objective weights.
+
+All costs are integers in one abstract *cost unit*; by default one cost unit is one second of
+travel, so every other weight reads as "worth this many seconds of driving".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from optimizer.problem import Priority
+
+
+class FirstSolution(StrEnum):
+    """How the first plan is built.
+
+    ``AUTO`` uses Onsite's own regret-insertion construction (it serves far more jobs than the
+    OR-Tools strategies on tight windows) and falls back to parallel cheapest insertion.
+    The other values are OR-Tools first-solution strategies of the same name.
+    """
+
+    AUTO = "auto"
+    INSERTION = "insertion"
+    PARALLEL_CHEAPEST_INSERTION = "parallel_cheapest_insertion"
+    LOCAL_CHEAPEST_INSERTION = "local_cheapest_insertion"
+    PATH_CHEAPEST_ARC = "path_cheapest_arc"
+    SAVINGS = "savings"
+
+
+class Metaheuristic(StrEnum):
+    """How the search escapes local optima after the first plan.
+
+    ``AUTO`` picks iterated local search with ruin-and-recreate (SISR) perturbations.
+    """
+
+    AUTO = "auto"
+    ITERATED_LOCAL_SEARCH = "iterated_local_search"
+    GUIDED_LOCAL_SEARCH = "guided_local_search"
+    SIMULATED_ANNEALING = "simulated_annealing"
+    TABU_SEARCH = "tabu_search"
+    GREEDY_DESCENT = "greedy_descent"
+
+
+def _priority_map(name: str, values: Mapping[Priority, int]) -> Mapping[Priority, int]:
+    missing = set(Priority) - set(values)
+    if missing:
+        raise ValueError(f"Weights.{name}: missing {sorted(p.value for p in missing)}")
+    for p, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"Weights.{name}[{p}]: must be an integer >= 0")
+    return MappingProxyType({Priority(p): v for p, v in values.items()})
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Objective weights, integers in cost units (default: 1 unit = 1 s of travel).
+
+    Parameters
+    ----------
+    travel_per_s
+        Cost per second of travel. Default 1.
+    distance_per_unit
+        Cost per distance unit travelled (metres in production). Default 0: field service
+        minimises time; benchmarks that minimise distance set it to 1 and ``travel_per_s`` to 0.
+    lateness_per_s
+        Cost per second a service starts after the job's promise, by priority. Defaults:
+        urgent 20, important 5, general 1 (an urgent minute late is worth 20 minutes of driving).
+    drop_per_priority
+        Penalty for leaving a job unassigned, by priority. Defaults: urgent 100,000,000
+        (never dropped while it can be served), important 1,000,000, general 200,000 (about
+        55 hours of driving, so a general job is served late rather than dropped unless it would
+        be more than 55 hours late).
+    over_qualification_per_level
+        Cost per skill level the engineer has above the job's requirement, per required skill.
+        Default 60, so a one-minute detour is worth keeping a scarce expert free.
+    stability
+        Penalty when a promised job leaves the engineer of its previous plan. Default 3,600.
+    max_lateness_s
+        Hard cap on lateness against the promise; ``None`` (default) means no cap. A job that
+        could only be served later than this is dropped with reason ``late``.
+    """
+
+    travel_per_s: int = 1
+    distance_per_unit: int = 0
+    lateness_per_s: Mapping[Priority, int] = field(
+        default_factory=lambda: {Priority.URGENT: 20, Priority.IMPORTANT: 5, Priority.GENERAL: 1}
+    )
+    drop_per_priority: Mapping[Priority, int] = field(
+        default_factory=lambda: {
+            Priority.URGENT: 100_000_000,
+            Priority.IMPORTANT: 1_000_000,
+            Priority.GENERAL: 200_000,
+        }
+    )
+    over_qualification_per_level: int = 60
+    stability: int = 3_600
+    max_lateness_s: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("travel_per_s", "distance_per_unit", "over_qualification_per_level"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"Weights.{name}: must be an integer >= 0")
+        if self.stability < 0:
+            raise ValueError("Weights.stability: must be >= 0")
+        if self.max_lateness_s is not None and self.max_lateness_s < 0:
+            raise ValueError("Weights.max_lateness_s: must be >= 0")
+        object.__setattr__(
+            self, "lateness_per_s", _priority_map("lateness_per_s", self.lateness_per_s)
+        )
+        object.__setattr__(
+            self, "drop_per_priority", _priority_map("drop_per_priority", self.drop_per_priority)
+        )
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """How long and how to search.
+
+    Parameters
+    ----------
+    time_limit_s
+        Wall-clock limit in seconds; ``None`` for no time limit (then give a solution limit).
+    solution_limit
+        Stop after this many improving solutions of the local search; ``None`` for no limit.
+    first_solution
+        Construction of the first plan.
+    metaheuristic
+        Search after the first plan.
+    weights
+        Objective weights.
+    log
+        Let OR-Tools log its search to stderr.
+
+    Notes
+    -----
+    Determinism: the search is single-threaded and uses fixed random seeds, so the same problem
+    and parameters give the same plan when the search stops on ``solution_limit``. Under a
+    time limit the plan is always feasible and never worse than the first plan, but how far the
+    search gets depends on the machine's speed and load, so two runs may differ.
+    """
+
+    time_limit_s: float | None = 10.0
+    solution_limit: int | None = None
+    first_solution: FirstSolution = FirstSolution.AUTO
+    metaheuristic: Metaheuristic = Metaheuristic.AUTO
+    weights: Weights = field(default_factory=Weights)
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        if self.time_limit_s is None and self.solution_limit is None:
+            raise ValueError("SolveParams.time_limit_s: give a time limit or a solution limit")
+        if self.time_limit_s is not None and self.time_limit_s <= 0:
+            raise ValueError("SolveParams.time_limit_s: must be > 0")
+        if self.solution_limit is not None and self.solution_limit < 1:
+            raise ValueError("SolveParams.solution_limit: must be >= 1")
+        object.__setattr__(self, "first_solution", FirstSolution(self.first_solution))
+        object.__setattr__(self, "metaheuristic", Metaheuristic(self.metaheuristic))

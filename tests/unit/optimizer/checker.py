@@ -1,0 +1,177 @@
+"""Independent feasibility checker for plans.
+
+It shares no code with the optimiser beyond the public problem and plan dataclasses: every time
+is recomputed from the travel matrix, and every hard rule is re-stated here from the domain.
+"""
+
+from __future__ import annotations
+
+from optimizer.problem import Job, Problem, VisitStatus
+from optimizer.solution import Plan, Route
+
+
+class PlanError(AssertionError):
+    """A plan breaks a hard rule."""
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise PlanError(message)
+
+
+def _shift_of(problem: Problem, route: Route):  # type: ignore[no-untyped-def]
+    eng = problem.engineer(route.engineer_id)
+    _require(eng is not None, f"route of unknown engineer {route.engineer_id}")
+    assert eng is not None
+    shifts = [s for s in eng.shifts if s.day == route.day]
+    _require(len(shifts) == 1, f"{route.engineer_id} has no shift on day {route.day}")
+    return eng, shifts[0]
+
+
+def _in_windows(job: Job, t: int) -> bool:
+    return not job.windows or any(w.start <= t <= w.end for w in job.windows)
+
+
+def check_plan(problem: Problem, plan: Plan, max_lateness_s: int | None = None) -> None:
+    """Raise :class:`PlanError` unless ``plan`` honours every hard rule of ``problem``.
+
+    Checks: each job at most once and unassigned jobs listed exactly once; skills and levels;
+    windows; locks; visits under way first; the shift (start, end, current position); travel
+    times recomputed from the matrix; the break (window, no overlap with service, room for the
+    travel around it); working time; visit count; van capacity; the lateness cap; and the
+    figures each route reports.
+    """
+    dur, dist = problem.durations, problem.distances
+    seen: set[str] = set()
+    for route in plan.routes:
+        eng, shift = _shift_of(problem, route)
+        start_loc, start_time = shift.start_location, shift.start
+        first_shift = None
+        if eng.current is not None:
+            live = [s for s in eng.shifts if s.end >= eng.current.time]
+            first_shift = min(live, key=lambda s: s.start) if live else None
+            if first_shift is not None and first_shift.day == shift.day:
+                start_loc = eng.current.location
+                start_time = max(shift.start, eng.current.time)
+            _require(shift.end >= eng.current.time, f"{eng.id}: route on a shift already over")
+        _require(route.start_location == start_loc, f"{eng.id}: wrong start location")
+        _require(route.end_location == shift.end_location, f"{eng.id}: wrong end location")
+        _require(route.visits != (), f"{eng.id}: empty route reported")
+
+        brk = shift.break_
+        if brk is None:
+            _require(route.break_start is None, f"{eng.id}: break on a shift without one")
+        else:
+            _require(route.break_start is not None, f"{eng.id} day {shift.day}: break missing")
+            assert route.break_start is not None
+            _require(
+                brk.earliest_start <= route.break_start
+                and route.break_start + brk.duration_s <= brk.latest_end,
+                f"{eng.id}: break outside its window",
+            )
+            _require(
+                route.break_end == route.break_start + brk.duration_s,
+                f"{eng.id}: break of the wrong length",
+            )
+
+        loc, t = start_loc, route.start_time
+        on_site_first = bool(
+            route.visits
+            and (j := problem.job(route.visits[0].job_id)) is not None
+            and j.in_progress is not None
+            and j.in_progress.status is VisitStatus.ON_SITE
+        )
+        if not on_site_first:
+            _require(route.start_time >= start_time, f"{eng.id}: leaves before the shift starts")
+        load = travel_total = dist_total = 0
+        gaps: list[tuple[int, int, int]] = []  # (free from, free until, travel inside)
+        for k, visit in enumerate(route.visits):
+            job = problem.job(visit.job_id)
+            _require(job is not None, f"unknown job {visit.job_id}")
+            assert job is not None
+            _require(job.id not in seen, f"{job.id} served twice")
+            seen.add(job.id)
+            for skill, level in job.skills.items():
+                _require(
+                    eng.skills.get(skill, 0) >= level,
+                    f"{eng.id} lacks {skill} level {level} for {job.id}",
+                )
+            travel = dur[loc][job.location]
+            _require(visit.travel_s == travel, f"{job.id}: travel {visit.travel_s} != {travel}")
+            ip = job.in_progress
+            if ip is not None:
+                _require(k == 0, f"{job.id}: a visit under way must be the first stop")
+                _require(ip.engineer_id == eng.id, f"{job.id}: visit under way moved engineer")
+                _require(
+                    first_shift is not None and first_shift.day == shift.day,
+                    f"{job.id}: visit under way moved day",
+                )
+            if ip is not None and ip.status is VisitStatus.ON_SITE:
+                _require(visit.start == ip.started_at, f"{job.id}: on-site start moved")
+            else:
+                _require(visit.start - t >= travel, f"{job.id}: starts before it can arrive")
+                gaps.append((t, visit.start, travel))
+                if ip is None:
+                    _require(_in_windows(job, visit.start), f"{job.id}: outside its windows")
+            _require(visit.departure == visit.start + job.service_s, f"{job.id}: bad departure")
+            if job.lock is not None and ip is None:
+                if job.lock.engineer_id is not None:
+                    _require(eng.id == job.lock.engineer_id, f"{job.id}: lock engineer broken")
+                    if job.lock.day is not None:
+                        _require(shift.day == job.lock.day, f"{job.id}: lock day broken")
+                if job.lock.start is not None:
+                    _require(visit.start == job.lock.start, f"{job.id}: lock time broken")
+            lateness = 0 if job.promise_due is None else max(0, visit.start - job.promise_due)
+            _require(visit.lateness_s == lateness, f"{job.id}: lateness {visit.lateness_s}")
+            if max_lateness_s is not None and ip is None:
+                _require(lateness <= max_lateness_s, f"{job.id}: later than the cap")
+            _require(visit.arrival <= visit.start, f"{job.id}: arrival after service start")
+            load += job.demand
+            travel_total += travel
+            dist_total += dist[loc][job.location]
+            loc, t = job.location, visit.departure
+        back = dur[loc][shift.end_location]
+        _require(route.end_time - t >= back, f"{eng.id}: returns faster than the matrix allows")
+        gaps.append((t, route.end_time, back))
+        travel_total += back
+        dist_total += dist[loc][shift.end_location]
+        _require(route.end_time <= shift.end, f"{eng.id}: returns after the shift ends")
+        _require(route.travel_s == travel_total, f"{eng.id}: travel total is wrong")
+        _require(route.distance == dist_total, f"{eng.id}: distance total is wrong")
+        _require(route.load == load, f"{eng.id}: load total is wrong")
+        if eng.capacity is not None:
+            _require(load <= eng.capacity, f"{eng.id}: van overloaded ({load})")
+        if shift.max_visits is not None:
+            _require(len(route.visits) <= shift.max_visits, f"{eng.id}: too many visits")
+        if shift.max_work_s is not None:
+            _require(
+                route.end_time - route.start_time <= shift.max_work_s,
+                f"{eng.id}: works too long",
+            )
+        if brk is not None and route.break_start is not None:
+            b0, b1 = route.break_start, route.break_start + brk.duration_s
+            before = b1 <= route.start_time
+            after = b0 >= route.end_time
+            inside = any(
+                a <= b0 and b1 <= b and b - a >= travel + brk.duration_s for a, b, travel in gaps
+            )
+            _require(before or after or inside, f"{eng.id}: break overlaps work or travel")
+            if before or after:
+                _require(
+                    shift.start <= b0 and b1 <= shift.end, f"{eng.id}: break outside the shift"
+                )
+
+    unassigned = [u.job_id for u in plan.unassigned]
+    _require(len(set(unassigned)) == len(unassigned), "a job is listed unassigned twice")
+    _require(not seen & set(unassigned), "a job is both served and unassigned")
+    _require(
+        seen | set(unassigned) == {j.id for j in problem.jobs},
+        "some job is neither served nor unassigned",
+    )
+    reasons = {u.job_id: u.reason.value for u in plan.unassigned}
+    for job in problem.jobs:
+        if job.in_progress is not None and plan.is_feasible() and job.id not in seen:
+            _require(
+                reasons[job.id] in ("unreachable", "lock", "skill"),
+                f"{job.id}: a visit under way was dropped without a pre-solve reason",
+            )

@@ -1,0 +1,279 @@
+"""Model tests: each feature on a tiny instance with the exact expected routes and times."""
+
+from __future__ import annotations
+
+import pytest
+
+from optimizer import (
+    Assignment,
+    Break,
+    CurrentPosition,
+    Engineer,
+    InProgress,
+    Job,
+    Lock,
+    Plan,
+    Priority,
+    Problem,
+    Reason,
+    Shift,
+    SolveParams,
+    TimeWindow,
+    VisitStatus,
+    Weights,
+    solve,
+)
+from tests.unit.optimizer.checker import check_plan
+from tests.unit.optimizer.conftest import engineer, make_problem
+
+FAST = SolveParams(time_limit_s=0.3, solution_limit=200)
+
+
+def run(problem: Problem, params: SolveParams = FAST) -> Plan:
+    plan = solve(problem, params)
+    check_plan(problem, plan, params.weights.max_lateness_s)
+    return plan
+
+
+def routes(plan: Plan) -> dict[str, list[str]]:
+    return {f"{r.engineer_id}/{r.day}": [v.job_id for v in r.visits] for r in plan.routes}
+
+
+def times(plan: Plan, job_id: str) -> tuple[int, int, int, int]:
+    v = plan.visit_of(job_id)
+    assert v is not None
+    return v.arrival, v.start, v.departure, v.waiting_s
+
+
+def reason(plan: Plan, job_id: str) -> Reason:
+    return next(u.reason for u in plan.unassigned if u.job_id == job_id)
+
+
+def test_windows_order_the_route_and_etas_are_exact() -> None:
+    """Hard windows force b before a; ETAs, waits and the return follow the matrix."""
+    a = Job("a", 1, 5, windows=(TimeWindow(100, 120),))
+    b = Job("b", 2, 5, windows=(TimeWindow(0, 50),))
+    plan = run(make_problem([0, 10, 20], [a, b], [engineer("e")]))
+    assert routes(plan) == {"e/0": ["b", "a"]}
+    assert times(plan, "b") == (20, 20, 25, 0)
+    assert times(plan, "a") == (35, 100, 105, 65)
+    r = plan.routes[0]
+    assert (r.start_time, r.end_time, r.travel_s, r.work_s) == (0, 115, 40, 115)
+    assert plan.is_feasible() and plan.kpis.assigned == 2 and plan.kpis.dropped == 0
+
+
+def test_skill_level_below_requirement_is_not_eligible() -> None:
+    """An engineer below the required level is skipped even if nearer (allowed vehicles)."""
+    job = Job("j", 0, 10, skills={"elec": 3})
+    near = engineer("near", skills={"elec": 2}, base=1)
+    far = engineer("far", skills={"elec": 4}, base=2)
+    plan = run(make_problem([0, 10, 50], [job], [near, far]))
+    assert routes(plan) == {"far/0": ["j"]}
+    assert times(plan, "j") == (50, 50, 60, 0)
+    assert plan.routes[0].end_time == 110
+
+
+def test_missing_skill_gives_skill_reason() -> None:
+    """A job nobody is qualified for is unassigned with reason skill naming skill and level."""
+    job = Job("j", 1, 10, skills={"gas": 5})
+    plan = run(make_problem([0, 10], [job], [engineer("e", skills={"gas": 4})]))
+    assert plan.routes == ()
+    (u,) = plan.unassigned
+    assert (u.job_id, u.reason) == ("j", Reason.SKILL)
+    assert "gas at level 5" in u.message
+
+
+def test_window_outside_every_shift_gives_no_shift_reason() -> None:
+    """A window after the horizon's shifts is reported as no_shift."""
+    job = Job("j", 1, 10, windows=(TimeWindow(2000, 2100),))
+    plan = run(make_problem([0, 10], [job], [engineer("e", end=1000)]))
+    assert reason(plan, "j") is Reason.NO_SHIFT
+
+
+def test_window_that_cannot_be_reached_gives_unreachable_reason() -> None:
+    """A window closing before the engineer can get there is reported as unreachable."""
+    job = Job("j", 1, 10, windows=(TimeWindow(0, 5),))
+    plan = run(make_problem([0, 20], [job], [engineer("e")]))
+    assert reason(plan, "j") is Reason.UNREACHABLE
+
+
+def test_second_window_is_used_when_the_first_is_missed() -> None:
+    """With several windows the service starts at the opening of the first reachable one."""
+    job = Job("j", 1, 0, windows=(TimeWindow(10, 20), TimeWindow(100, 120)))
+    plan = run(make_problem([0, 30], [job], [engineer("e")]))
+    assert times(plan, "j") == (30, 100, 100, 70)
+
+
+def test_late_rather_than_dropped() -> None:
+    """A job that can only be served after its promise is served late, lateness reported."""
+    job = Job("j", 1, 0, promise_due=10)
+    plan = run(make_problem([0, 30], [job], [engineer("e")]))
+    v = plan.visit_of("j")
+    assert v is not None and (v.start, v.lateness_s) == (30, 20)
+    assert (plan.kpis.late_count, plan.kpis.late_s) == (1, 20)
+
+
+def test_dropped_when_serving_costs_more_than_the_penalty() -> None:
+    """A job whose travel and lateness cost more than its drop penalty is left out: cost."""
+    job = Job("j", 1, 0, promise_due=0, drop_penalty=10)
+    plan = run(make_problem([0, 30], [job], [engineer("e")]))
+    assert plan.routes == () and reason(plan, "j") is Reason.COST
+
+
+def test_lateness_cap_gives_late_reason() -> None:
+    """Beyond the allowed lateness a job is unassigned with reason late."""
+    job = Job("j", 1, 0, promise_due=10)
+    params = SolveParams(time_limit_s=2, solution_limit=50, weights=Weights(max_lateness_s=5))
+    plan = run(make_problem([0, 30], [job], [engineer("e")]), params)
+    assert reason(plan, "j") is Reason.LATE
+
+
+def test_van_capacity_splits_jobs() -> None:
+    """Two loads of 6 do not fit one van of 10: the far engineer takes the second job."""
+    a, b = Job("a", 1, 0, demand=6), Job("b", 2, 0, demand=6)
+    e1 = engineer("e1", capacity=10)
+    e2 = engineer("e2", capacity=10, base=3)
+    plan = run(make_problem([0, 10, 12, 40], [a, b], [e1, e2]))
+    assert routes(plan) == {"e1/0": ["a"], "e2/0": ["b"]}
+    assert [r.load for r in plan.routes] == [6, 6]
+
+
+def test_demand_above_every_capacity_gives_capacity_reason() -> None:
+    """A demand no van can carry is reported as capacity."""
+    plan = run(make_problem([0, 10], [Job("a", 1, 0, demand=11)], [engineer("e", capacity=10)]))
+    assert reason(plan, "a") is Reason.CAPACITY
+
+
+def test_max_visits_per_day() -> None:
+    """With one visit per engineer-day, e1 takes the nearer a (76 s in total, not 84 s)."""
+    a, b = Job("a", 1, 0), Job("b", 2, 0)
+    engineers = [engineer("e1", max_visits=1), engineer("e2", base=3, max_visits=1)]
+    plan = run(make_problem([0, 10, 12, 40], [a, b], engineers))
+    assert routes(plan) == {"e1/0": ["a"], "e2/0": ["b"]}
+
+
+def test_max_working_time() -> None:
+    """Working-time limits (22 s, 58 s) leave e1 the 20 s trip to a and e2 the 56 s one to b."""
+    a, b = Job("a", 1, 0), Job("b", 2, 0)
+    engineers = [engineer("e1", max_work_s=22), engineer("e2", base=3, max_work_s=58)]
+    plan = run(make_problem([0, 10, 12, 40], [a, b], engineers))
+    assert routes(plan) == {"e1/0": ["a"], "e2/0": ["b"]}
+    assert plan.routes[0].work_s == 20
+
+
+def test_lunch_break_is_taken_inside_its_window_during_travel() -> None:
+    """The break [30, 60] of 10 s falls between a and b and delays b's arrival by 10 s."""
+    a = Job("a", 1, 20, windows=(TimeWindow(0, 15),))
+    b = Job("b", 2, 20)
+    e = engineer("e", end=200, break_=Break(30, 60, 10))
+    plan = run(make_problem([0, 10, 20], [a, b], [e]))
+    assert routes(plan) == {"e/0": ["a", "b"]}
+    r = plan.routes[0]
+    assert (r.break_start, r.break_end) == (30, 40)
+    assert times(plan, "a") == (10, 10, 30, 0)
+    assert times(plan, "b") == (50, 50, 70, 0)
+    assert r.end_time == 90
+
+
+def test_multi_day_job_goes_to_the_day_of_its_window() -> None:
+    """A job available only on day 1 goes to the day-1 route; one promised today stays on 0."""
+    shifts = (Shift(0, 0, 100, 0, 0), Shift(1, 1000, 1100, 0, 0))
+    e = Engineer("e", {}, shifts)
+    today = Job("today", 1, 0, promise_due=100)
+    later = Job("later", 1, 0, windows=(TimeWindow(1000, 1100),))
+    plan = run(make_problem([0, 10], [today, later], [e]))
+    assert routes(plan) == {"e/0": ["today"], "e/1": ["later"]}
+    assert times(plan, "later") == (1010, 1010, 1010, 0)
+
+
+def test_lock_to_engineer() -> None:
+    """A job locked to the far engineer goes to that engineer."""
+    job = Job("j", 1, 0, lock=Lock(engineer_id="far"))
+    plan = run(make_problem([0, 10, 40], [job], [engineer("near"), engineer("far", base=2)]))
+    assert routes(plan) == {"far/0": ["j"]}
+    assert times(plan, "j") == (30, 30, 30, 0)
+
+
+def test_lock_to_time() -> None:
+    """A job locked to 50 starts at exactly 50 after waiting."""
+    job = Job("j", 1, 0, lock=Lock(start=50))
+    plan = run(make_problem([0, 10], [job], [engineer("e")]))
+    assert times(plan, "j") == (10, 50, 50, 40)
+
+
+def test_on_site_visit_stays_first_from_its_start() -> None:
+    """An on-site visit keeps its start and engineer; the next stop follows its departure."""
+    shift = Shift(0, 0, 1000, 0, 0)
+    e1 = Engineer("e1", {}, (shift,), current=CurrentPosition(location=1, time=100))
+    e2 = Engineer("e2", {}, (Shift(0, 0, 1000, 2, 2),))
+    busy = Job("busy", 1, 30, in_progress=InProgress("e1", VisitStatus.ON_SITE, started_at=90))
+    nxt = Job("next", 2, 0)
+    plan = run(make_problem([0, 10, 20], [busy, nxt], [e1, e2]))
+    assert routes(plan) == {"e1/0": ["busy"], "e2/0": ["next"]}
+    assert times(plan, "busy") == (90, 90, 120, 0)
+
+
+def test_en_route_visit_stays_first_even_when_another_order_is_shorter() -> None:
+    """An en-route visit is the first stop although serving b first would be shorter."""
+    e = Engineer("e", {}, (Shift(0, 0, 1000, 0, 0),), current=CurrentPosition(0, 0))
+    a = Job("a", 2, 0, in_progress=InProgress("e", VisitStatus.EN_ROUTE))
+    b = Job("b", 1, 0)
+    plan = run(make_problem([0, 10, 30], [a, b], [e]))
+    assert routes(plan) == {"e/0": ["a", "b"]}
+    assert times(plan, "a") == (30, 30, 30, 0)
+    assert times(plan, "b") == (50, 50, 50, 0)
+    assert plan.routes[0].end_time == 60
+
+
+def test_stability_keeps_a_promised_job_with_its_previous_engineer() -> None:
+    """Moving a promised job costs the stability penalty, so it stays with e2 despite 4 s."""
+    prev = Assignment("e2", 0, 0)
+    promised = Job("j", 1, 0, promised=True, previous=prev)
+    engineers = [engineer("e1", base=0), engineer("e2", base=2)]
+    plan = run(make_problem([2, 10, 20], [promised], engineers))
+    assert routes(plan) == {"e2/0": ["j"]}
+    free = Job("j", 1, 0, promised=False, previous=prev)
+    plan = run(make_problem([2, 10, 20], [free], engineers))
+    assert routes(plan) == {"e1/0": ["j"]}
+
+
+def test_over_qualification_keeps_the_expert_free() -> None:
+    """With equal travel the level-3 engineer takes a level-3 job, not the level-5 expert."""
+    job = Job("j", 1, 0, skills={"elec": 3})
+    engineers = [engineer("expert", skills={"elec": 5}), engineer("fitter", skills={"elec": 3})]
+    plan = run(make_problem([0, 10], [job], engineers))
+    assert routes(plan) == {"fitter/0": ["j"]}
+
+
+def test_urgent_job_is_never_dropped_for_a_general_one() -> None:
+    """When only one of two loads fits, the far urgent job is served and the general dropped."""
+    urgent = Job("u", 2, 0, demand=10, priority=Priority.URGENT)
+    general = Job("g", 1, 0, demand=10)
+    plan = run(make_problem([0, 5, 100], [urgent, general], [engineer("e", capacity=10)]))
+    assert routes(plan) == {"e/0": ["u"]}
+    assert reason(plan, "g") is Reason.FULL
+
+
+def test_same_input_and_solution_limit_give_the_same_plan() -> None:
+    """Determinism: identical problem and solution-limited parameters give identical routes."""
+    jobs = [Job(f"j{i}", i, 5, windows=(TimeWindow(0, 400),)) for i in range(1, 8)]
+    problem = make_problem([0, 13, 27, 4, 31, 19, 8, 22], jobs, [engineer("a"), engineer("b")])
+    params = SolveParams(time_limit_s=30, solution_limit=100)
+    first, second = run(problem, params), run(problem, params)
+    assert first.routes == second.routes and first.cost == second.cost
+
+
+def test_validation_names_the_field() -> None:
+    """Inconsistent inputs raise ValueError naming the offending field."""
+    with pytest.raises(ValueError, match=r"Job\[j\]\.windows"):
+        Job("j", 0, 0, windows=(TimeWindow(10, 20), TimeWindow(15, 30)))
+    with pytest.raises(ValueError, match=r"level 7"):
+        Job("j", 0, 0, skills={"gas": 7})
+    with pytest.raises(ValueError, match=r"Problem\.durations"):
+        Problem(durations=((0, 1),), distances=((0,),), jobs=(), engineers=())
+    with pytest.raises(ValueError, match=r"Job\[j\]\.location"):
+        make_problem([0], [Job("j", 3, 0)], [])
+    with pytest.raises(ValueError, match=r"Shift\.break_"):
+        Shift(0, 0, 100, 0, 0, break_=Break(90, 120, 10))
+    with pytest.raises(ValueError, match=r"SolveParams\.time_limit_s"):
+        SolveParams(time_limit_s=None)
