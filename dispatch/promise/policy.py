@@ -259,12 +259,12 @@ def _rule_from_dict(data: object, loc: Loc) -> SlaRule:
         raise InvalidInput((*loc, unknown[0]), "unknown field")
     try:
         return SlaRule(
-            tier=_parse_enum(Tier, data["tier"], (*loc, "tier")),
-            locality=_parse_enum(Locality, data["locality"], (*loc, "locality")),
+            tier=data["tier"],
+            locality=data["locality"],
             first_response_min=data["first_response_min"],
             arrival_min=data["arrival_min"],
             resolution_min=data["resolution_min"],
-            clock=_parse_enum(Clock, data["clock"], (*loc, "clock")),
+            clock=data["clock"],
             max_travel_s=data.get("max_travel_s"),
         )
     except InvalidInput as exc:
