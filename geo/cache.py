@@ -14,7 +14,8 @@ allows bypasses the cache. Growing or compacting a table briefly holds the old a
 
 Matrices that a provider's fallback produced (their ``provider`` differs from the wrapped
 provider's name, e.g. OSRM down and the model standing in) are returned but never cached, so the
-real values are fetched once the provider recovers.
+real values are fetched once the provider recovers. A result that mixes cached cells with such
+estimates carries the fallback's name and ``estimated=True``.
 """
 
 from __future__ import annotations

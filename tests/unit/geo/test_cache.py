@@ -231,3 +231,35 @@ def test_cached_provider_satisfies_the_protocol():
     assert cache.name == "model"
     with pytest.raises(ValueError, match="cannot hold"):
         CachedProvider(ModelProvider(), max_bytes=1000)
+
+
+def test_known_cells_mix_with_fallback_estimates_for_new_points():
+    """With OSRM down, known OSRM cells are kept and only the new cells are model estimates."""
+    state = {"down": False}
+
+    def handler(request):
+        if state["down"]:
+            return httpx.Response(503)
+        return httpx.Response(
+            200,
+            json={"code": "Ok", "durations": [[0, 61], [62, 0]], "distances": [[0, 700], [710, 0]]},
+        )
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    osrm = OsrmProvider(
+        "http://osrm.test",
+        client=client,
+        max_retries=0,
+        fallback=ModelProvider(),
+        sleep=lambda s: None,
+    )
+    cache = CachedProvider(osrm)
+    known = [(0.0, 0.0), (0.0, 0.1)]
+    cache.matrix(known)
+    state["down"] = True
+    # 0.1 degree from the second point: 1612 s, 14,455 m; 0.2 degree from the first: 28,911 m
+    # road, 360 + 960 + 18,911 m at 55 km/h (1237.8 s) = 2558 s.
+    mixed = cache.matrix([*known, (0.0, 0.2)])
+    assert (mixed.provider, mixed.estimated) == ("model", True)
+    assert mixed.durations.tolist() == [[0, 61, 2558], [62, 0, 1612], [2558, 1612, 0]]
+    assert mixed.distances.tolist() == [[0, 700, 28911], [710, 0, 14455], [28911, 14455, 0]]
