@@ -164,7 +164,7 @@ class BusinessCalendar:
         cached = days.get(day)
         if cached is not None:
             return cached
-        intervals: list[Interval] = []
+        raw: list[Interval] = []
         if not self.is_closed_date(day):
             for opens, closes in self.weekly_hours[day.weekday()]:
                 start = self._to_utc(day, opens)
@@ -173,13 +173,16 @@ class BusinessCalendar:
                     if closes == _MIDNIGHT
                     else self._to_utc(day, closes)
                 )
-                # Wall times inside a DST gap can collapse or reorder; keep real, merged time.
-                if end <= start:
-                    continue
-                if intervals and start <= intervals[-1][1]:
-                    intervals[-1] = (intervals[-1][0], max(end, intervals[-1][1]))
-                else:
-                    intervals.append((start, end))
+                if start < end:
+                    raw.append((start, end))
+        # Wall times inside a DST gap can collapse, reorder or overlap as real instants: sort
+        # and merge so that every instant of open time is counted once.
+        intervals: list[Interval] = []
+        for start, end in sorted(raw):
+            if intervals and start <= intervals[-1][1]:
+                intervals[-1] = (intervals[-1][0], max(end, intervals[-1][1]))
+            else:
+                intervals.append((start, end))
         result = tuple(intervals)
         days[day] = result
         return result

@@ -162,6 +162,20 @@ def test_night_hours_across_the_autumn_overlap_are_real_time() -> None:
     assert BERLIN_NIGHTS.add_business_minutes(berlin(2025, 10, 26, 0), 240) == utc(2025, 10, 26, 2)
 
 
+def test_opening_hours_inside_the_spring_gap_are_counted_once() -> None:
+    """Hours written inside the skipped hour overlap real hours after it and count once."""
+    calendar = business_calendar("Europe/Berlin", {"sun": [["02:30", "02:45"], ["03:00", "04:00"]]})
+    # 02:30 and 02:45 never happen on 30 March 2025: read on the old offset they are
+    # 01:30Z-01:45Z, inside 03:00-04:00 CEST (01:00Z-02:00Z).
+    assert calendar.open_intervals_on(date(2025, 3, 30)) == (
+        (utc(2025, 3, 30, 1), utc(2025, 3, 30, 2)),
+    )
+    assert calendar.open_intervals_on(date(2025, 4, 6)) == (
+        (utc(2025, 4, 6, 0, 30), utc(2025, 4, 6, 0, 45)),
+        (utc(2025, 4, 6, 1), utc(2025, 4, 6, 2)),
+    )
+
+
 # -- other operations ----------------------------------------------------------------------
 
 
