@@ -55,10 +55,24 @@ class InvalidInput(DomainError):
         self.loc = _as_loc(field)
 
 
+class Unavailable(DomainError):
+    """A service we depend on (routing engine, geocoder) did not answer usefully; not the caller's
+    fault, so it may be retried later."""
+
+    type = "unavailable"
+
+
 class PermissionDenied(DomainError):
     """The caller's role may not do this."""
 
     type = "permission_denied"
 
 
-__all__ = ["Conflict", "DomainError", "InvalidInput", "NotFound", "PermissionDenied"]
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "InvalidInput",
+    "NotFound",
+    "PermissionDenied",
+    "Unavailable",
+]

@@ -1,0 +1,52 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routers import areas, auth, customers, engineers, geo, health
+from dispatch.db import make_engine, make_session_factory
+from dispatch.geo_support import GeoContext
+from dispatch.settings import Settings, get_settings
+
+DESCRIPTION = """
+Onsite answers three users: the **service desk** (promises and live ETAs), **dispatchers**
+(plans, overrides) and **engineers' mobile apps** (my route, progress).
+
+Every `/v1` call needs `Authorization: Bearer <api key>`; create keys with
+`onsite create-api-key --role dispatcher`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (default: from the environment)."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url, echo=settings.database_echo)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Onsite",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.geo = GeoContext.from_settings(settings)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(areas.router)
+    app.include_router(engineers.router)
+    app.include_router(customers.router)
+    app.include_router(geo.router)
+    return app

@@ -1,0 +1,84 @@
+"""Service areas: boundaries (GeoJSON in and out) and calendars."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import CurrentUser, PagingDep, SessionDep
+from api.schemas.areas import AreaCreate, AreaRead, AreaUpdate
+from api.schemas.common import Page
+from dispatch.areas import service
+from dispatch.auth.principal import STAFF
+from dispatch.models.enums import Role
+
+router = APIRouter(prefix="/v1", tags=["service areas"])
+
+
+@router.get("/service-areas", response_model=Page[AreaRead])
+def list_areas(
+    session: SessionDep,
+    user: CurrentUser,
+    paging: PagingDep,
+    name: Annotated[str | None, Query(description="name contains")] = None,
+    engineers_based: bool | None = None,
+) -> dict[str, Any]:
+    """Service areas, filtered."""
+    user.require(*STAFF, Role.ENGINEER)
+    page = service.list_areas(
+        session,
+        limit=paging.limit,
+        offset=paging.offset,
+        name=name,
+        engineers_based=engineers_based,
+    )
+    return {
+        "items": [AreaRead.model_validate(a) for a in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+@router.get("/service-areas.geojson")
+def areas_geojson(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Every service area as one GeoJSON FeatureCollection (for maps)."""
+    user.require(*STAFF, Role.ENGINEER)
+    return service.areas_feature_collection(session)
+
+
+@router.post("/service-areas", response_model=AreaRead, status_code=status.HTTP_201_CREATED)
+def create_area(body: AreaCreate, session: SessionDep, user: CurrentUser) -> AreaRead:
+    """Add a service area."""
+    user.require()
+    data = body.model_dump()
+    return AreaRead.model_validate(service.create_area(session, **data))
+
+
+@router.get("/service-areas/{area_id}", response_model=AreaRead)
+def get_area(area_id: int, session: SessionDep, user: CurrentUser) -> AreaRead:
+    """One service area."""
+    user.require(*STAFF, Role.ENGINEER)
+    return AreaRead.model_validate(service.get_area_or_raise(session, area_id))
+
+
+@router.patch("/service-areas/{area_id}", response_model=AreaRead)
+def update_area(area_id: int, body: AreaUpdate, session: SessionDep, user: CurrentUser) -> AreaRead:
+    """Change a service area (send ``version`` to guard against concurrent edits)."""
+    user.require()
+    area = service.update_area(
+        session,
+        area_id,
+        changes=body.model_dump(exclude_unset=True, exclude={"version"}),
+        expected_version=body.version,
+    )
+    return AreaRead.model_validate(area)
+
+
+@router.delete("/service-areas/{area_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_area(area_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    """Remove a service area without engineers."""
+    user.require()
+    service.delete_area(session, area_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,145 @@
+"""Customers and their sites."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import CurrentUser, GeoDep, PagingDep, SessionDep
+from api.schemas.common import Page
+from api.schemas.customers import (
+    CustomerCreate,
+    CustomerRead,
+    CustomerUpdate,
+    SiteCreate,
+    SiteRead,
+    SiteUpdate,
+)
+from dispatch.auth.principal import STAFF
+from dispatch.customers import service
+
+router = APIRouter(prefix="/v1", tags=["customers"])
+
+
+def _page(page: service.Page, schema: type) -> dict:
+    return {
+        "items": [schema.model_validate(i) for i in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+@router.get("/customers", response_model=Page[CustomerRead])
+def list_customers(
+    session: SessionDep,
+    user: CurrentUser,
+    paging: PagingDep,
+    name: Annotated[str | None, Query(description="name contains")] = None,
+    vip_tier: Annotated[str | None, Query(pattern="^(none|silver|gold|platinum)$")] = None,
+) -> dict:
+    """Customers, filtered."""
+    user.require(*STAFF)
+    page = service.list_customers(
+        session, limit=paging.limit, offset=paging.offset, name=name, vip_tier=vip_tier
+    )
+    return _page(page, CustomerRead)
+
+
+@router.post("/customers", response_model=CustomerRead, status_code=status.HTTP_201_CREATED)
+def create_customer(body: CustomerCreate, session: SessionDep, user: CurrentUser) -> CustomerRead:
+    """Add a customer."""
+    user.require(*STAFF)
+    return CustomerRead.model_validate(service.create_customer(session, **body.model_dump()))
+
+
+@router.get("/customers/{customer_id}", response_model=CustomerRead)
+def get_customer(customer_id: int, session: SessionDep, user: CurrentUser) -> CustomerRead:
+    """One customer."""
+    user.require(*STAFF)
+    return CustomerRead.model_validate(service.get_customer_or_raise(session, customer_id))
+
+
+@router.patch("/customers/{customer_id}", response_model=CustomerRead)
+def update_customer(
+    customer_id: int, body: CustomerUpdate, session: SessionDep, user: CurrentUser
+) -> CustomerRead:
+    """Change a customer."""
+    user.require(*STAFF)
+    customer = service.update_customer(
+        session,
+        customer_id,
+        changes=body.model_dump(exclude_unset=True, exclude={"version"}),
+        expected_version=body.version,
+    )
+    return CustomerRead.model_validate(customer)
+
+
+@router.delete("/customers/{customer_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_customer(customer_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    """Remove a customer without sites."""
+    user.require(*STAFF)
+    service.delete_customer(session, customer_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/sites", response_model=Page[SiteRead])
+def list_sites(
+    session: SessionDep,
+    user: CurrentUser,
+    paging: PagingDep,
+    customer_id: int | None = None,
+    service_area_id: int | None = None,
+    locality: Annotated[str | None, Query(pattern="^(same_city|out_of_town)$")] = None,
+) -> dict:
+    """Sites, filtered by customer, service area and locality."""
+    user.require(*STAFF)
+    page = service.list_sites(
+        session,
+        limit=paging.limit,
+        offset=paging.offset,
+        customer_id=customer_id,
+        service_area_id=service_area_id,
+        locality=locality,
+    )
+    return _page(page, SiteRead)
+
+
+@router.post("/sites", response_model=SiteRead, status_code=status.HTTP_201_CREATED)
+def create_site(body: SiteCreate, geo: GeoDep, session: SessionDep, user: CurrentUser) -> SiteRead:
+    """Add a site; it is placed in a service area (same city / out of town) at once."""
+    user.require(*STAFF)
+    site = service.create_site(session, geo, **body.model_dump())
+    return SiteRead.model_validate(site)
+
+
+@router.get("/sites/{site_id}", response_model=SiteRead)
+def get_site(site_id: int, session: SessionDep, user: CurrentUser) -> SiteRead:
+    """One site."""
+    user.require(*STAFF)
+    return SiteRead.model_validate(service.get_site_or_raise(session, site_id))
+
+
+@router.patch("/sites/{site_id}", response_model=SiteRead)
+def update_site(
+    site_id: int, body: SiteUpdate, geo: GeoDep, session: SessionDep, user: CurrentUser
+) -> SiteRead:
+    """Change a site; new coordinates re-classify it."""
+    user.require(*STAFF)
+    site = service.update_site(
+        session,
+        geo,
+        site_id,
+        changes=body.model_dump(exclude_unset=True, exclude={"version"}),
+        expected_version=body.version,
+    )
+    return SiteRead.model_validate(site)
+
+
+@router.delete("/sites/{site_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_site(site_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    """Remove a site without requests."""
+    user.require(*STAFF)
+    service.delete_site(session, site_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

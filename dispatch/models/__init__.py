@@ -1,0 +1,30 @@
+"""All ORM tables. Import from here so Alembic and the app see the same metadata."""
+
+from dispatch.models.areas import ServiceArea
+from dispatch.models.auth import ApiKey
+from dispatch.models.base import Base
+from dispatch.models.customers import Customer, Site
+from dispatch.models.engineers import Engineer, EngineerSkill, Shift, ShiftException, Skill
+from dispatch.models.planning import DispatchRun, PlanScope, Visit
+from dispatch.models.requests import RepairRequest, RequestEvent, RequestSkill
+from dispatch.models.sla import SlaPolicy
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Customer",
+    "DispatchRun",
+    "Engineer",
+    "EngineerSkill",
+    "PlanScope",
+    "RepairRequest",
+    "RequestEvent",
+    "RequestSkill",
+    "ServiceArea",
+    "Shift",
+    "ShiftException",
+    "Site",
+    "Skill",
+    "SlaPolicy",
+    "Visit",
+]

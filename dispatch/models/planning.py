@@ -1,0 +1,95 @@
+"""Dispatch runs and the visits they plan."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dispatch.models.base import Base, TimestampMixin, enum_check
+from dispatch.models.enums import LockKind, RunStatus, VisitStatus
+
+
+class DispatchRun(TimestampMixin, Base):
+    """One optimisation run over a scope and horizon, executed by a worker."""
+
+    __tablename__ = "dispatch_runs"
+    __table_args__ = (CheckConstraint(enum_check("status", RunStatus), name="status_valid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED.value)
+    # {"service_area_ids": [1, 2]} or {"all": true}
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    horizon_start: Mapped[date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer, default=1)
+    time_limit_s: Mapped[int] = mapped_column(Integer, default=30)
+    requested_by: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    failure_reason: Mapped[str | None] = mapped_column(String(1000))
+    kpis_before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    kpis_after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    unassigned: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    plan_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class Visit(TimestampMixin, Base):
+    """A planned (or performed) stop of an engineer at a request's site."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        CheckConstraint(enum_check("status", VisitStatus), name="status_valid"),
+        CheckConstraint(enum_check("lock", LockKind), name="lock_valid"),
+        CheckConstraint("sequence >= 0", name="sequence_non_negative"),
+        Index("ix_visits_engineer_date_sequence", "engineer_id", "date", "sequence"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("repair_requests.id", ondelete="CASCADE"), index=True
+    )
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id", ondelete="RESTRICT"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("dispatch_runs.id", ondelete="SET NULL"))
+    date: Mapped[date] = mapped_column(Date)
+    sequence: Mapped[int] = mapped_column(Integer)
+    planned_arrival: Mapped[datetime]
+    planned_start: Mapped[datetime]
+    planned_end: Mapped[datetime]
+    travel_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    eta: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(24), default=VisitStatus.PLANNED.value)
+    lock: Mapped[str] = mapped_column(String(16), default=LockKind.NONE.value)
+    locked_arrival: Mapped[datetime | None]
+    plan_version: Mapped[int] = mapped_column(Integer, default=1)
+    accepted_at: Mapped[datetime | None]
+    en_route_at: Mapped[datetime | None]
+    arrived_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    cannot_complete_reason: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PlanScope(Base):
+    """The published plan's version per service area; publishing checks and bumps it."""
+
+    __tablename__ = "plan_scopes"
+
+    service_area_id: Mapped[int] = mapped_column(
+        ForeignKey("service_areas.id", ondelete="CASCADE"), primary_key=True
+    )
+    plan_version: Mapped[int] = mapped_column(Integer, default=0)
+    running_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dispatch_runs.id", ondelete="SET NULL")
+    )

@@ -1,0 +1,45 @@
+"""The one settings class. Read where the app, the CLI or a benchmark is assembled, nowhere else."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Onsite configuration, from ``ONSITE_*`` environment variables or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="ONSITE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./onsite.db",
+        description="SQLAlchemy URL; SQLite is the embedded default, PostgreSQL for production.",
+    )
+    database_echo: bool = False
+
+    # Travel times: the embedded model by default; OSRM when a server is configured.
+    travel_provider: Literal["model", "osrm"] = "model"
+    osrm_url: str | None = None
+    osrm_profile: str = "driving"
+    osrm_fallback_to_model: bool = False
+    travel_cache_mb: int = Field(default=100, ge=1, description="memory bound of the travel cache")
+
+    # Geocoding is off unless switched on (it calls a public service).
+    geocoding_enabled: bool = False
+    nominatim_url: str = "nominatim.openstreetmap.org"
+    nominatim_scheme: Literal["http", "https"] = "https"
+    geocoding_user_agent: str = "onsite-dispatch"
+    geocoding_min_delay_s: float = 1.0
+
+    # Paging limits for list endpoints.
+    page_size_default: int = 50
+    page_size_max: int = 500
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,47 @@
+"""An HTTP client on the app, sharing the test's rolled-back connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.app import create_app
+from dispatch.settings import Settings
+from tests.fixtures.factories import api_key
+
+
+@pytest.fixture
+def app(database_url: str, session_factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    app = create_app(Settings(database_url=database_url))
+    app.state.session_factory = session_factory
+    return app
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as client:
+        yield client
+
+
+class Keys:
+    """Bearer headers per role, created on first use."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._cache: dict[tuple[str, int | None], dict[str, str]] = {}
+
+    def __call__(self, role: str, engineer_id: int | None = None) -> dict[str, str]:
+        key = (role, engineer_id)
+        if key not in self._cache:
+            token = api_key(self.session, role, engineer_id=engineer_id)
+            self.session.commit()
+            self._cache[key] = {"Authorization": f"Bearer {token}"}
+        return self._cache[key]
+
+
+@pytest.fixture
+def auth(session: Session) -> Keys:
+    return Keys(session)
