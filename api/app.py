@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routers import areas, auth, customers, engineers, geo, health
+from api.routers import areas, auth, customers, engineers, geo, health, requests, sla
+from dispatch.clock import SystemClock
 from dispatch.db import make_engine, make_session_factory
 from dispatch.geo_support import GeoContext
 from dispatch.settings import Settings, get_settings
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.geo = GeoContext.from_settings(settings)
+    app.state.clock = SystemClock()
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(auth.router)
@@ -49,4 +51,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(engineers.router)
     app.include_router(customers.router)
     app.include_router(geo.router)
+    app.include_router(requests.router)
+    app.include_router(sla.router)
     return app

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dispatch.auth.principal import Principal
 from dispatch.auth.service import authenticate
+from dispatch.clock import Clock
 from dispatch.db import Session, translate_db_error
 from dispatch.geo_support import GeoContext
 from dispatch.settings import Settings
@@ -43,7 +44,12 @@ def get_geo(request: Request) -> GeoContext:
     return request.app.state.geo
 
 
+def get_clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
 GeoDep = Annotated[GeoContext, Depends(get_geo)]
 SessionDep = Annotated[Session, Depends(get_session)]
 

@@ -7,17 +7,22 @@ nothing. Later issues extend the set (SLA policy, a day of requests, a planned d
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.areas import service as areas
 from dispatch.auth.service import create_api_key, hash_key
+from dispatch.clock import SystemClock
 from dispatch.customers import service as customers
 from dispatch.engineers import service as engineers
+from dispatch.engineers.repository import engineers_query
 from dispatch.geo_support import GeoContext
-from dispatch.models import ApiKey, Customer, Engineer, ServiceArea, Site, Skill
+from dispatch.models import ApiKey, Customer, Engineer, RepairRequest, ServiceArea, Site, Skill
+from dispatch.requests import service as requests
 
 # Documented demo keys, one per role, so a newcomer can call the API at once. Demo only.
 DEMO_KEYS = {
@@ -333,8 +338,80 @@ def _keys(session: Session, first_engineer: Engineer) -> int:
     return added
 
 
-def load_demo(session: Session, geo: GeoContext | None = None) -> dict[str, int]:
-    """Load (or complete) the demo data set; returns how many objects of each kind were added."""
+DEMO_REQUESTS = 150
+CHANNELS = ["phone"] * 8 + ["online"] * 4 + ["email"] * 3 + ["app"] * 4 + ["on_site"]
+PROBLEMS = [
+    ("system_down", "Line stopped: controller fault"),
+    ("safety_risk", "Refrigerant smell near the compressor"),
+    ("production_loss", "Cold room above 8 C, stock at risk"),
+    ("core_function_broken", "Chiller trips every hour"),
+    ("core_function_broken", "Hydraulic press losing pressure"),
+    ("customer_chasing", "Second call: cooling still weak"),
+    ("minor_fault", "Panel display flickers"),
+    ("minor_fault", "Noisy fan on unit 2"),
+    ("question", "Annual maintenance check"),
+    ("advice", "Advice on controller firmware update"),
+]
+
+
+def _demo_skills(rng: random.Random, staff: list[Engineer], area_id: int) -> list[dict[str, Any]]:
+    # Ask only for what some engineer of the serving city can do, as a desk that knows its
+    # team would; a few requests ask for a level nobody has, to show an unassignable reason.
+    local = [e for e in staff if e.service_area_id == area_id] or staff
+    engineer = rng.choice(local)
+    held = rng.choice(engineer.skills)
+    level = max(1, held.level - rng.choice([0, 1, 1, 2]))
+    return [{"skill": held.skill.code, "min_level": level}]
+
+
+def _requests(session: Session, staff: list[Engineer], now: datetime) -> int:
+    """About 150 requests received over the six hours before ``now``, each promised then."""
+    if session.scalar(select(RepairRequest.id).where(RepairRequest.external_ref == "DEMO-0001")):
+        return 0
+    rng = random.Random(42)
+    sites = session.scalars(select(Site).order_by(Site.id)).all()
+    tz = ZoneInfo("Asia/Shanghai")
+    added = 0
+    for n in range(DEMO_REQUESTS):
+        site = rng.choice(sites)
+        received = now - timedelta(minutes=rng.randrange(5, 6 * 60))
+        problem, description = rng.choice(PROBLEMS)
+        availability = []
+        if rng.random() < 0.2:
+            day = (received.astimezone(tz) + timedelta(days=1)).date()
+            start_hour = rng.choice([9, 10, 13, 14])
+            start = datetime(day.year, day.month, day.day, start_hour, tzinfo=tz)
+            availability = [{"start": start, "end": start + timedelta(hours=3)}]
+        tier = rng.choice(["urgent", "important", "general"]) if rng.random() < 0.3 else None
+        request, _ = requests.create_request(
+            session,
+            now=received,
+            actor="demo",
+            external_ref=f"DEMO-{n + 1:04d}",
+            site_id=site.id,
+            channel=rng.choice(CHANNELS),
+            problem_type=problem,
+            description=description,
+            tier=tier,
+            skills=_demo_skills(rng, staff, site.base_area_id or staff[0].service_area_id),
+            service_minutes=rng.choice([30, 45, 60, 60, 90, 120]),
+            availability=availability,
+        )
+        responded = received + timedelta(minutes=rng.randrange(3, 50))
+        if responded <= now and rng.random() < 0.7:
+            requests.acknowledge(session, request.id, actor="demo", now=now, at=responded)
+        added += 1
+    return added
+
+
+def load_demo(
+    session: Session, geo: GeoContext | None = None, now: datetime | None = None
+) -> dict[str, int]:
+    """Load (or complete) the demo data set; returns how many objects of each kind were added.
+
+    The requests are received over the six hours before ``now`` (default: the current time),
+    so their promises lie ahead of whoever loads the demo.
+    """
     geo = geo or GeoContext()
     counts: dict[str, int] = {}
     by_area, counts["service areas"] = _areas(session)
@@ -342,4 +419,7 @@ def load_demo(session: Session, geo: GeoContext | None = None) -> dict[str, int]
     staff, counts["engineers"] = _engineers(session, by_area)
     counts["customers"], counts["sites"] = _customers(session, geo, by_area)
     counts["api keys"] = _keys(session, staff[0])
+    session.flush()
+    everyone = list(session.scalars(engineers_query()))
+    counts["repair requests"] = _requests(session, everyone, now or SystemClock().now())
     return counts

@@ -80,8 +80,14 @@ class GeoContext:
         self,
         provider: MatrixProvider | None = None,
         geocoder: Any | None = None,
+        *,
+        point_provider: MatrixProvider | None = None,
     ) -> None:
+        # ``provider`` builds planning matrices (cached, many points reused); one-off questions
+        # about a single site go to ``point_provider`` uncached, because a cache keyed by points
+        # would grow a full row and column for every new site.
         self.provider: MatrixProvider = provider or ModelProvider()
+        self.point_provider: MatrixProvider = point_provider or self.provider
         self.geocoder = geocoder
         self._lock = threading.Lock()
         self._areas: _AreaSnapshot | None = None

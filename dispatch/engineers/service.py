@@ -41,9 +41,14 @@ def list_skills(session: Session) -> Sequence[Skill]:
     return session.scalars(select(Skill).order_by(Skill.code)).all()
 
 
-def _resolve_skills(
-    session: Session, skills: Sequence[Mapping[str, Any]], field: str = "skills"
+def resolve_skills(
+    session: Session,
+    skills: Sequence[Mapping[str, Any]],
+    *,
+    field: str = "skills",
+    level_key: str = "level",
 ) -> list[tuple[Skill, int]]:
+    """Skill codes with levels -> catalogue skills; unknown or repeated skills name the item."""
     codes = [str(s["skill"]) for s in skills]
     known = repository.skills_by_code(session, codes)
     seen: set[str] = set()
@@ -55,9 +60,9 @@ def _resolve_skills(
         if code in seen:
             raise InvalidInput((field, i, "skill"), f"skill {code!r} is listed twice")
         seen.add(code)
-        level = item["level"]
+        level = item[level_key]
         if not isinstance(level, int) or not 1 <= level <= 5:
-            raise InvalidInput((field, i, "level"), "skill level must be from 1 to 5")
+            raise InvalidInput((field, i, level_key), "skill level must be from 1 to 5")
         resolved.append((known[code], level))
     return resolved
 
@@ -112,7 +117,7 @@ def create_engineer(
     """Add an engineer with skills and a weekly shift template."""
     area = _area_or_raise(session, service_area_id)
     check_point(home_lat, home_lon, field="home", index=AreaIndex([geo_area(area)]))
-    resolved = _resolve_skills(session, skills)
+    resolved = resolve_skills(session, skills)
     template = validate_template(weekly_template or {})
     engineer = Engineer(
         name=name,
@@ -150,7 +155,7 @@ def update_engineer(
             index=AreaIndex([geo_area(area)]),
         )
     if "skills" in changes:
-        resolved = _resolve_skills(session, changes.pop("skills") or [])
+        resolved = resolve_skills(session, changes.pop("skills") or [])
         current = {s.skill_id: s for s in engineer.skills}
         wanted = {skill.id: level for skill, level in resolved}
         engineer.skills = [s for s in engineer.skills if s.skill_id in wanted]

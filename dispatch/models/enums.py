@@ -4,6 +4,23 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# Tiers and localities belong to the promise engine; one definition serves both layers.
+from dispatch.promise.policy import Locality, Tier
+
+__all__ = [
+    "Channel",
+    "Locality",
+    "LockKind",
+    "RequestStatus",
+    "Role",
+    "RunStatus",
+    "ShiftExceptionKind",
+    "ShiftSource",
+    "Tier",
+    "VipTier",
+    "VisitStatus",
+]
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -25,17 +42,6 @@ class Channel(StrEnum):
     EMAIL = "email"
     APP = "app"
     ON_SITE = "on_site"
-
-
-class Tier(StrEnum):
-    URGENT = "urgent"
-    IMPORTANT = "important"
-    GENERAL = "general"
-
-
-class Locality(StrEnum):
-    SAME_CITY = "same_city"
-    OUT_OF_TOWN = "out_of_town"
 
 
 class RequestStatus(StrEnum):

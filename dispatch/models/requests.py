@@ -75,6 +75,12 @@ class RepairRequest(TimestampMixin, Base):
     window_start: Mapped[datetime | None]
     window_end: Mapped[datetime | None]
     customer_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The instant arrival is judged against: the SLA's arrival due, or the end of the window the
+    # customer chose when no availability could meet the SLA.
+    arrival_target: Mapped[datetime | None]
+    rule_key: Mapped[str | None] = mapped_column(String(80))
+    at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    risk_reason: Mapped[str | None] = mapped_column(String(500))
     promise_explanation: Mapped[str | None] = mapped_column(String(500))
     predicted_arrival: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]

@@ -20,6 +20,11 @@ class SlaPolicy(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(120))
     version: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Rules keyed by tier and locality with targets and clock; see dispatch.promise.policy.
+    # The policy as dispatch.promise.policy_to_dict writes it: rules by tier and locality with
+    # targets and clock, service range, window width and lead time.
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # How a tier is derived when the desk gives none (problem type, VIP tier); see
+    # dispatch.promise.priority_rules_to_dict.
+    priority_rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str | None] = mapped_column(String(120))
     note: Mapped[str | None] = mapped_column(String(500))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,10 +49,10 @@ def test_naive_timestamps_are_refused(session: Session) -> None:
 
 def test_skill_level_outside_one_to_five_is_refused_by_the_database(session: Session) -> None:
     """The CHECK constraint keeps levels in 1..5 even for writes that bypass the services."""
-    engineer = create_engineer(session, area=create_area(session))
-    skill = session.scalar(select(Skill).where(Skill.code == "hvac"))
-    assert skill is not None
-    session.execute(text("DELETE FROM engineer_skills"))
+    engineer = create_engineer(session, area=create_area(session), skills={})
+    skill = Skill(code="welding", name="Welding")
+    session.add(skill)
+    session.flush()
     session.add(EngineerSkill(engineer_id=engineer.id, skill_id=skill.id, level=6))
     with pytest.raises(IntegrityError):
         session.flush()

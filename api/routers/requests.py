@@ -1,0 +1,187 @@
+"""Repair requests and promises: intake, quotes, corrections, acknowledgement, cancellation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from api.deps import ClockDep, CurrentUser, GeoDep, PagingDep, SessionDep
+from api.schemas.common import Page
+from api.schemas.requests import (
+    Acknowledge,
+    Cancel,
+    EventRead,
+    PromiseRead,
+    QuoteCreate,
+    RequestCreate,
+    RequestRead,
+    RequestUpdate,
+)
+from dispatch.auth.principal import STAFF
+from dispatch.requests import service
+from dispatch.requests.service import promise_payload
+
+router = APIRouter(prefix="/v1", tags=["requests and promises"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="retries with the same key return the original request",
+    ),
+]
+
+
+@router.post("/promises/quote", response_model=PromiseRead)
+def quote(
+    body: QuoteCreate, session: SessionDep, geo: GeoDep, clock: ClockDep, user: CurrentUser
+) -> dict[str, Any]:
+    """The promise a request would get now; nothing is saved."""
+    user.require(*STAFF)
+    promise = service.quote(
+        session,
+        geo,
+        now=clock.now(),
+        site_id=body.site_id,
+        lat=body.location.lat if body.location else None,
+        lon=body.location.lon if body.location else None,
+        customer_id=body.customer_id,
+        tier=body.tier,
+        problem_type=body.problem_type,
+        skills=[s.model_dump() for s in body.skills],
+        service_minutes=body.service_minutes,
+        availability=[w.model_dump() for w in body.availability],
+    )
+    return promise_payload(promise)
+
+
+@router.post(
+    "/requests",
+    response_model=RequestRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "a retry: the original request and promise"}},
+)
+def create_request(
+    body: RequestCreate,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
+) -> RequestRead:
+    """Take a repair request and answer with its promise."""
+    user.require(*STAFF)
+    data = body.model_dump(exclude={"skills", "availability"})
+    request, created = service.create_request(
+        session,
+        now=clock.now(),
+        actor=user.actor,
+        idempotency_key=idempotency_key,
+        skills=[s.model_dump() for s in body.skills],
+        availability=[w.model_dump() for w in body.availability],
+        **data,
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return RequestRead.of(request)
+
+
+@router.get("/requests", response_model=Page[RequestRead])
+def list_requests(
+    session: SessionDep,
+    user: CurrentUser,
+    paging: PagingDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    service_area_id: int | None = None,
+    tier: Annotated[str | None, Query(pattern="^(urgent|important|general)$")] = None,
+    locality: Annotated[str | None, Query(pattern="^(same_city|out_of_town)$")] = None,
+    customer_id: int | None = None,
+    received_from: Annotated[dt.datetime | None, Query(alias="from")] = None,
+    received_to: Annotated[dt.datetime | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    """Requests by received time, filtered by status, area, tier, locality, customer and dates."""
+    user.require(*STAFF)
+    page = service.list_requests(
+        session,
+        limit=paging.limit,
+        offset=paging.offset,
+        status=status_,
+        service_area_id=service_area_id,
+        tier=tier,
+        locality=locality,
+        customer_id=customer_id,
+        received_from=received_from,
+        received_to=received_to,
+    )
+    return {
+        "items": [RequestRead.of(r) for r in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+@router.get("/requests/by-ref/{external_ref}", response_model=RequestRead)
+def get_by_ref(external_ref: str, session: SessionDep, user: CurrentUser) -> RequestRead:
+    """Look a request up by its external reference."""
+    user.require(*STAFF)
+    return RequestRead.of(service.get_by_external_ref(session, external_ref))
+
+
+@router.get("/requests/{request_id}", response_model=RequestRead)
+def get_request(request_id: int, session: SessionDep, user: CurrentUser) -> RequestRead:
+    """One request with its current promise."""
+    user.require(*STAFF)
+    return RequestRead.of(service.get_request_or_raise(session, request_id))
+
+
+@router.get("/requests/{request_id}/events", response_model=list[EventRead])
+def get_events(request_id: int, session: SessionDep, user: CurrentUser) -> list[EventRead]:
+    """The request's timeline, oldest first."""
+    user.require(*STAFF)
+    return [EventRead.model_validate(e) for e in service.timeline(session, request_id)]
+
+
+@router.patch("/requests/{request_id}", response_model=RequestRead)
+def correct_request(
+    request_id: int, body: RequestUpdate, session: SessionDep, clock: ClockDep, user: CurrentUser
+) -> RequestRead:
+    """Correct a request; a changed tier, site, skills, duration or availability re-promises."""
+    user.require(*STAFF)
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    request = service.correct_request(
+        session,
+        request_id,
+        changes=changes,
+        expected_version=body.version,
+        actor=user.actor,
+        now=clock.now(),
+    )
+    return RequestRead.of(request)
+
+
+@router.post("/requests/{request_id}/acknowledge", response_model=RequestRead)
+def acknowledge(
+    request_id: int, body: Acknowledge, session: SessionDep, clock: ClockDep, user: CurrentUser
+) -> RequestRead:
+    """Record the first response (first effective contact), once."""
+    user.require(*STAFF)
+    request = service.acknowledge(
+        session, request_id, actor=user.actor, now=clock.now(), at=body.at, note=body.note
+    )
+    return RequestRead.of(request)
+
+
+@router.post("/requests/{request_id}/cancel", response_model=RequestRead)
+def cancel(
+    request_id: int, body: Cancel, session: SessionDep, clock: ClockDep, user: CurrentUser
+) -> RequestRead:
+    """Cancel a request with a reason."""
+    user.require(*STAFF)
+    request = service.cancel_request(
+        session, request_id, reason=body.reason, actor=user.actor, now=clock.now()
+    )
+    return RequestRead.of(request)

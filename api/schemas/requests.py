@@ -1,0 +1,245 @@
+"""Repair requests, promises and SLA policies over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from api.schemas.common import InputModel, Latitude, Longitude, OutputModel
+
+Tier = Literal["urgent", "important", "general"]
+Channel = Literal["phone", "online", "email", "app", "on_site"]
+SkillCode = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class RequiredSkill(InputModel):
+    skill: SkillCode
+    min_level: Annotated[int, Field(ge=1, le=5)] = 1
+
+
+class AvailabilityWindow(InputModel):
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class Location(InputModel):
+    lat: Latitude
+    lon: Longitude
+
+
+class QuoteCreate(InputModel):
+    site_id: int | None = Field(default=None, description="a known site, or give location")
+    location: Location | None = None
+    customer_id: int | None = Field(default=None, description="for the VIP tier, with location")
+    tier: Tier | None = Field(default=None, description="omit to derive from problem type and VIP")
+    problem_type: Annotated[str, Field(max_length=64)] | None = None
+    skills: list[RequiredSkill] = []
+    service_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    availability: list[AvailabilityWindow] = []
+
+    @model_validator(mode="after")
+    def _where(self) -> QuoteCreate:
+        if self.site_id is None and self.location is None:
+            raise ValueError("give site_id or location")
+        return self
+
+
+class RequestCreate(InputModel):
+    external_ref: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        default=None, description="your case number; repeating it returns the original request"
+    )
+    site_id: int
+    channel: Channel
+    description: Annotated[str, Field(max_length=5000)] = ""
+    problem_type: Annotated[str, Field(max_length=64)] | None = None
+    tier: Tier | None = None
+    skills: list[RequiredSkill] = []
+    service_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    availability: list[AvailabilityWindow] = []
+    received_at: AwareDatetime | None = Field(
+        default=None, description="when the customer asked, if earlier than now (e.g. an email)"
+    )
+
+
+class RequestUpdate(InputModel):
+    site_id: int | None = None
+    channel: Channel | None = None
+    description: Annotated[str, Field(max_length=5000)] | None = None
+    problem_type: Annotated[str, Field(max_length=64)] | None = None
+    tier: Tier | None = None
+    skills: list[RequiredSkill] | None = None
+    service_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    availability: list[AvailabilityWindow] | None = None
+    version: int | None = None
+
+
+class Acknowledge(InputModel):
+    at: AwareDatetime | None = Field(
+        default=None, description="when contact was made; now if omitted"
+    )
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+
+class Cancel(InputModel):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class PromiseRead(OutputModel):
+    tier: str
+    tier_reason: str
+    locality: str
+    area: str
+    base: str
+    travel_from_base_s: int
+    policy: str
+    policy_version: int
+    rule: str
+    clock: str
+    first_response_due: dt.datetime
+    arrival_due: dt.datetime
+    resolution_due: dt.datetime
+    window_start: dt.datetime
+    window_end: dt.datetime
+    customer_chosen: bool
+    arrival_target: dt.datetime
+    at_risk: bool
+    risk_reason: str | None
+    predicted_arrival: dt.datetime | None
+    explanation: str
+
+
+class RequestSkillRead(OutputModel):
+    skill: str
+    min_level: int
+
+
+class RequestPromise(OutputModel):
+    """The promise as stored on the request."""
+
+    policy_version: int | None
+    rule: str | None
+    locality: str | None
+    promised_at: dt.datetime | None
+    first_response_due: dt.datetime | None
+    arrival_due: dt.datetime | None
+    resolution_due: dt.datetime | None
+    window_start: dt.datetime | None
+    window_end: dt.datetime | None
+    customer_chosen: bool
+    arrival_target: dt.datetime | None
+    at_risk: bool
+    risk_reason: str | None
+    predicted_arrival: dt.datetime | None
+    explanation: str | None
+
+
+class RequestRead(OutputModel):
+    id: int
+    external_ref: str
+    site_id: int
+    customer_id: int
+    channel: str
+    problem_type: str | None
+    description: str
+    service_minutes: int
+    tier: str | None
+    tier_reason: str | None
+    skills: list[RequestSkillRead]
+    availability: list[dict[str, str]]
+    status: str
+    received_at: dt.datetime
+    service_area_id: int | None
+    base_area_id: int | None
+    acknowledged_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    close_reason: str | None
+    promise: RequestPromise
+    version: int
+
+    @classmethod
+    def of(cls, r: Any) -> RequestRead:
+        return cls(
+            id=r.id,
+            external_ref=r.external_ref,
+            site_id=r.site_id,
+            customer_id=r.site.customer_id,
+            channel=r.channel,
+            problem_type=r.problem_type,
+            description=r.description,
+            service_minutes=r.service_minutes,
+            tier=r.tier,
+            tier_reason=r.tier_reason,
+            skills=[RequestSkillRead(skill=s.skill.code, min_level=s.min_level) for s in r.skills],
+            availability=r.availability,
+            status=r.status,
+            received_at=r.received_at,
+            service_area_id=r.service_area_id,
+            base_area_id=r.base_area_id,
+            acknowledged_at=r.acknowledged_at,
+            closed_at=r.closed_at,
+            close_reason=r.close_reason,
+            promise=RequestPromise(
+                policy_version=r.policy_version,
+                rule=r.rule_key,
+                locality=r.locality,
+                promised_at=r.promised_at,
+                first_response_due=r.first_response_due,
+                arrival_due=r.arrival_due,
+                resolution_due=r.resolution_due,
+                window_start=r.window_start,
+                window_end=r.window_end,
+                customer_chosen=r.customer_chosen,
+                arrival_target=r.arrival_target,
+                at_risk=r.at_risk,
+                risk_reason=r.risk_reason,
+                predicted_arrival=r.predicted_arrival,
+                explanation=r.promise_explanation,
+            ),
+            version=r.version,
+        )
+
+
+class EventRead(OutputModel):
+    id: int
+    type: str
+    at: dt.datetime
+    actor: str
+    payload: dict[str, Any]
+
+
+class SlaRuleIn(InputModel):
+    tier: Tier
+    locality: Literal["same_city", "out_of_town"]
+    max_travel_s: Annotated[int, Field(gt=0)] | None = Field(
+        default=None, description="out-of-town band: up to this travel time from the base"
+    )
+    first_response_min: Annotated[int, Field(gt=0)]
+    arrival_min: Annotated[int, Field(gt=0)]
+    resolution_min: Annotated[int, Field(gt=0)]
+    clock: Literal["24x7", "business_hours"]
+
+
+class SlaPolicyCreate(InputModel):
+    name: Annotated[str, Field(min_length=1, max_length=120)] = "default"
+    rules: Annotated[list[SlaRuleIn], Field(min_length=1)]
+    max_service_travel_s: Annotated[int, Field(gt=0)] | None = None
+    window_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 120
+    min_lead_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 30
+    priority_rules: dict[str, Any] | None = Field(
+        default=None, description="omit to keep the active policy's priority rules"
+    )
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+
+class SlaPolicyRead(OutputModel):
+    id: int
+    name: str
+    version: int
+    active: bool
+    rules: dict[str, Any]
+    priority_rules: dict[str, Any]
+    note: str | None
+    created_by: str | None
+    created_at: dt.datetime

@@ -1,0 +1,30 @@
+"""Business calendars of service areas, built once per area version and reused."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+from dispatch.models import ServiceArea
+from dispatch.promise import BusinessCalendar, business_calendar
+
+_cache: dict[tuple[int, int], BusinessCalendar] = {}
+_lock = threading.Lock()
+
+
+def calendar_for(area: ServiceArea) -> BusinessCalendar:
+    """The area's calendar: timezone, weekly hours, public holidays and extra closures."""
+    key = (area.id, area.version)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    calendar = business_calendar(
+        area.timezone,
+        area.business_hours,
+        holiday_country=area.holiday_country,
+        holiday_subdivision=area.holiday_subdivision,
+        extra_closed_dates=[date.fromisoformat(d) for d in area.closed_dates],
+    )
+    with _lock:
+        _cache[key] = calendar
+    return calendar

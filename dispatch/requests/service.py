@@ -1,0 +1,581 @@
+"""Repair requests: intake with an immediate promise, corrections, acknowledgement, cancellation.
+
+Every change appends to the request's timeline; an earlier promise is kept there when a
+correction re-promises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dispatch.calendars import calendar_for
+from dispatch.clock import ensure_utc
+from dispatch.common.paging import Page, paginate
+from dispatch.engineers.service import resolve_skills
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.geo_support import GeoContext, Placement
+from dispatch.models import (
+    Customer,
+    RepairRequest,
+    RequestEvent,
+    RequestSkill,
+    ServiceArea,
+    Site,
+)
+from dispatch.models.enums import Channel, Locality, RequestStatus
+from dispatch.promise import Promise, PromiseRequest, compute_promise, parse_tier
+from dispatch.requests import repository
+from dispatch.sla.service import ActivePolicy, active_policy, policy_by_id
+
+FINAL = {RequestStatus.COMPLETED, RequestStatus.CANNOT_COMPLETE, RequestStatus.CANCELLED}
+REPROMISE_ON = {"tier", "problem_type", "site_id", "skills", "service_minutes", "availability"}
+OUTSIDE = "outside the service areas"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A customer availability window (aware datetimes)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a quoted site is, with its placement and the customer's VIP tier."""
+
+    placement: Placement
+    vip_tier: str | None
+
+
+def promise_payload(promise: Promise) -> dict[str, Any]:
+    """A promise as JSON-able data, for the timeline and the API."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "tier": promise.tier.value,
+        "tier_reason": promise.tier_reason,
+        "locality": promise.locality.value,
+        "area": promise.area_name,
+        "base": promise.base_name,
+        "travel_from_base_s": promise.travel_s,
+        "policy": promise.policy_name,
+        "policy_version": promise.policy_version,
+        "rule": promise.rule_key,
+        "clock": promise.clock.value,
+        "first_response_due": iso(promise.first_response_due),
+        "arrival_due": iso(promise.arrival_due),
+        "resolution_due": iso(promise.resolution_due),
+        "window_start": iso(promise.window_start),
+        "window_end": iso(promise.window_end),
+        "customer_chosen": promise.customer_chosen,
+        "arrival_target": iso(promise.arrival_target),
+        "at_risk": promise.at_risk,
+        "risk_reason": promise.risk_reason,
+        "predicted_arrival": iso(promise.predicted_arrival),
+        "explanation": promise.explanation,
+    }
+
+
+def _event(
+    session: Session,
+    request: RepairRequest,
+    type_: str,
+    *,
+    actor: str,
+    at: datetime,
+    payload: Mapping[str, Any] | None = None,
+) -> RequestEvent:
+    event = RequestEvent(
+        request_id=request.id, type=type_, at=at, actor=actor, payload=dict(payload or {})
+    )
+    session.add(event)
+    return event
+
+
+def _windows(
+    availability: Sequence[Mapping[str, Any] | Window],
+) -> tuple[tuple[datetime, datetime], ...]:
+    out = []
+    for i, w in enumerate(availability):
+        start = w.start if isinstance(w, Window) else w["start"]
+        end = w.end if isinstance(w, Window) else w["end"]
+        if isinstance(start, str):
+            start, end = datetime.fromisoformat(start), datetime.fromisoformat(end)
+        out.append(
+            (
+                ensure_utc(start, field=f"availability.{i}.start"),
+                ensure_utc(end, field=f"availability.{i}.end"),
+            )
+        )
+    return tuple(out)
+
+
+def _area_names(session: Session, placement: Placement) -> tuple[ServiceArea, str]:
+    if placement.base_area_id is None or placement.travel_from_base_s is None:
+        raise InvalidInput("site", "no engineer base can reach this site")
+    base = session.get(ServiceArea, placement.base_area_id)
+    if base is None:  # pragma: no cover - foreign key keeps it
+        raise InvalidInput("site", "the site's serving base no longer exists")
+    if placement.area_id is None:
+        return base, OUTSIDE
+    area = session.get(ServiceArea, placement.area_id)
+    return base, area.name if area is not None else OUTSIDE
+
+
+def _compute(
+    session: Session,
+    *,
+    location: Location,
+    policy: ActivePolicy,
+    tier: str | None,
+    problem_type: str | None,
+    service_minutes: int,
+    availability: tuple[tuple[datetime, datetime], ...],
+    received_at: datetime,
+    now: datetime,
+) -> Promise:
+    base, area_name = _area_names(session, location.placement)
+    assert location.placement.travel_from_base_s is not None
+    return compute_promise(
+        PromiseRequest(
+            received_at=received_at,
+            now=now,
+            tier=parse_tier(tier) if tier is not None else None,
+            problem_type=problem_type,
+            vip_tier=location.vip_tier,
+            locality=location.placement.locality,
+            area_name=area_name,
+            base_name=base.name,
+            travel_s=location.placement.travel_from_base_s,
+            calendar=calendar_for(base),
+            service_minutes=service_minutes,
+            availability=availability,
+            policy=policy.policy,
+            priority_rules=policy.priority,
+        )
+    )
+
+
+def _site_location(session: Session, site: Site) -> Location:
+    customer = session.get(Customer, site.customer_id)
+    return Location(
+        placement=Placement(
+            area_id=site.service_area_id,
+            locality=Locality(site.locality),
+            base_area_id=site.base_area_id,
+            travel_from_base_s=site.travel_from_base_s,
+        ),
+        vip_tier=customer.vip_tier if customer is not None else None,
+    )
+
+
+def _site_or_422(session: Session, site_id: int) -> Site:
+    site = session.get(Site, site_id)
+    if site is None:
+        raise InvalidInput("site_id", f"site {site_id} does not exist")
+    return site
+
+
+def _check_service_minutes(minutes: int) -> None:
+    if not 1 <= minutes <= 24 * 60:
+        raise InvalidInput("service_minutes", "estimated service time must be 1 to 1440 minutes")
+
+
+def quote(
+    session: Session,
+    geo: GeoContext,
+    *,
+    now: datetime,
+    site_id: int | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    customer_id: int | None = None,
+    tier: str | None = None,
+    problem_type: str | None = None,
+    skills: Sequence[Mapping[str, Any]] = (),
+    service_minutes: int = 60,
+    availability: Sequence[Mapping[str, Any] | Window] = (),
+) -> Promise:
+    """The promise a request would get now, without saving anything."""
+    _check_service_minutes(service_minutes)
+    resolve_skills(session, skills, level_key="min_level")
+    if site_id is not None:
+        location = _site_location(session, _site_or_422(session, site_id))
+    elif lat is not None and lon is not None:
+        geo.check_point(session, lat, lon, field="location")
+        vip = None
+        if customer_id is not None:
+            customer = session.get(Customer, customer_id)
+            if customer is None:
+                raise InvalidInput("customer_id", f"customer {customer_id} does not exist")
+            vip = customer.vip_tier
+        location = Location(placement=geo.classify(session, lat, lon), vip_tier=vip)
+    else:
+        raise InvalidInput("site_id", "give a site_id, or a location (lat, lon)")
+    return _compute(
+        session,
+        location=location,
+        policy=active_policy(session),
+        tier=tier,
+        problem_type=problem_type,
+        service_minutes=service_minutes,
+        availability=_windows(availability),
+        received_at=now,
+        now=now,
+    )
+
+
+def _apply_promise(request: RepairRequest, promise: Promise, policy_id: int, now: datetime) -> None:
+    request.tier = promise.tier.value
+    request.tier_reason = promise.tier_reason
+    request.sla_policy_id = policy_id
+    request.policy_version = promise.policy_version
+    request.locality = promise.locality.value
+    request.rule_key = promise.rule_key
+    request.promised_at = now
+    request.first_response_due = promise.first_response_due
+    request.arrival_due = promise.arrival_due
+    request.resolution_due = promise.resolution_due
+    request.window_start = promise.window_start
+    request.window_end = promise.window_end
+    request.customer_chosen = promise.customer_chosen
+    request.arrival_target = promise.arrival_target
+    request.at_risk = promise.at_risk
+    request.risk_reason = promise.risk_reason
+    request.promise_explanation = promise.explanation[:500]
+
+
+def create_request(
+    session: Session,
+    *,
+    now: datetime,
+    actor: str,
+    site_id: int,
+    channel: str,
+    service_minutes: int = 60,
+    external_ref: str | None = None,
+    idempotency_key: str | None = None,
+    description: str = "",
+    problem_type: str | None = None,
+    tier: str | None = None,
+    skills: Sequence[Mapping[str, Any]] = (),
+    availability: Sequence[Mapping[str, Any] | Window] = (),
+    received_at: datetime | None = None,
+) -> tuple[RepairRequest, bool]:
+    """Take a request and promise it at once.
+
+    Returns the request and whether it was created: a repeated external reference or
+    idempotency key returns the original instead, also when two retries race.
+    """
+    existing = repository.find_existing(
+        session, external_ref=external_ref, idempotency_key=idempotency_key
+    )
+    if existing is not None:
+        return _same_request(existing, external_ref, idempotency_key), False
+    try:
+        channel = Channel(channel).value
+    except ValueError:
+        allowed = ", ".join(c.value for c in Channel)
+        raise InvalidInput(
+            "channel", f"unknown channel {channel!r}; use one of {allowed}"
+        ) from None
+    _check_service_minutes(service_minutes)
+    received_at = ensure_utc(received_at, field="received_at") if received_at else now
+    if received_at > now:
+        raise InvalidInput("received_at", "a request cannot be received in the future")
+    site = _site_or_422(session, site_id)
+    resolved = resolve_skills(session, skills, level_key="min_level")
+    windows = _windows(availability)
+    policy = active_policy(session)
+    promise = _compute(
+        session,
+        location=_site_location(session, site),
+        policy=policy,
+        tier=tier,
+        problem_type=problem_type,
+        service_minutes=service_minutes,
+        availability=windows,
+        received_at=received_at,
+        now=now,
+    )
+    request = RepairRequest(
+        external_ref=external_ref or f"REQ-{uuid4().hex[:12].upper()}",
+        idempotency_key=idempotency_key,
+        site_id=site.id,
+        channel=channel,
+        problem_type=problem_type,
+        description=description,
+        service_minutes=service_minutes,
+        availability=[{"start": s.isoformat(), "end": e.isoformat()} for s, e in windows],
+        status=RequestStatus.PROMISED.value,
+        received_at=received_at,
+        service_area_id=site.service_area_id,
+        base_area_id=site.base_area_id,
+    )
+    request.skills = [RequestSkill(skill=s, min_level=level) for s, level in resolved]
+    _apply_promise(request, promise, policy.id, now)
+    try:
+        # A savepoint: when a concurrent retry inserted the same reference first, only this
+        # insert is undone and the original is answered.
+        with session.begin_nested():
+            session.add(request)
+            session.flush()
+    except IntegrityError:
+        existing = repository.find_existing(
+            session, external_ref=external_ref, idempotency_key=idempotency_key
+        )
+        if existing is None:
+            raise
+        return _same_request(existing, external_ref, idempotency_key), False
+    _event(
+        session,
+        request,
+        "created",
+        actor=actor,
+        at=received_at,
+        payload={"channel": channel, "external_ref": request.external_ref},
+    )
+    _event(session, request, "promised", actor=actor, at=now, payload=promise_payload(promise))
+    session.flush()
+    return request, True
+
+
+def _same_request(
+    existing: RepairRequest, external_ref: str | None, idempotency_key: str | None
+) -> RepairRequest:
+    if (
+        idempotency_key is not None
+        and existing.idempotency_key == idempotency_key
+        and external_ref is not None
+        and existing.external_ref != external_ref
+    ):
+        raise Conflict(
+            f"Idempotency-Key {idempotency_key!r} was used for request {existing.external_ref}",
+            field="external_ref",
+        )
+    return existing
+
+
+def get_request_or_raise(session: Session, request_id: int) -> RepairRequest:
+    """The request, or NotFound."""
+    request = session.get(RepairRequest, request_id)
+    if request is None:
+        raise NotFound("repair request", request_id)
+    return request
+
+
+def get_by_external_ref(session: Session, external_ref: str) -> RepairRequest:
+    """The request with this external reference, or NotFound."""
+    request = repository.by_external_ref(session, external_ref)
+    if request is None:
+        raise NotFound("repair request", external_ref, field="external_ref")
+    return request
+
+
+def list_requests(
+    session: Session, *, limit: int, offset: int, **filters: Any
+) -> Page[RepairRequest]:
+    """Requests by received time, filtered by status, area, tier, locality, customer, dates."""
+    return paginate(session, repository.requests_query(**filters), limit=limit, offset=offset)
+
+
+def timeline(session: Session, request_id: int) -> list[RequestEvent]:
+    """The request's events, oldest first."""
+    get_request_or_raise(session, request_id)
+    return repository.timeline(session, request_id)
+
+
+def _open(request: RepairRequest) -> None:
+    if RequestStatus(request.status) in FINAL:
+        raise Conflict(f"request {request.id} is {request.status} and can no longer change")
+
+
+def acknowledge(
+    session: Session,
+    request_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    at: datetime | None = None,
+    note: str | None = None,
+) -> RepairRequest:
+    """Record the first response (first effective contact with the customer), once."""
+    request = get_request_or_raise(session, request_id)
+    _open(request)
+    if request.acknowledged_at is not None:
+        first = request.acknowledged_at.isoformat()
+        raise Conflict(f"request {request_id} was already acknowledged at {first}")
+    at = ensure_utc(at, field="at") if at is not None else now
+    if at > now:
+        raise InvalidInput("at", "the first response cannot be in the future")
+    if at < request.received_at:
+        raise InvalidInput("at", "the first response cannot be before the request was received")
+    request.acknowledged_at = at
+    if request.status in (RequestStatus.NEW.value, RequestStatus.PROMISED.value):
+        request.status = RequestStatus.ACKNOWLEDGED.value
+    _event(
+        session, request, "acknowledged", actor=actor, at=at, payload={"note": note} if note else {}
+    )
+    session.flush()
+    return request
+
+
+def correct_request(
+    session: Session,
+    request_id: int,
+    *,
+    changes: Mapping[str, Any],
+    expected_version: int | None,
+    actor: str,
+    now: datetime,
+) -> RepairRequest:
+    """Correct a request; a new tier, site, skills, duration or availability re-promises it."""
+    request = get_request_or_raise(session, request_id)
+    _open(request)
+    if expected_version is not None and expected_version != request.version:
+        raise Conflict(
+            f"request {request_id} is at version {request.version}, not {expected_version}",
+            field="version",
+        )
+    changes = dict(changes)
+    before = {k: _snapshot(request, k) for k in changes}
+    if "site_id" in changes:
+        site = _site_or_422(session, changes["site_id"])
+        request.site_id = site.id
+        request.service_area_id = site.service_area_id
+        request.base_area_id = site.base_area_id
+    if "skills" in changes:
+        resolved = resolve_skills(session, changes["skills"] or [], level_key="min_level")
+        request.skills = [RequestSkill(skill=s, min_level=level) for s, level in resolved]
+    if "service_minutes" in changes:
+        _check_service_minutes(changes["service_minutes"])
+        request.service_minutes = changes["service_minutes"]
+    if "availability" in changes:
+        windows = _windows(changes["availability"] or [])
+        request.availability = [{"start": s.isoformat(), "end": e.isoformat()} for s, e in windows]
+    if "channel" in changes:
+        try:
+            request.channel = Channel(changes["channel"]).value
+        except ValueError:
+            raise InvalidInput("channel", f"unknown channel {changes['channel']!r}") from None
+    for key in ("description", "problem_type"):
+        if key in changes:
+            setattr(request, key, changes[key])
+    tier_given = changes.get("tier")
+    if "tier" in changes and tier_given is not None:
+        parse_tier(tier_given)
+    session.flush()
+    _event(
+        session,
+        request,
+        "corrected",
+        actor=actor,
+        at=now,
+        payload={"changes": {k: _jsonable(v) for k, v in changes.items()}, "before": before},
+    )
+    if REPROMISE_ON & set(changes):
+        previous = _current_promise_payload(request)
+        site = session.get(Site, request.site_id)
+        assert site is not None
+        policy = active_policy(session)
+        promise = _compute(
+            session,
+            location=_site_location(session, site),
+            policy=policy,
+            tier=tier_given if "tier" in changes else _given_tier(request),
+            problem_type=request.problem_type,
+            service_minutes=request.service_minutes,
+            availability=_future_windows(request, now),
+            received_at=request.received_at,
+            now=now,
+        )
+        _apply_promise(request, promise, policy.id, now)
+        _event(
+            session,
+            request,
+            "re_promised",
+            actor=actor,
+            at=now,
+            payload={"promise": promise_payload(promise), "previous": previous},
+        )
+    request.updated_at = now
+    session.flush()
+    return request
+
+
+def _given_tier(request: RepairRequest) -> str | None:
+    # Keep a tier the desk set; a derived one is derived again from the corrected facts.
+    from dispatch.promise import TIER_GIVEN_REASON
+
+    return request.tier if request.tier_reason == TIER_GIVEN_REASON else None
+
+
+def _future_windows(request: RepairRequest, now: datetime) -> tuple[tuple[datetime, datetime], ...]:
+    windows = _windows(request.availability)
+    return tuple(w for w in windows if w[1] > now)
+
+
+def _current_promise_payload(request: RepairRequest) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "tier": request.tier,
+        "policy_version": request.policy_version,
+        "rule": request.rule_key,
+        "first_response_due": iso(request.first_response_due),
+        "arrival_due": iso(request.arrival_due),
+        "resolution_due": iso(request.resolution_due),
+        "window_start": iso(request.window_start),
+        "window_end": iso(request.window_end),
+        "explanation": request.promise_explanation,
+    }
+
+
+def _snapshot(request: RepairRequest, key: str) -> Any:
+    if key == "skills":
+        return [{"skill": s.skill.code, "min_level": s.min_level} for s in request.skills]
+    return _jsonable(getattr(request, key, None))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, Window):
+        return {"start": value.start.isoformat(), "end": value.end.isoformat()}
+    return value
+
+
+def cancel_request(
+    session: Session, request_id: int, *, reason: str, actor: str, now: datetime
+) -> RepairRequest:
+    """Cancel with a reason; the request is closed and kept."""
+    request = get_request_or_raise(session, request_id)
+    _open(request)
+    if not reason.strip():
+        raise InvalidInput("reason", "say why the request is cancelled")
+    request.status = RequestStatus.CANCELLED.value
+    request.closed_at = now
+    request.close_reason = reason.strip()
+    _event(session, request, "cancelled", actor=actor, at=now, payload={"reason": reason.strip()})
+    session.flush()
+    return request
+
+
+def policy_of(session: Session, request: RepairRequest) -> ActivePolicy | None:
+    """The policy version the request was promised under."""
+    return policy_by_id(session, request.sla_policy_id) if request.sla_policy_id else None

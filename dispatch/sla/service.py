@@ -1,0 +1,132 @@
+"""SLA policies as versioned data: a new version is a new row; requests keep the one they got."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.models import SlaPolicy
+from dispatch.promise import (
+    PriorityRules,
+    policy_from_dict,
+    policy_to_dict,
+    priority_rules_from_dict,
+    priority_rules_to_dict,
+)
+from dispatch.promise import (
+    SlaPolicy as PolicyData,
+)
+
+
+@dataclass(frozen=True)
+class ActivePolicy:
+    """The stored row's id with the engine's view of the policy and priority rules."""
+
+    id: int
+    policy: PolicyData
+    priority: PriorityRules
+
+
+_cache: dict[int, ActivePolicy] = {}
+_lock = threading.Lock()
+
+
+def _load(row: SlaPolicy) -> ActivePolicy:
+    # Rows never change once written (a change is a new version), so the cache never goes stale.
+    cached = _cache.get(row.id)
+    if cached is not None:
+        return cached
+    loaded = ActivePolicy(
+        id=row.id,
+        policy=policy_from_dict(row.rules),
+        priority=priority_rules_from_dict(row.priority_rules),
+    )
+    with _lock:
+        _cache[row.id] = loaded
+    return loaded
+
+
+def active_policy(session: Session) -> ActivePolicy:
+    """The policy new promises are made under."""
+    row = session.scalar(
+        select(SlaPolicy).where(SlaPolicy.active.is_(True)).order_by(SlaPolicy.id.desc()).limit(1)
+    )
+    if row is None:
+        raise NotFound("active SLA policy", "-", field="sla_policy")
+    return _load(row)
+
+
+def policy_by_id(session: Session, policy_id: int) -> ActivePolicy:
+    """A stored policy version, active or not."""
+    row = session.get(SlaPolicy, policy_id)
+    if row is None:
+        raise NotFound("SLA policy", policy_id)
+    return _load(row)
+
+
+def get_policy_row(session: Session, policy_id: int) -> SlaPolicy:
+    """The stored row, or NotFound."""
+    row = session.get(SlaPolicy, policy_id)
+    if row is None:
+        raise NotFound("SLA policy", policy_id)
+    return row
+
+
+def list_policies(session: Session) -> Sequence[SlaPolicy]:
+    """Every stored policy version, newest first."""
+    return session.scalars(select(SlaPolicy).order_by(SlaPolicy.id.desc())).all()
+
+
+def publish_policy(
+    session: Session,
+    *,
+    name: str,
+    rules: Sequence[Mapping[str, Any]],
+    max_service_travel_s: int | None,
+    window_minutes: int,
+    min_lead_minutes: int,
+    priority_rules: Mapping[str, Any] | None,
+    note: str | None,
+    actor: str,
+) -> SlaPolicy:
+    """Validate and store a new version of ``name`` and make it the active policy."""
+    version = (
+        session.scalar(select(func.max(SlaPolicy.version)).where(SlaPolicy.name == name)) or 0
+    ) + 1
+    raw = {
+        "name": name,
+        "version": version,
+        "max_service_travel_s": max_service_travel_s,
+        "window_minutes": window_minutes,
+        "min_lead_minutes": min_lead_minutes,
+        "rules": [dict(r) for r in rules],
+    }
+    policy = policy_from_dict(raw)  # raises InvalidInput naming the rule and field
+    if priority_rules is None:
+        current = session.scalar(
+            select(SlaPolicy).where(SlaPolicy.active.is_(True)).order_by(SlaPolicy.id.desc())
+        )
+        priority = priority_rules_from_dict(current.priority_rules) if current is not None else None
+        if priority is None:
+            raise InvalidInput("priority_rules", "give the priority rules for the first policy")
+    else:
+        priority = priority_rules_from_dict(dict(priority_rules))
+    session.execute(update(SlaPolicy).where(SlaPolicy.active.is_(True)).values(active=False))
+    row = SlaPolicy(
+        name=name,
+        version=version,
+        active=True,
+        rules=policy_to_dict(policy),
+        priority_rules=priority_rules_to_dict(priority),
+        note=note,
+        created_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    return row
