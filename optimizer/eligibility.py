@@ -125,24 +125,27 @@ def _lock_allows(problem: Problem, job: Job, slot: RouteSlot) -> bool:
     return lock.day is None or eng.shifts[slot.shift].day == lock.day
 
 
-def start_bounds(job: Job, weights: Weights) -> tuple[int | None, int | None]:
+def start_bounds(job: Job, weights: Weights | None) -> tuple[int | None, int | None]:
     """Return the earliest and latest allowed service start from windows, lock and lateness cap.
 
-    ``None`` means unbounded on that side. An on-site visit is pinned to its start; an en-route
-    visit happens whatever its windows say, so only lateness is accounted for it.
+    ``None`` means unbounded on that side; ``weights=None`` leaves the lateness cap out. An
+    on-site visit is pinned to its start; an en-route visit happens whatever its windows say,
+    so only lateness is accounted for it.
     """
     if job.in_progress is not None:
         if job.in_progress.status is VisitStatus.ON_SITE:
             return job.in_progress.started_at, job.in_progress.started_at
         return None, None
-    lo = job.earliest_start()
-    hi = job.latest_start()
-    if job.lock is not None and job.lock.start is not None:
-        lo = job.lock.start if lo is None else max(lo, job.lock.start)
-        hi = job.lock.start if hi is None else min(hi, job.lock.start)
-    if job.promise_due is not None and weights.max_lateness_s is not None:
-        cap = job.promise_due + weights.max_lateness_s
-        hi = cap if hi is None else min(hi, cap)
+    windows = job.windows
+    lo = windows[0].start if windows else None
+    hi = windows[-1].end if windows else None
+    lock = job.lock
+    if lock is not None and lock.start is not None:
+        lo = lock.start if lo is None else max(lo, lock.start)
+        hi = lock.start if hi is None else min(hi, lock.start)
+    cap = None if weights is None else weights.max_lateness_s
+    if job.promise_due is not None and cap is not None:
+        hi = job.promise_due + cap if hi is None else min(hi, job.promise_due + cap)
     return lo, hi
 
 
@@ -156,7 +159,7 @@ def earliest_feasible_start(job: Job, t: int) -> int | None:
     return None
 
 
-def lone_visit_fits(problem: Problem, job: Job, slot: RouteSlot, weights: Weights) -> bool:
+def lone_visit_fits(problem: Problem, job: Job, slot: RouteSlot, weights: Weights | None) -> bool:
     """Return whether the slot could serve this job as its only visit (ignoring the break)."""
     dur = problem.durations
     lo, hi = start_bounds(job, weights)
@@ -260,10 +263,7 @@ def check_job(problem: Problem, job: Job, slots: list[RouteSlot], weights: Weigh
         late_only = (
             hi is not None
             and job.promise_due is not None
-            and any(
-                lone_visit_fits(problem, job, slots[i], Weights(max_lateness_s=None))
-                for i in overlapping
-            )
+            and any(lone_visit_fits(problem, job, slots[i], None) for i in overlapping)
         )
         if late_only and weights.max_lateness_s is not None:
             return Eligibility(

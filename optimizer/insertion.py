@@ -217,7 +217,7 @@ def _best_in_route(
     dur, dist = problem.durations, problem.distances
     jl = job.location
     lo, hi = start_bounds(job, weights)
-    _, hi_uncapped = start_bounds(job, Weights(max_lateness_s=None))
+    _, hi_uncapped = start_bounds(job, None)
     n = len(stops.jobs)
     first_free = 0
     for i, other in enumerate(stops.jobs):

@@ -31,7 +31,9 @@ _FIRST_SOLUTION = {
 
 _METAHEURISTIC = {
     Metaheuristic.AUTO: routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH,
-    Metaheuristic.ITERATED_LOCAL_SEARCH: routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT,
+    Metaheuristic.RUIN_AND_RECREATE: (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    ),
     Metaheuristic.GUIDED_LOCAL_SEARCH: (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     ),

@@ -31,13 +31,18 @@ class FirstSolution(StrEnum):
 
 
 class Metaheuristic(StrEnum):
-    """How the search escapes local optima after the first plan.
+    """How the search improves the first plan.
 
-    ``AUTO`` picks iterated local search with ruin-and-recreate (SISR) perturbations.
+    ``AUTO`` runs Onsite's ruin-and-recreate search (string removals, greedy re-insertion,
+    simulated-annealing acceptance) for :attr:`SolveParams.ruin_share` of the time, then OR-Tools'
+    guided local search on the best plan found. ``RUIN_AND_RECREATE`` is the same.
+    The others are OR-Tools metaheuristics run alone from the first plan.
+    (OR-Tools 9.15's own iterated local search did not run from Python on the pinned version:
+    the search stopped at the first local optimum, so it is not offered.)
     """
 
     AUTO = "auto"
-    ITERATED_LOCAL_SEARCH = "iterated_local_search"
+    RUIN_AND_RECREATE = "ruin_and_recreate"
     GUIDED_LOCAL_SEARCH = "guided_local_search"
     SIMULATED_ANNEALING = "simulated_annealing"
     TABU_SEARCH = "tabu_search"
@@ -132,13 +137,21 @@ class SolveParams:
         Search after the first plan.
     weights
         Objective weights.
+    ruin_share
+        Share of the time limit given to the ruin-and-recreate phase (``AUTO`` metaheuristic).
+    ruin_iterations
+        Number of ruin-and-recreate iterations instead of a share of the time; with only a
+        solution limit, the phase runs only if this is set.
+    seed
+        Seed of the ruin-and-recreate phase's random choices.
     log
         Let OR-Tools log its search to stderr.
 
     Notes
     -----
     Determinism: the search is single-threaded and uses fixed random seeds, so the same problem
-    and parameters give the same plan when the search stops on ``solution_limit``. Under a
+    and parameters give the same plan when the search stops on ``solution_limit`` (and
+    ``ruin_iterations``, if the ruin-and-recreate phase is used). Under a
     time limit the plan is always feasible and never worse than the first plan, but how far the
     search gets depends on the machine's speed and load, so two runs may differ.
     """
@@ -148,6 +161,9 @@ class SolveParams:
     first_solution: FirstSolution = FirstSolution.AUTO
     metaheuristic: Metaheuristic = Metaheuristic.AUTO
     weights: Weights = field(default_factory=Weights)
+    ruin_share: float = 0.6
+    ruin_iterations: int | None = None
+    seed: int = 0
     log: bool = False
 
     def __post_init__(self) -> None:
@@ -157,5 +173,9 @@ class SolveParams:
             raise ValueError("SolveParams.time_limit_s: must be > 0")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError("SolveParams.solution_limit: must be >= 1")
+        if not 0.0 <= self.ruin_share < 1.0:
+            raise ValueError("SolveParams.ruin_share: must be in [0, 1)")
+        if self.ruin_iterations is not None and self.ruin_iterations < 0:
+            raise ValueError("SolveParams.ruin_iterations: must be >= 0")
         object.__setattr__(self, "first_solution", FirstSolution(self.first_solution))
         object.__setattr__(self, "metaheuristic", Metaheuristic(self.metaheuristic))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from optimizer.construct import construct_routes
 from optimizer.eligibility import Reason, RouteSlot, check_job, route_slots
 from optimizer.insertion import explain_unassigned
 from optimizer.model import RawSolution, RoutingModel
-from optimizer.params import FirstSolution, SolveParams
+from optimizer.params import FirstSolution, Metaheuristic, SolveParams
 from optimizer.problem import Problem
 from optimizer.schedule import build_route
+from optimizer.search import ruin_and_recreate
 from optimizer.solution import Kpis, Plan, PlanStatus, Route, Unassigned
 
 _NO_SOLUTION_MESSAGE = "no plan keeps every visit under way and lock within the shifts"
@@ -49,9 +51,11 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
 
     raw: RawSolution | None
     if candidates:
-        model = RoutingModel(problem, slots, candidates, weights)
         initial = _initial_routes(problem, slots, candidates, params)
-        raw = model.solve(params, initial)
+        if initial is not None and params.metaheuristic in _RUIN_FIRST:
+            initial = _ruin_phase(problem, slots, candidates, params, initial, started)
+        model = RoutingModel(problem, slots, candidates, weights)
+        raw = model.solve(_remaining(params, started), initial)
     else:
         raw = RawSolution(routes=(), objective=0)
 
@@ -82,6 +86,46 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
             reason, message = explain_unassigned(problem, routes, problem.jobs[j], weights, slots)
             unassigned[j] = Unassigned(problem.jobs[j].id, reason, message)
     return _plan(problem, slots, PlanStatus.SOLVED, routes, unassigned, raw.objective, started)
+
+
+_RUIN_FIRST = (Metaheuristic.AUTO, Metaheuristic.RUIN_AND_RECREATE)
+
+
+def _ruin_phase(
+    problem: Problem,
+    slots: list[RouteSlot],
+    candidates: dict[int, tuple[int, ...]],
+    params: SolveParams,
+    initial: list[list[int]],
+    started: float,
+) -> list[list[int]]:
+    """Run ruin-and-recreate on the first plan for its share of the time or iteration budget."""
+    iterations = params.ruin_iterations
+    deadline = None
+    if params.time_limit_s is not None:
+        deadline = started + params.ruin_share * params.time_limit_s
+    if iterations is None and deadline is None:
+        return initial
+    if iterations == 0:
+        return initial
+    return ruin_and_recreate(
+        problem,
+        slots,
+        candidates,
+        params.weights,
+        initial,
+        deadline=deadline,
+        iterations=iterations,
+        seed=params.seed,
+    )
+
+
+def _remaining(params: SolveParams, started: float) -> SolveParams:
+    """The parameters for OR-Tools with the time already spent taken off the limit."""
+    if params.time_limit_s is None:
+        return params
+    left = params.time_limit_s - (time.perf_counter() - started)
+    return dataclasses.replace(params, time_limit_s=max(0.05, left))
 
 
 def _initial_routes(

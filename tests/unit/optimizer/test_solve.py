@@ -258,7 +258,7 @@ def test_same_input_and_solution_limit_give_the_same_plan() -> None:
     """Determinism: identical problem and solution-limited parameters give identical routes."""
     jobs = [Job(f"j{i}", i, 5, windows=(TimeWindow(0, 400),)) for i in range(1, 8)]
     problem = make_problem([0, 13, 27, 4, 31, 19, 8, 22], jobs, [engineer("a"), engineer("b")])
-    params = SolveParams(time_limit_s=30, solution_limit=100)
+    params = SolveParams(time_limit_s=30, solution_limit=100, ruin_iterations=200)
     first, second = run(problem, params), run(problem, params)
     assert first.routes == second.routes and first.cost == second.cost
 

@@ -1,0 +1,338 @@
+"""Ruin-and-recreate search (SISR-style) in pure Python, before OR-Tools polishes the plan.
+
+OR-Tools' guided local search refines a plan well but rarely restructures it: on tight windows
+it stalls a few per cent above the best known plans. Removing strings of nearby visits from a
+few neighbouring routes and re-inserting them greedily, with blinks and simulated-annealing
+acceptance (Christiaens and Vanden Berghe, "Slack induction by string removals", 2020),
+does restructure it; it only needs a fast feasibility test, which :mod:`optimizer.insertion`
+provides.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Sequence
+
+from optimizer.eligibility import RouteSlot, over_qualification
+from optimizer.insertion import _Stops, best_in_slot, sequence_stops
+from optimizer.params import Weights
+from optimizer.problem import Job, Problem
+
+_MAX_STRING = 10
+_AVG_REMOVED = 10
+_BLINK = 0.01
+_NEIGHBOURS = 40
+# Annealing temperatures relative to the mean arc cost of the first plan.
+_T_START = 0.3
+_T_END = 0.003
+_GRANULAR = 20
+
+
+class _State:
+    """Routes as sequences of job indices (``None`` marks the break) with cached costs."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        slots: Sequence[RouteSlot],
+        candidates: dict[int, tuple[int, ...]],
+        weights: Weights,
+        routes: Sequence[Sequence[int]],
+    ) -> None:
+        self.problem = problem
+        self.slots = slots
+        self.weights = weights
+        self.candidates = candidates
+        self.seqs: list[list[int | None]] = []
+        for slot, route in zip(slots, routes, strict=True):
+            seq: list[int | None] = list(route)
+            if slot.break_ is not None:
+                seq.insert(_break_index(problem, slot, route), None)
+            self.seqs.append(seq)
+        self.stops = [self._stops(v) for v in range(len(slots))]
+        self.costs = [self._cost(v) for v in range(len(slots))]
+        self.route_of: dict[int, int] = {}
+        for v, seq in enumerate(self.seqs):
+            for j in seq:
+                if j is not None:
+                    self.route_of[j] = v
+        self.unserved = {j for j in candidates if j not in self.route_of}
+
+    def _stops(self, v: int) -> _Stops:
+        jobs: list[Job | None] = [None if j is None else self.problem.jobs[j] for j in self.seqs[v]]
+        return sequence_stops(self.problem, self.slots[v], jobs, self.weights)
+
+    def _cost(self, v: int) -> int:
+        """Travel, lateness and over-qualification cost of route ``v`` at earliest times."""
+        seq = self.seqs[v]
+        if all(j is None for j in seq):
+            return 0
+        w = self.weights
+        dur, dist = self.problem.durations, self.problem.distances
+        slot = self.slots[v]
+        eng = self.problem.engineers[slot.engineer]
+        stops = self.stops[v]
+        loc = slot.start_location
+        cost = 0
+        for i, j in enumerate(seq):
+            if j is None:
+                continue
+            job = self.problem.jobs[j]
+            cost += w.travel_per_s * dur[loc][job.location]
+            cost += w.distance_per_unit * dist[loc][job.location]
+            if job.promise_due is not None:
+                late = stops.earliest[i] - job.promise_due
+                if late > 0:
+                    cost += w.lateness_per_s[job.priority] * late
+            cost += w.over_qualification_per_level * max(0, over_qualification(eng, job))
+            loc = job.location
+        cost += w.travel_per_s * dur[loc][slot.end_location]
+        cost += w.distance_per_unit * dist[loc][slot.end_location]
+        return cost
+
+    def refresh(self, v: int) -> None:
+        self.stops[v] = self._stops(v)
+        self.costs[v] = self._cost(v)
+
+    def penalty(self, j: int) -> int:
+        job = self.problem.jobs[j]
+        if job.drop_penalty is not None:
+            return job.drop_penalty
+        return self.weights.drop_per_priority[job.priority]
+
+    def total(self) -> int:
+        return sum(self.costs) + sum(self.penalty(j) for j in self.unserved)
+
+    def routes(self) -> list[list[int]]:
+        return [[j for j in seq if j is not None] for seq in self.seqs]
+
+
+def _break_index(problem: Problem, slot: RouteSlot, route: Sequence[int]) -> int:
+    """Where to put the break in a route given without one: before the first visit that would
+    end after the break's latest start, at earliest times."""
+    brk = slot.break_
+    assert brk is not None
+    dur = problem.durations
+    loc, t = slot.start_location, slot.start_time
+    for i, j in enumerate(route):
+        job = problem.jobs[j]
+        arrive = t + dur[loc][job.location]
+        start = max(arrive, job.earliest_start() or arrive)
+        if start + job.service_s > brk.latest_start:
+            return i
+        loc, t = job.location, start + job.service_s
+    return len(route)
+
+
+def _neighbours(problem: Problem, jobs: Sequence[int]) -> dict[int, list[int]]:
+    dur = problem.durations
+    out: dict[int, list[int]] = {}
+    locs = {j: problem.jobs[j].location for j in jobs}
+    for j in jobs:
+        row = dur[locs[j]]
+        out[j] = sorted(jobs, key=lambda k: row[locs[k]])[: _NEIGHBOURS + 1]
+    return out
+
+
+def ruin_and_recreate(
+    problem: Problem,
+    slots: Sequence[RouteSlot],
+    candidates: dict[int, tuple[int, ...]],
+    weights: Weights,
+    routes: Sequence[Sequence[int]],
+    *,
+    deadline: float | None = None,
+    iterations: int | None = None,
+    seed: int = 0,
+) -> list[list[int]]:
+    """Improve ``routes`` by string removals and greedy re-insertion; return the best found.
+
+    Parameters
+    ----------
+    problem, slots, candidates, weights
+        As for the routing model.
+    routes
+        A feasible starting plan: job indices per slot.
+    deadline
+        ``time.perf_counter()`` value at which to stop.
+    iterations
+        Number of iterations to run (deterministic); at least one limit must be given.
+    seed
+        Seed of the random choices.
+    """
+    if deadline is None and iterations is None:
+        raise ValueError("ruin_and_recreate: give a deadline or a number of iterations")
+    rng = random.Random(seed)
+    state = _State(problem, slots, candidates, weights, routes)
+    movable = [j for j in candidates if problem.jobs[j].in_progress is None]
+    if len(movable) < 2:
+        return state.routes()
+    neighbours = _neighbours(problem, movable)
+    current = state.total()
+    best_cost, best_routes = current, state.routes()
+    served = max(1, len(state.route_of))
+    used = sum(1 for c in state.costs if c) or 1
+    arc = max(1.0, sum(state.costs) / (served + used))
+    t_start, t_end = _T_START * arc, _T_END * arc
+    started = time.perf_counter()
+    total_time = None if deadline is None else max(1e-3, deadline - started)
+    k = 0
+    while True:
+        if iterations is not None and k >= iterations:
+            break
+        now = time.perf_counter()
+        if deadline is not None and now >= deadline:
+            break
+        if total_time is not None:
+            frac = (now - started) / total_time
+        else:
+            frac = k / max(1, iterations or 1)
+        temperature = t_start * (t_end / t_start) ** frac
+        k += 1
+        touched: dict[int, list[int | None]] = {}
+        removed = _ruin(state, rng, neighbours, touched)
+        if not removed:
+            continue
+        old_unserved = set(state.unserved)
+        _recreate(state, rng, removed, touched, neighbours)
+        new = state.total()
+        if new < current - temperature * math.log(rng.random() or 1e-12):
+            current = new
+            if new < best_cost:
+                best_cost, best_routes = new, state.routes()
+        else:
+            for v, seq in touched.items():
+                for j in state.seqs[v]:
+                    if j is not None:
+                        state.route_of.pop(j, None)
+                state.seqs[v] = seq
+                for j in seq:
+                    if j is not None:
+                        state.route_of[j] = v
+                state.refresh(v)
+            state.unserved = old_unserved
+    return best_routes
+
+
+def _ruin(
+    state: _State,
+    rng: random.Random,
+    neighbours: dict[int, list[int]],
+    touched: dict[int, list[int | None]],
+) -> list[int]:
+    served = list(state.route_of)
+    if not served:
+        return []
+    seed_job = served[rng.randrange(len(served))]
+    sizes = [sum(1 for j in state.seqs[v] if j is not None) for v in set(state.route_of.values())]
+    avg_len = sum(sizes) / len(sizes)
+    l_max = min(_MAX_STRING, avg_len)
+    k_max = 4 * _AVG_REMOVED / (1 + l_max) - 1
+    k_routes = int(rng.uniform(1, k_max + 1))
+    removed: list[int] = []
+    for j in neighbours.get(seed_job, [seed_job]):
+        if len(touched) >= k_routes:
+            break
+        v = state.route_of.get(j)
+        if v is None or v in touched:
+            continue
+        seq = state.seqs[v]
+        touched[v] = list(seq)
+        jobs_in = [i for i, x in enumerate(seq) if x is not None]
+        size = len(jobs_in)
+        length = min(size, int(rng.uniform(1, l_max + 1)))
+        pos = jobs_in.index(seq.index(j))
+        first = max(0, min(pos - rng.randrange(length), size - length))
+        chosen = jobs_in[first : first + length]
+        if rng.random() < 0.5 and size > length:
+            # Split string: keep one inner run of visits, as SISR's bypass does.
+            extra = min(size - length, 1 + int(rng.random() * 2))
+            total = length + extra
+            first = max(0, min(pos - rng.randrange(total), size - total))
+            span = jobs_in[first : first + total]
+            keep_at = rng.randrange(total - extra + 1)
+            kept = set(span[keep_at : keep_at + extra])
+            chosen = [i for i in span if i not in kept]
+        drop = set(chosen)
+        for i in chosen:
+            x = seq[i]
+            assert x is not None
+            if state.problem.jobs[x].in_progress is not None:
+                drop.discard(i)
+                continue
+            removed.append(x)
+            state.route_of.pop(x, None)
+        state.seqs[v] = [x for i, x in enumerate(seq) if i not in drop]
+        state.refresh(v)
+    return removed
+
+
+def _recreate(
+    state: _State,
+    rng: random.Random,
+    removed: list[int],
+    touched: dict[int, list[int | None]],
+    neighbours: dict[int, list[int]],
+) -> None:
+    problem = state.problem
+    order = list(removed) + [j for j in state.unserved if j not in removed]
+    how = rng.random()
+    if how < 0.4:
+        rng.shuffle(order)
+    elif how < 0.7:
+        order.sort(key=lambda j: -problem.jobs[j].demand)
+    elif how < 0.85:
+        order.sort(key=lambda j: -_far(problem, state, j))
+    else:
+        order.sort(key=lambda j: problem.jobs[j].latest_start() or 2**62)
+    state.unserved = set()
+    empty_seen: set[tuple[object, ...]] = set()
+    for j in order:
+        job = problem.jobs[j]
+        best: tuple[int, int, int] | None = None
+        empty_seen.clear()
+        # Granular insertion: only routes serving one of the job's nearest neighbours, and
+        # empty routes; a job fits elsewhere only at a higher cost.
+        near = {state.route_of.get(k) for k in neighbours.get(j, ())[:_GRANULAR]}
+        for v in state.candidates[j]:
+            seq = state.seqs[v]
+            if v not in near and any(x is not None for x in seq):
+                continue
+            if not any(x is not None for x in seq):
+                # Identical empty engineer-days give identical insertions: try one of each.
+                s = state.slots[v]
+                key = (
+                    s.start_location,
+                    s.start_time,
+                    s.end_location,
+                    s.end_time,
+                    s.capacity,
+                    s.max_visits,
+                    s.max_work_s,
+                    s.break_,
+                    s.engineer if job.skills else None,
+                )
+                if key in empty_seen:
+                    continue
+                empty_seen.add(key)
+            if rng.random() < _BLINK:
+                continue
+            found = best_in_slot(problem, state.slots[v], state.stops[v], job, state.weights)
+            if found is not None and (best is None or found[0].cost < best[0]):
+                best = (found[0].cost, v, found[1])
+        if best is None or best[0] >= state.penalty(j):
+            state.unserved.add(j)
+            continue
+        _, v, p = best
+        if v not in touched:
+            touched[v] = list(state.seqs[v])
+        state.seqs[v].insert(p, j)
+        state.route_of[j] = v
+        state.refresh(v)
+
+
+def _far(problem: Problem, state: _State, j: int) -> int:
+    slot = state.slots[state.candidates[j][0]]
+    return problem.durations[slot.start_location][problem.jobs[j].location]

@@ -1,0 +1,40 @@
+"""The ruin-and-recreate phase on tiny instances, run for a fixed number of iterations."""
+
+from __future__ import annotations
+
+import itertools
+
+from optimizer import Job, TimeWindow, Weights
+from optimizer.eligibility import check_job, route_slots
+from optimizer.search import ruin_and_recreate
+from tests.unit.optimizer.conftest import engineer, make_problem
+
+
+def test_ruin_and_recreate_untangles_a_zigzag_route() -> None:
+    """A zigzag 0-30-10-40-20-0 route (travel 120) becomes an out-and-back one (travel 80)."""
+    jobs = [Job(f"x{x}", i + 1, 0) for i, x in enumerate([10, 20, 30, 40])]
+    problem = make_problem([0, 10, 20, 30, 40], jobs, [engineer("e")])
+    weights = Weights()
+    slots = route_slots(problem)
+    candidates = {j: check_job(problem, job, slots, weights).slots for j, job in enumerate(jobs)}
+    zigzag = [[2, 0, 3, 1]]
+    best = ruin_and_recreate(problem, slots, candidates, weights, zigzag, iterations=50)
+    (route,) = best
+    path = [0, *(jobs[j].location for j in route), 0]
+    travel = sum(problem.durations[a][b] for a, b in itertools.pairwise(path))
+    assert (sorted(route), travel) == ([0, 1, 2, 3], 80)
+
+
+def test_ruin_and_recreate_keeps_windows_and_moves_jobs_between_routes() -> None:
+    """Two engineers: each job moves to the engineer at its end of the line, windows kept."""
+    jobs = [
+        Job("a", 1, 0, windows=(TimeWindow(0, 100),)),
+        Job("b", 2, 0, windows=(TimeWindow(0, 100),)),
+    ]
+    problem = make_problem([0, 5, 45, 50], jobs, [engineer("west"), engineer("east", base=3)])
+    weights = Weights()
+    slots = route_slots(problem)
+    candidates = {j: check_job(problem, job, slots, weights).slots for j, job in enumerate(jobs)}
+    crossed = [[1], [0]]
+    best = ruin_and_recreate(problem, slots, candidates, weights, crossed, iterations=30)
+    assert best == [[0], [1]]
