@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routers import areas, auth, customers, engineers, geo, health, requests, sla
+from api.routers import (
+    areas,
+    auth,
+    customers,
+    desk,
+    dispatch,
+    engineers,
+    field,
+    geo,
+    health,
+    requests,
+    sla,
+)
 from dispatch.clock import SystemClock
 from dispatch.db import make_engine, make_session_factory
 from dispatch.geo_support import GeoContext
+from dispatch.planning.runner import InProcessRunner
+from dispatch.planning.runs import RunSettings
+from dispatch.planning.solver import InlineSolver, ProcessSolver
 from dispatch.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -29,8 +45,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url, echo=settings.database_echo)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = app.state.runner
+        if isinstance(runner, InProcessRunner):
+            runner.start()
         yield
+        runner.close()
         engine.dispose()
 
     app = FastAPI(
@@ -44,6 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.geo = GeoContext.from_settings(settings)
     app.state.clock = SystemClock()
+    app.state.runner = InProcessRunner(
+        app.state.session_factory,
+        app.state.geo,
+        ProcessSolver() if settings.solver == "process" else InlineSolver(),
+        app.state.clock,
+        RunSettings(freeze=timedelta(minutes=settings.freeze_minutes)),
+    )
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(auth.router)
@@ -53,4 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(geo.router)
     app.include_router(requests.router)
     app.include_router(sla.router)
+    app.include_router(dispatch.router)
+    app.include_router(field.router)
+    app.include_router(desk.router)
     return app

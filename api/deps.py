@@ -13,6 +13,7 @@ from dispatch.auth.service import authenticate
 from dispatch.clock import Clock
 from dispatch.db import Session, translate_db_error
 from dispatch.geo_support import GeoContext
+from dispatch.planning.runner import JobRunner
 from dispatch.settings import Settings
 
 _bearer = HTTPBearer(
@@ -48,7 +49,12 @@ def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
+def get_runner(request: Request) -> JobRunner:
+    return request.app.state.runner
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 GeoDep = Annotated[GeoContext, Depends(get_geo)]
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -34,6 +34,22 @@ class Settings(BaseSettings):
     geocoding_user_agent: str = "onsite-dispatch"
     geocoding_min_delay_s: float = 1.0
 
+    # Planning.
+    solver: Literal["process", "inline"] = Field(
+        default="process",
+        description="solve in a worker process (keeps the API responsive) or inline",
+    )
+    freeze_minutes: int = Field(
+        default=60, ge=0, description="visits starting this soon keep their engineer"
+    )
+    replan_on_urgent: bool = Field(
+        default=True, description="insert an urgent request at once, then re-plan its area"
+    )
+    replan_time_limit_s: int = Field(default=20, ge=1, le=600)
+    capacity_days: int = Field(
+        default=3, ge=1, le=14, description="days ahead a capacity-aware promise looks for a slot"
+    )
+
     # Paging limits for list endpoints.
     page_size_default: int = 50
     page_size_max: int = 500

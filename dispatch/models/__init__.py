@@ -5,7 +5,7 @@ from dispatch.models.auth import ApiKey
 from dispatch.models.base import Base
 from dispatch.models.customers import Customer, Site
 from dispatch.models.engineers import Engineer, EngineerSkill, Shift, ShiftException, Skill
-from dispatch.models.planning import DispatchRun, PlanScope, Visit
+from dispatch.models.planning import DispatchRun, LocationPing, PlanScope, Visit, VisitEvent
 from dispatch.models.requests import RepairRequest, RequestEvent, RequestSkill
 from dispatch.models.sla import SlaPolicy
 
@@ -16,6 +16,7 @@ __all__ = [
     "DispatchRun",
     "Engineer",
     "EngineerSkill",
+    "LocationPing",
     "PlanScope",
     "RepairRequest",
     "RequestEvent",
@@ -27,4 +28,5 @@ __all__ = [
     "Skill",
     "SlaPolicy",
     "Visit",
+    "VisitEvent",
 ]

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -40,6 +41,9 @@ class DispatchRun(TimestampMixin, Base):
     kpis_before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     kpis_after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     unassigned: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The published routes in brief: [{"engineer_id", "date", "visits": [request ids]}].
+    plan: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     plan_version: Mapped[int | None] = mapped_column(Integer)
 
 
@@ -93,3 +97,38 @@ class PlanScope(Base):
     running_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("dispatch_runs.id", ondelete="SET NULL")
     )
+
+
+class VisitEvent(Base):
+    """One progress report from an engineer's app. Rows are only ever added."""
+
+    __tablename__ = "visit_events"
+    __table_args__ = (Index("ix_visit_events_visit_at", "visit_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class LocationPing(Base):
+    """An engineer's reported position."""
+
+    __tablename__ = "location_pings"
+    __table_args__ = (
+        Index("ix_location_pings_engineer_at", "engineer_id", "at"),
+        CheckConstraint("lat BETWEEN -90 AND 90", name="lat_range"),
+        CheckConstraint("lon BETWEEN -180 AND 180", name="lon_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("engineers.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)

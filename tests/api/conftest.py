@@ -9,14 +9,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
+from dispatch.clock import FixedClock
+from dispatch.planning.runner import SynchronousRunner
+from dispatch.planning.solver import InlineSolver
 from dispatch.settings import Settings
 from tests.fixtures.factories import api_key
 
 
 @pytest.fixture
 def app(database_url: str, session_factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
-    app = create_app(Settings(database_url=database_url))
+    """The app on the test's connection, with a fixed clock and runs solved synchronously."""
+    app = create_app(Settings(database_url=database_url, solver="inline"))
     app.state.session_factory = session_factory
+    app.state.clock = FixedClock()
+    app.state.runner = SynchronousRunner(
+        session_factory, app.state.geo, InlineSolver(), app.state.clock
+    )
     return app
 
 

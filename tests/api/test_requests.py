@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from dispatch.clock import FixedClock
 from tests.fixtures.factories import (
     create_area,
     create_customer,
@@ -24,7 +23,7 @@ NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 @pytest.fixture
 def world(app, session: Session) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    app.state.clock = FixedClock(NOW)
+    app.state.clock.current = NOW
     shanghai = create_area(session, name="Shanghai", center=(31.23, 121.47), half=0.15)
     create_engineer(session, area=shanghai, name="Base", home=(31.23, 121.47))
     ensure_skill(session, "plc")

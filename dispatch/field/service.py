@@ -1,0 +1,291 @@
+"""The engineer's mobile app: my route, progress reports (a strict state machine) and position
+pings. After every report the engineer's remaining ETAs are re-timed along the fixed order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.clock import ensure_utc
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.geo_support import GeoContext
+from dispatch.models import (
+    Customer,
+    Engineer,
+    LocationPing,
+    RepairRequest,
+    RequestEvent,
+    Shift,
+    Site,
+    Visit,
+    VisitEvent,
+)
+from dispatch.models.enums import RequestStatus, VisitStatus
+from dispatch.planning.timing import day_visits, refresh_etas
+from dispatch.planning.views import promise_state
+
+# Event type -> (statuses it may follow, the visit status it leads to, the request's status).
+TRANSITIONS: dict[str, tuple[frozenset[str], VisitStatus, RequestStatus | None]] = {
+    "accepted": (frozenset({"planned"}), VisitStatus.ACCEPTED, None),
+    "en_route": (frozenset({"accepted"}), VisitStatus.EN_ROUTE, RequestStatus.EN_ROUTE),
+    "arrived": (frozenset({"en_route"}), VisitStatus.ARRIVED, RequestStatus.ON_SITE),
+    "completed": (frozenset({"arrived"}), VisitStatus.COMPLETED, RequestStatus.COMPLETED),
+    "cannot_complete": (
+        frozenset({"accepted", "en_route", "arrived"}),
+        VisitStatus.CANNOT_COMPLETE,
+        RequestStatus.CANNOT_COMPLETE,
+    ),
+}
+REQUEST_EVENT = {
+    "accepted": "engineer_accepted",
+    "en_route": "en_route",
+    "arrived": "on_site",
+    "completed": "completed",
+    "cannot_complete": "cannot_complete",
+}
+TIMESTAMP = {
+    "accepted": "accepted_at",
+    "en_route": "en_route_at",
+    "arrived": "arrived_at",
+    "completed": "completed_at",
+}
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Reported:
+    """The outcome of a progress report."""
+
+    visit: Visit
+    duplicate: bool
+    newly_at_risk: list[int]
+
+
+def _own_visit(session: Session, engineer_id: int, visit_id: int) -> Visit:
+    visit = session.get(Visit, visit_id)
+    # Another engineer's visit is "not found": keys cannot probe what exists.
+    if visit is None or visit.engineer_id != engineer_id:
+        raise NotFound("visit", visit_id)
+    return visit
+
+
+def _check_time(at: datetime, now: datetime, field: str = "at") -> datetime:
+    at = ensure_utc(at, field=field)
+    if at > now + CLOCK_SKEW:
+        raise InvalidInput(field, "the time is in the future; check the phone's clock")
+    return at
+
+
+def report_visit_event(
+    session: Session,
+    geo: GeoContext,
+    *,
+    engineer_id: int,
+    visit_id: int,
+    type_: str,
+    at: datetime | None,
+    now: datetime,
+    lat: float | None = None,
+    lon: float | None = None,
+    reason: str | None = None,
+    actor: str,
+) -> Reported:
+    """Record ``accepted``, ``en_route``, ``arrived``, ``completed`` or ``cannot_complete``."""
+    if type_ not in TRANSITIONS:
+        raise InvalidInput("type", f"unknown event {type_!r}; use one of {', '.join(TRANSITIONS)}")
+    visit = _own_visit(session, engineer_id, visit_id)
+    at = _check_time(at, now) if at is not None else now
+    if (lat is None) != (lon is None):
+        raise InvalidInput("lat" if lat is None else "lon", "give both lat and lon, or neither")
+    last = session.scalar(
+        select(VisitEvent)
+        .where(VisitEvent.visit_id == visit_id)
+        .order_by(VisitEvent.id.desc())
+        .limit(1)
+    )
+    if last is not None and last.type == type_:
+        if last.at == at:
+            return Reported(visit=visit, duplicate=True, newly_at_risk=[])
+        raise Conflict(f"visit {visit_id} is already {type_} (since {last.at.isoformat()})")
+    allowed_from, new_status, request_status = TRANSITIONS[type_]
+    if visit.status not in allowed_from:
+        raise Conflict(
+            f"visit {visit_id} is {visit.status}; {type_} can only follow "
+            f"{' or '.join(sorted(allowed_from))}",
+            field="type",
+        )
+    if last is not None and at < last.at:
+        raise InvalidInput("at", f"earlier than the previous report ({last.at.isoformat()})")
+    if type_ == "cannot_complete" and not (reason and reason.strip()):
+        raise InvalidInput("reason", "say why the visit cannot be completed")
+    if type_ in ("en_route", "arrived"):
+        busy = session.scalar(
+            select(Visit.id).where(
+                Visit.engineer_id == engineer_id,
+                Visit.id != visit_id,
+                Visit.status.in_((VisitStatus.EN_ROUTE.value, VisitStatus.ARRIVED.value)),
+            )
+        )
+        if busy is not None:
+            raise Conflict(f"visit {busy} is still under way; complete it first", field="type")
+    session.add(
+        VisitEvent(
+            visit_id=visit_id,
+            engineer_id=engineer_id,
+            type=type_,
+            at=at,
+            received_at=now,
+            lat=lat,
+            lon=lon,
+            reason=reason,
+        )
+    )
+    if lat is not None and lon is not None:
+        session.add(LocationPing(engineer_id=engineer_id, at=at, lat=lat, lon=lon))
+    visit.status = new_status.value
+    if type_ in TIMESTAMP:
+        setattr(visit, TIMESTAMP[type_], at)
+    if type_ == "arrived":
+        visit.eta = at
+    if type_ == "cannot_complete":
+        visit.cannot_complete_reason = reason
+    request = session.get(RepairRequest, visit.request_id)
+    assert request is not None
+    if request_status is not None:
+        request.status = request_status.value
+    if type_ == "completed" or type_ == "cannot_complete":
+        request.closed_at = at
+        request.close_reason = reason
+    if type_ == "arrived":
+        request.predicted_arrival = at
+    session.add(
+        RequestEvent(
+            request_id=request.id,
+            type=REQUEST_EVENT[type_],
+            at=at,
+            actor=actor,
+            payload={
+                k: v
+                for k, v in {"visit_id": visit_id, "reason": reason, "lat": lat, "lon": lon}.items()
+                if v is not None
+            },
+        )
+    )
+    session.flush()
+    at_risk = refresh_etas(session, geo, engineer_id, visit.date, now, actor=actor)
+    return Reported(visit=visit, duplicate=False, newly_at_risk=[v.request_id for v in at_risk])
+
+
+def report_location(
+    session: Session,
+    geo: GeoContext,
+    *,
+    engineer_id: int,
+    lat: float,
+    lon: float,
+    at: datetime | None,
+    now: datetime,
+    accuracy_m: float | None = None,
+    actor: str,
+) -> list[int]:
+    """Store a position; when the engineer is on the way, re-time the rest of the day."""
+    at = _check_time(at, now) if at is not None else now
+    session.add(
+        LocationPing(engineer_id=engineer_id, at=at, lat=lat, lon=lon, accuracy_m=accuracy_m)
+    )
+    session.flush()
+    en_route = session.scalar(
+        select(Visit).where(
+            Visit.engineer_id == engineer_id, Visit.status == VisitStatus.EN_ROUTE.value
+        )
+    )
+    if en_route is None:
+        return []
+    at_risk = refresh_etas(session, geo, engineer_id, en_route.date, now, actor=actor)
+    return [v.request_id for v in at_risk]
+
+
+def _navigation(lat: float, lon: float) -> dict[str, str]:
+    return {
+        "geo_uri": f"geo:{lat},{lon}?q={lat},{lon}",
+        "osm_url": f"https://www.openstreetmap.org/directions?to={lat}%2C{lon}",
+    }
+
+
+def my_route(
+    session: Session, *, engineer_id: int, day: date, now: datetime, geometry: bool = False
+) -> dict[str, Any]:
+    """The engineer's day: shift, ordered visits with everything needed on the doorstep."""
+    engineer = session.get(Engineer, engineer_id)
+    if engineer is None:
+        raise NotFound("engineer", engineer_id)
+    shift = session.scalar(select(Shift).where(Shift.engineer_id == engineer_id, Shift.date == day))
+    visits_out = []
+    line = [[engineer.home_lon, engineer.home_lat]]
+    for visit in day_visits(session, engineer_id, day):
+        request = session.get(RepairRequest, visit.request_id)
+        assert request is not None
+        site = session.get(Site, request.site_id)
+        customer = session.get(Customer, site.customer_id) if site else None
+        assert site is not None and customer is not None
+        eta = visit.arrived_at or visit.eta or visit.planned_arrival
+        visits_out.append(
+            {
+                "visit_id": visit.id,
+                "sequence": visit.sequence,
+                "status": visit.status,
+                "request": {
+                    "id": request.id,
+                    "external_ref": request.external_ref,
+                    "tier": request.tier,
+                    "problem_type": request.problem_type,
+                    "description": request.description,
+                },
+                "customer": {
+                    "name": customer.name,
+                    "contact_name": site.contact_name or customer.contact_name,
+                    "phone": site.contact_phone or customer.phone,
+                },
+                "site": {
+                    "name": site.name,
+                    "address": site.address,
+                    "lat": site.lat,
+                    "lon": site.lon,
+                },
+                "window_start": request.window_start,
+                "window_end": request.window_end,
+                "planned_arrival": visit.planned_arrival,
+                "eta": eta,
+                "service_minutes": request.service_minutes,
+                "required_skills": [
+                    {"skill": s.skill.code, "min_level": s.min_level} for s in request.skills
+                ],
+                "promise_state": promise_state(
+                    window_end=request.window_end, eta=eta, arrived_at=visit.arrived_at, now=now
+                ).value,
+                "navigation": _navigation(site.lat, site.lon),
+            }
+        )
+        line.append([site.lon, site.lat])
+    line.append([engineer.home_lon, engineer.home_lat])
+    result: dict[str, Any] = {
+        "date": day,
+        "engineer": {"id": engineer.id, "name": engineer.name},
+        "shift": None
+        if shift is None
+        else {
+            "start": shift.start_at,
+            "end": shift.end_at,
+            "break_start": shift.break_start_at,
+            "break_end": shift.break_end_at,
+            "break_minutes": shift.break_minutes,
+        },
+        "visits": visits_out,
+    }
+    if geometry:
+        result["geometry"] = {"type": "LineString", "coordinates": line}
+    return result

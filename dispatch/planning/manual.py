@@ -1,0 +1,387 @@
+"""A dispatcher's hand on the plan: assign or move with a feasibility check, lock, unassign.
+
+Every change re-times the routes it touches (plan mode), moves the area's plan version on (so a
+run solving meanwhile notices) and is written to the request's timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.geo_support import GeoContext
+from dispatch.models import Engineer, RepairRequest, RequestEvent, Shift, Visit
+from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
+from dispatch.planning.publish import bump_plan_version, first_name
+from dispatch.planning.snapshot import OPEN_STATUSES
+from dispatch.planning.timing import Timed, day_visits, time_sequence
+
+MOVABLE = (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value)
+
+
+@dataclass
+class Evaluation:
+    """What an assignment would do, and what is wrong with it."""
+
+    request_id: int
+    engineer_id: int
+    date: date
+    position: int
+    eta: datetime | None
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    route: list[dict[str, Any]] = field(default_factory=list)
+    committed: bool = False
+
+    def warn(self, code: str, message: str) -> None:
+        self.warnings.append({"code": code, "message": message})
+
+
+def _open_request(session: Session, request_id: int) -> RepairRequest:
+    request = session.get(RepairRequest, request_id)
+    if request is None:
+        raise NotFound("repair request", request_id, field="request_id")
+    if request.status not in OPEN_STATUSES:
+        raise Conflict(f"request {request_id} is {request.status}; it cannot be assigned")
+    return request
+
+
+def _current_visit(session: Session, request_id: int) -> Visit | None:
+    from sqlalchemy import select
+
+    from dispatch.planning.snapshot import ACTIVE_VISIT
+
+    return session.scalar(
+        select(Visit).where(Visit.request_id == request_id, Visit.status.in_(ACTIVE_VISIT))
+    )
+
+
+def _score(timed: list[Timed], requests: dict[int, RepairRequest]) -> tuple[int, float, int]:
+    missed = sum(t.missed for t in timed)
+    late = sum(
+        max(0.0, (t.start - requests[t.request_id].window_end).total_seconds())
+        for t in timed
+        if requests[t.request_id].window_end is not None
+    )
+    return missed, late, sum(t.travel_s for t in timed)
+
+
+def evaluate_assignment(
+    session: Session,
+    geo: GeoContext,
+    *,
+    request_id: int,
+    engineer_id: int,
+    day: date,
+    position: int | None,
+    now: datetime,
+) -> tuple[Evaluation, list[Visit], list[Timed]]:
+    """Check putting the request in the engineer's route that day (at ``position`` or the best
+    place): skills and levels, shift, the promise, and colleagues' visits made late."""
+    request = _open_request(session, request_id)
+    engineer = session.get(Engineer, engineer_id)
+    if engineer is None or not engineer.active:
+        raise InvalidInput("engineer_id", f"engineer {engineer_id} does not exist or is inactive")
+    current = _current_visit(session, request_id)
+    if current is not None and current.status not in MOVABLE:
+        raise Conflict(f"the visit for request {request_id} is already {current.status}")
+    route = [
+        v
+        for v in day_visits(session, engineer_id, day)
+        if v.request_id != request_id and v.status != VisitStatus.COMPLETED.value
+    ]
+    fixed = sum(1 for v in route if v.status not in MOVABLE)
+    pending = [v for v in route if v.status in MOVABLE]
+    shift = session.query(Shift).filter_by(engineer_id=engineer_id, date=day).one_or_none()
+    if shift is None:
+        from dispatch.engineers.service import generate_shifts
+
+        generated = generate_shifts(session, [engineer_id], day, day)
+        shift = generated[0] if generated else None
+    if shift is None:
+        raise Conflict(f"{engineer.name} has no shift on {day.isoformat()}", field="date")
+    requests = {request.id: request}
+    for v in pending:
+        other = session.get(RepairRequest, v.request_id)
+        assert other is not None
+        requests[other.id] = other
+    order = [v.request_id for v in pending]
+    positions = range(len(order) + 1) if position is None else [min(position, len(order))]
+    before = time_sequence(session, geo, engineer, day, order, now) if order else []
+    best: tuple[tuple[int, float, int], int, list[Timed]] | None = None
+    for p in positions:
+        sequence = [*order[:p], request.id, *order[p:]]
+        timed = time_sequence(session, geo, engineer, day, sequence, now)
+        assert timed is not None
+        score = _score(timed, requests)
+        if best is None or score < best[0]:
+            best = (score, p, timed)
+    assert best is not None
+    _, chosen, timed = best
+    mine = next(t for t in timed if t.request_id == request.id)
+    evaluation = Evaluation(request.id, engineer_id, day, chosen + fixed, mine.start)
+    held = {s.skill.code: s.level for s in engineer.skills}
+    for need in request.skills:
+        have = held.get(need.skill.code)
+        if have is None or have < need.min_level:
+            evaluation.warn(
+                "skill",
+                f"{engineer.name} has {need.skill.code} at level {have or 0}, "
+                f"the request needs level {need.min_level}",
+            )
+    if mine.departure > shift.end_at:
+        evaluation.warn("shift", f"the visit would end after {engineer.name}'s shift")
+    if mine.missed:
+        evaluation.warn("availability", "the customer's availability cannot be met")
+    if request.window_end is not None and mine.start > request.window_end:
+        evaluation.warn(
+            "promise",
+            f"arrival {mine.start.isoformat()} is after the promised window "
+            f"(ends {request.window_end.isoformat()})",
+        )
+    if request.arrival_target is not None and mine.start > request.arrival_target:
+        evaluation.warn("sla", "arrival would be after the SLA's arrival deadline")
+    was_late = {
+        t.request_id
+        for t in (before or [])
+        if requests[t.request_id].window_end and t.start > requests[t.request_id].window_end
+    }
+    for t in timed:
+        other = requests[t.request_id]
+        if (
+            t.request_id != request.id
+            and other.window_end is not None
+            and t.start > other.window_end
+            and t.request_id not in was_late
+        ):
+            evaluation.warn(
+                "delays_others",
+                f"request {other.external_ref} would arrive after its window "
+                f"({t.start.isoformat()})",
+            )
+    evaluation.route = [{"request_id": t.request_id, "eta": t.start.isoformat()} for t in timed]
+    return evaluation, pending, timed
+
+
+def assign(
+    session: Session,
+    geo: GeoContext,
+    *,
+    request_id: int,
+    engineer_id: int,
+    day: date,
+    position: int | None,
+    dry_run: bool,
+    accept_warnings: bool,
+    actor: str,
+    now: datetime,
+) -> Evaluation:
+    """Assign (or move) a request to an engineer-day; commits unless dry-run or warned."""
+    evaluation, pending, timed = evaluate_assignment(
+        session,
+        geo,
+        request_id=request_id,
+        engineer_id=engineer_id,
+        day=day,
+        position=position,
+        now=now,
+    )
+    if dry_run:
+        return evaluation
+    if evaluation.warnings and not accept_warnings:
+        codes = ", ".join(w["code"] for w in evaluation.warnings)
+        raise Conflict(
+            f"the assignment has warnings ({codes}); check them and send accept_warnings=true",
+            field="accept_warnings",
+        )
+    request = session.get(RepairRequest, request_id)
+    assert request is not None
+    engineer = session.get(Engineer, engineer_id)
+    assert engineer is not None
+    visit = _current_visit(session, request_id)
+    previous: tuple[int, date] | None = None
+    if visit is None:
+        visit = Visit(request_id=request_id, status=VisitStatus.PLANNED.value, lock="none")
+        session.add(visit)
+        event = "assigned"
+    else:
+        previous = (visit.engineer_id, visit.date)
+        if visit.engineer_id != engineer_id:
+            visit.status = VisitStatus.PLANNED.value
+            visit.accepted_at = None
+        event = "reassigned" if visit.engineer_id != engineer_id else "moved"
+    visit.engineer_id = engineer_id
+    visit.date = day
+    # A dispatcher's choice of engineer is kept by later runs until unlocked.
+    if visit.lock in (LockKind.NONE.value, None):
+        visit.lock = LockKind.ENGINEER.value
+    elif visit.lock == LockKind.TIME.value:
+        visit.lock = LockKind.BOTH.value
+    by_request = {v.request_id: v for v in pending}
+    by_request[request_id] = visit
+    for offset, t in enumerate(timed):
+        v = by_request[t.request_id]
+        v.sequence = offset
+        v.planned_arrival = t.start
+        v.planned_start = t.start
+        v.planned_end = t.departure
+        v.travel_seconds = t.travel_s
+        v.eta = t.start
+        other = session.get(RepairRequest, t.request_id)
+        assert other is not None
+        other.predicted_arrival = t.start
+    session.flush()
+    # Visits under way or done keep the front of the route; the re-timed order follows them.
+    started = [v for v in day_visits(session, engineer_id, day) if v.status not in MOVABLE]
+    for i, v in enumerate(started):
+        v.sequence = i
+    for offset, t in enumerate(timed):
+        by_request[t.request_id].sequence = len(started) + offset
+    if request.status in (RequestStatus.PROMISED.value, RequestStatus.ACKNOWLEDGED.value):
+        request.status = RequestStatus.ASSIGNED.value
+    session.add(
+        RequestEvent(
+            request_id=request_id,
+            type=event,
+            at=now,
+            actor=actor,
+            payload={
+                "engineer_id": engineer_id,
+                "engineer": first_name(engineer.name),
+                "planned_arrival": evaluation.eta.isoformat() if evaluation.eta else None,
+                "warnings": [w["code"] for w in evaluation.warnings],
+            },
+        )
+    )
+    session.flush()
+    if previous is not None and previous != (engineer_id, day):
+        _retime_route(session, geo, previous[0], previous[1], now)
+    areas = {engineer.service_area_id}
+    if previous is not None:
+        old = session.get(Engineer, previous[0])
+        if old is not None:
+            areas.add(old.service_area_id)
+    versions = bump_plan_version(session, sorted(areas))
+    visit.plan_version = versions[engineer.service_area_id]
+    evaluation.committed = True
+    return evaluation
+
+
+def _retime_route(
+    session: Session, geo: GeoContext, engineer_id: int, day: date, now: datetime
+) -> None:
+    """Close the gap a moved visit left: re-sequence and re-time the rest of that route."""
+    engineer = session.get(Engineer, engineer_id)
+    assert engineer is not None
+    visits = day_visits(session, engineer_id, day)
+    pending = [v for v in visits if v.status in MOVABLE]
+    for i, v in enumerate(visits):
+        v.sequence = i
+    timed = time_sequence(session, geo, engineer, day, [v.request_id for v in pending], now) or []
+    for v, t in zip(pending, timed, strict=True):
+        v.planned_arrival, v.planned_start, v.planned_end = t.start, t.start, t.departure
+        v.travel_seconds = t.travel_s
+        v.eta = t.start
+    session.flush()
+
+
+def _visit_or_404(session: Session, visit_id: int) -> Visit:
+    visit = session.get(Visit, visit_id)
+    if visit is None or visit.status == VisitStatus.CANCELLED.value:
+        raise NotFound("visit", visit_id)
+    return visit
+
+
+def lock_visit(
+    session: Session,
+    visit_id: int,
+    *,
+    kind: str,
+    arrival: datetime | None,
+    actor: str,
+    now: datetime,
+) -> Visit:
+    """Fix a visit to its engineer, its time, or both; runs keep it so until unlocked."""
+    visit = _visit_or_404(session, visit_id)
+    try:
+        lock = LockKind(kind)
+    except ValueError:
+        raise InvalidInput("kind", "lock kind is engineer, time or both") from None
+    if lock is LockKind.NONE:
+        raise InvalidInput("kind", "use DELETE .../lock to unlock")
+    if visit.status not in MOVABLE:
+        raise Conflict(f"visit {visit_id} is {visit.status}; it no longer moves anyway")
+    visit.lock = lock.value
+    if lock in (LockKind.TIME, LockKind.BOTH):
+        if arrival is not None and arrival.tzinfo is None:
+            raise InvalidInput("arrival", "give the arrival with a timezone offset")
+        visit.locked_arrival = arrival or visit.planned_arrival
+    else:
+        visit.locked_arrival = None
+    _lock_event(session, visit, "locked", actor, now, kind=lock.value)
+    return visit
+
+
+def unlock_visit(session: Session, visit_id: int, *, actor: str, now: datetime) -> Visit:
+    """Release a dispatcher's lock."""
+    visit = _visit_or_404(session, visit_id)
+    visit.lock = LockKind.NONE.value
+    visit.locked_arrival = None
+    _lock_event(session, visit, "unlocked", actor, now)
+    return visit
+
+
+def _lock_event(
+    session: Session, visit: Visit, type_: str, actor: str, now: datetime, **payload: Any
+) -> None:
+    session.add(
+        RequestEvent(
+            request_id=visit.request_id,
+            type=type_,
+            at=now,
+            actor=actor,
+            payload={"visit_id": visit.id, **payload},
+        )
+    )
+    engineer = session.get(Engineer, visit.engineer_id)
+    assert engineer is not None
+    bump_plan_version(session, [engineer.service_area_id])
+    session.flush()
+
+
+def unassign(
+    session: Session, geo: GeoContext, visit_id: int, *, actor: str, now: datetime
+) -> RepairRequest:
+    """Take a visit off its route; the request waits for the next plan."""
+    visit = _visit_or_404(session, visit_id)
+    if visit.status not in MOVABLE:
+        raise Conflict(f"visit {visit_id} is {visit.status}; it can no longer be unassigned")
+    request = session.get(RepairRequest, visit.request_id)
+    assert request is not None
+    engineer_id, day = visit.engineer_id, visit.date
+    session.delete(visit)
+    if request.status == RequestStatus.ASSIGNED.value:
+        request.status = (
+            RequestStatus.ACKNOWLEDGED.value
+            if request.acknowledged_at
+            else RequestStatus.PROMISED.value
+        )
+    request.predicted_arrival = None
+    session.add(
+        RequestEvent(
+            request_id=request.id,
+            type="unassigned",
+            at=now,
+            actor=actor,
+            payload={"visit_id": visit_id, "engineer_id": engineer_id},
+        )
+    )
+    session.flush()
+    _retime_route(session, geo, engineer_id, day, now)
+    engineer = session.get(Engineer, engineer_id)
+    assert engineer is not None
+    bump_plan_version(session, [engineer.service_area_id])
+    return request

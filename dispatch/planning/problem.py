@@ -1,0 +1,296 @@
+"""Turn a snapshot into the optimiser's problem (integer seconds from an epoch, index matrices)
+and translate its answers back into datetimes and database ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dispatch.geo_support import GeoContext
+from dispatch.models.enums import LockKind, VisitStatus
+from dispatch.planning.snapshot import EngineerSnap, JobSnap, Snapshot
+from optimizer import (
+    Assignment,
+    Break,
+    CurrentPosition,
+    Engineer,
+    InProgress,
+    Job,
+    Lock,
+    Priority,
+    Problem,
+    Shift,
+    TimeWindow,
+)
+from optimizer import VisitStatus as OptVisitStatus
+
+DEFAULT_FREEZE = timedelta(minutes=60)
+
+
+def job_key(request_id: int) -> str:
+    return f"r{request_id}"
+
+
+def engineer_key(engineer_id: int) -> str:
+    return f"e{engineer_id}"
+
+
+def request_of(job_id: str) -> int:
+    return int(job_id[1:])
+
+
+def engineer_of(key: str) -> int:
+    return int(key[1:])
+
+
+@dataclass(frozen=True)
+class Built:
+    """The optimiser's problem with the means to translate it back."""
+
+    problem: Problem
+    epoch: datetime
+    horizon_start: date
+    points: tuple[tuple[float, float], ...]
+    snapshot: Snapshot
+
+    def seconds(self, moment: datetime) -> int:
+        """Seconds from the epoch (never negative: the past is clamped to the epoch)."""
+        return max(0, int((moment - self.epoch).total_seconds()))
+
+    def instant(self, seconds: int) -> datetime:
+        return self.epoch + timedelta(seconds=seconds)
+
+    def day_key(self, day: date) -> int:
+        return (day - self.horizon_start).days
+
+    def date_of(self, day_key: int) -> date:
+        return self.horizon_start + timedelta(days=day_key)
+
+
+class _Points:
+    def __init__(self) -> None:
+        self.index: dict[tuple[float, float], int] = {}
+        self.points: list[tuple[float, float]] = []
+
+    def __call__(self, point: tuple[float, float]) -> int:
+        key = (round(point[0], 6), round(point[1], 6))
+        found = self.index.get(key)
+        if found is None:
+            found = self.index[key] = len(self.points)
+            self.points.append(key)
+        return found
+
+
+def _epoch(snapshot: Snapshot) -> datetime:
+    midnight = datetime.combine(
+        snapshot.horizon_start, datetime.min.time(), ZoneInfo(snapshot.timezone)
+    )
+    start = min(midnight.astimezone(UTC), snapshot.now)
+    return start.replace(second=0, microsecond=0)
+
+
+def build_problem(
+    snapshot: Snapshot,
+    geo: GeoContext,
+    *,
+    freeze: timedelta = DEFAULT_FREEZE,
+    history: bool = True,
+) -> Built:
+    """The optimiser problem for ``snapshot``; travel times from ``geo``'s provider.
+
+    ``history=False`` leaves out previous assignments and locks: for timing a given order on
+    one engineer, where other engineers are not part of the problem.
+    """
+    epoch = _epoch(snapshot)
+    points = _Points()
+    now_s = max(0, int((snapshot.now - epoch).total_seconds()))
+
+    def sec(moment: datetime) -> int:
+        return max(0, int((moment - epoch).total_seconds()))
+
+    in_progress = {
+        j.visit.engineer_id: j
+        for j in snapshot.jobs
+        if j.visit is not None
+        and j.visit.status in (VisitStatus.EN_ROUTE.value, VisitStatus.ARRIVED.value)
+    }
+    engineers = []
+    for e in snapshot.engineers:
+        built = _engineer(e, snapshot, points, sec, now_s, in_progress.get(e.id))
+        if built is not None:
+            engineers.append(built)
+    horizon_end_s = sec(
+        datetime.combine(
+            snapshot.horizon_end + timedelta(days=1),
+            datetime.min.time(),
+            ZoneInfo(snapshot.timezone),
+        )
+    )
+    jobs = [
+        _job(j, snapshot, points, sec, now_s, horizon_end_s, freeze, history) for j in snapshot.jobs
+    ]
+    matrix = geo.provider.matrix(points.points) if points.points else None
+    durations = matrix.durations.tolist() if matrix is not None else []
+    distances = matrix.distances.tolist() if matrix is not None else []
+    problem = Problem(durations=durations, distances=distances, jobs=jobs, engineers=engineers)
+    return Built(
+        problem=problem,
+        epoch=epoch,
+        horizon_start=snapshot.horizon_start,
+        points=tuple(points.points),
+        snapshot=snapshot,
+    )
+
+
+def _engineer(
+    e: EngineerSnap,
+    snapshot: Snapshot,
+    points: _Points,
+    sec: object,
+    now_s: int,
+    busy: JobSnap | None,
+) -> Engineer | None:
+    assert callable(sec)
+    home = points(e.home)
+    shifts = []
+    for s in e.shifts:
+        start, end = sec(s.start), sec(s.end)
+        if end <= now_s:
+            if busy is None or s.date != snapshot.now.date():
+                continue  # already over
+            end = now_s + 1  # still at work after hours: the visit under way goes on
+        start = max(start, now_s)
+        brk = None
+        if s.break_minutes and s.break_start and s.break_end:
+            earliest, latest = max(sec(s.break_start), start), min(sec(s.break_end), end)
+            if latest - earliest >= s.break_minutes * 60:
+                brk = Break(earliest, latest, s.break_minutes * 60)
+        shifts.append(
+            Shift(
+                day=(s.date - snapshot.horizon_start).days,
+                start=start,
+                end=end,
+                start_location=home,
+                end_location=home,
+                break_=brk,
+                max_work_s=e.max_work_minutes * 60,
+                max_visits=e.max_visits,
+            )
+        )
+    if not shifts:
+        return None
+    current = None
+    # The optimiser needs the engineer's position inside a shift while a visit is under way.
+    inside = next((sh for sh in shifts if sh.start <= now_s <= sh.end), None)
+    at = now_s if inside is not None else min(sh.start for sh in shifts)
+    on_site = busy is not None and busy.visit is not None and busy.visit.status == "arrived"
+    if on_site:
+        assert busy is not None
+        current = CurrentPosition(points(busy.site), at)
+    elif e.position is not None and inside is not None:
+        current = CurrentPosition(points(e.position[:2]), now_s)
+    elif busy is not None:
+        current = CurrentPosition(home, at)
+    return Engineer(
+        id=engineer_key(e.id),
+        skills=e.skills,
+        shifts=tuple(shifts),
+        capacity=e.capacity,
+        current=current,
+    )
+
+
+PRIORITY = {"urgent": Priority.URGENT, "important": Priority.IMPORTANT, "general": Priority.GENERAL}
+
+
+def _job(
+    j: JobSnap,
+    snapshot: Snapshot,
+    points: _Points,
+    sec: object,
+    now_s: int,
+    horizon_end_s: int,
+    freeze: timedelta,
+    history: bool,
+) -> Job:
+    assert callable(sec)
+    visit = j.visit
+    in_progress = None
+    windows: tuple[TimeWindow, ...] = ()
+    lock = None
+    if visit is not None and visit.status in (
+        VisitStatus.EN_ROUTE.value,
+        VisitStatus.ARRIVED.value,
+    ):
+        on_site = visit.status == VisitStatus.ARRIVED.value
+        in_progress = InProgress(
+            engineer_id=engineer_key(visit.engineer_id),
+            status=OptVisitStatus.ON_SITE if on_site else OptVisitStatus.EN_ROUTE,
+            started_at=sec(visit.arrived_at) if on_site and visit.arrived_at else None,
+        )
+    else:
+        # The promised window opens the door (the customer expects us from its start on);
+        # availability windows are hard; nothing can start in the past.
+        floor = max(sec(j.window_start), now_s)
+        spans = j.availability or ((j.window_start, None),)
+        found = []
+        for s, e in spans:
+            lo = max(sec(s), floor)
+            hi = sec(e) if e is not None else max(horizon_end_s, lo)
+            if hi >= lo:
+                found.append(TimeWindow(lo, hi))
+        # No window left (the customer's availability has passed): an instant no shift reaches,
+        # so the job comes back unassigned with the optimiser's reason.
+        windows = tuple(_merge(found)) if found else (TimeWindow(0, 0),)
+        lock = _lock(j, snapshot, sec, freeze) if history else None
+    previous = None
+    if visit is not None and history:
+        previous = Assignment(
+            engineer_key(visit.engineer_id),
+            (visit.date - snapshot.horizon_start).days,
+            visit.sequence,
+        )
+    return Job(
+        id=job_key(j.request_id),
+        location=points(j.site),
+        service_s=j.service_minutes * 60,
+        windows=windows,
+        promise_due=sec(j.window_end),
+        priority=PRIORITY.get(j.tier, Priority.GENERAL),
+        skills=j.skills,
+        lock=lock,
+        in_progress=in_progress,
+        promised=visit is not None and history,
+        previous=previous,
+    )
+
+
+def _merge(windows: list[TimeWindow]) -> list[TimeWindow]:
+    windows.sort(key=lambda w: w.start)
+    merged: list[TimeWindow] = []
+    for w in windows:
+        if merged and w.start <= merged[-1].end:
+            merged[-1] = TimeWindow(merged[-1].start, max(merged[-1].end, w.end))
+        else:
+            merged.append(w)
+    return merged
+
+
+def _lock(j: JobSnap, snapshot: Snapshot, sec: object, freeze: timedelta) -> Lock | None:
+    assert callable(sec)
+    visit = j.visit
+    if visit is None:
+        return None
+    engineer = None
+    start = None
+    if visit.lock in (LockKind.ENGINEER.value, LockKind.BOTH.value):
+        engineer = engineer_key(visit.engineer_id)
+    if visit.lock in (LockKind.TIME.value, LockKind.BOTH.value) and visit.locked_arrival:
+        start = sec(visit.locked_arrival)
+    if visit.planned_arrival - snapshot.now < freeze:
+        # Inside the freeze horizon the engineer is already on their way in their head: keep them.
+        engineer = engineer_key(visit.engineer_id)
+    if engineer is None and start is None:
+        return None
+    return Lock(engineer_id=engineer, start=start)

@@ -1,0 +1,267 @@
+"""Publishing a plan: one short transaction that checks nothing changed since the snapshot.
+
+Either every visit of the plan is written and the scope's plan version moves on, or nothing is
+(``StalePlan`` is raised and the caller re-reads and re-solves, or gives up with the reason).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.models import Engineer, PlanScope, RepairRequest, RequestEvent, Visit
+from dispatch.models.enums import RequestStatus, VisitStatus
+from dispatch.planning.problem import Built, engineer_of, request_of
+from dispatch.planning.snapshot import active_visits, request_fingerprint
+from optimizer import Plan
+
+
+class StalePlan(Exception):
+    """The world changed while the plan was being computed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def lock_scopes(session: Session, area_ids: Sequence[int]) -> dict[int, PlanScope]:
+    """The scopes' rows, created when missing and locked for this transaction (PostgreSQL)."""
+    existing = {
+        s.service_area_id: s
+        for s in session.scalars(
+            select(PlanScope).where(PlanScope.service_area_id.in_(area_ids)).with_for_update()
+        )
+    }
+    for area_id in area_ids:
+        if area_id not in existing:
+            scope = PlanScope(service_area_id=area_id, plan_version=0)
+            session.add(scope)
+            existing[area_id] = scope
+    session.flush()
+    return existing
+
+
+def bump_plan_version(session: Session, area_ids: Sequence[int]) -> dict[int, int]:
+    """Move the areas' plan versions on (any change to published visits does)."""
+    scopes = lock_scopes(session, area_ids)
+    for scope in scopes.values():
+        scope.plan_version += 1
+    session.flush()
+    return {a: s.plan_version for a, s in scopes.items()}
+
+
+def first_name(name: str) -> str:
+    return name.split()[-1] if " " in name else name
+
+
+def _event(
+    session: Session, request_id: int, type_: str, at: datetime, actor: str, **payload: Any
+) -> None:
+    session.add(
+        RequestEvent(request_id=request_id, type=type_, at=at, actor=actor, payload=payload)
+    )
+
+
+def _back_to_unassigned(request: RepairRequest) -> None:
+    if request.status == RequestStatus.ASSIGNED.value:
+        request.status = (
+            RequestStatus.ACKNOWLEDGED.value
+            if request.acknowledged_at is not None
+            else RequestStatus.PROMISED.value
+        )
+
+
+def check_unchanged(session: Session, built: Built) -> dict[int, RepairRequest]:
+    """Raise StalePlan when a scope's plan or one of the snapshot's requests changed."""
+    snapshot = built.snapshot
+    scopes = lock_scopes(session, snapshot.area_ids)
+    for area_id, version in snapshot.plan_versions.items():
+        if scopes[area_id].plan_version != version:
+            raise StalePlan(
+                f"the plan of service area {area_id} changed while solving "
+                f"(version {version} -> {scopes[area_id].plan_version})"
+            )
+    ids = [j.request_id for j in snapshot.jobs]
+    requests = {
+        r.id: r for r in session.scalars(select(RepairRequest).where(RepairRequest.id.in_(ids)))
+    }
+    visits = active_visits(session, ids)
+    for job in snapshot.jobs:
+        request = requests.get(job.request_id)
+        if (
+            request is None
+            or request_fingerprint(request, visits.get(job.request_id)) != job.fingerprint
+        ):
+            raise StalePlan(f"request {job.external_ref} changed while solving")
+    return requests
+
+
+def publish(
+    session: Session, built: Built, plan: Plan, *, run_id: int | None, actor: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Write ``plan`` for the snapshot's scope; returns the routes in brief."""
+    requests = check_unchanged(session, built)
+    snapshot = built.snapshot
+    versions = bump_plan_version(session, snapshot.area_ids)
+    visits = active_visits(session, list(requests))
+    names = dict(session.execute(select(Engineer.id, Engineer.name)).all())
+    engineer_area = {e.id: e.area_id for e in snapshot.engineers}
+    summary = []
+    planned_ids: set[int] = set()
+    for route in plan.routes:
+        engineer_id = engineer_of(route.engineer_id)
+        day = built.date_of(route.day)
+        summary.append(
+            {
+                "engineer_id": engineer_id,
+                "date": day.isoformat(),
+                "visits": [request_of(v.job_id) for v in route.visits],
+                "travel_s": route.travel_s,
+            }
+        )
+        version = versions.get(engineer_area.get(engineer_id, -1), max(versions.values()))
+        for sequence, stop in enumerate(route.visits):
+            request_id = request_of(stop.job_id)
+            planned_ids.add(request_id)
+            request = requests[request_id]
+            # Shown arrival = service start: an engineer early for a window leaves later rather
+            # than waiting at the door, so the waiting is idle time before departure.
+            start = built.instant(stop.start)
+            arrival = start
+            visit = visits.get(request_id)
+            if visit is not None and visit.status in (
+                VisitStatus.EN_ROUTE.value,
+                VisitStatus.ARRIVED.value,
+            ):
+                visit.sequence = sequence
+                if visit.status == VisitStatus.EN_ROUTE.value:
+                    visit.eta = arrival
+                visit.plan_version = version
+                continue
+            if visit is None:
+                visit = Visit(request_id=request_id, status=VisitStatus.PLANNED.value, lock="none")
+                session.add(visit)
+                _event(
+                    session,
+                    request_id,
+                    "assigned",
+                    now,
+                    actor,
+                    engineer_id=engineer_id,
+                    engineer=first_name(names.get(engineer_id, "")),
+                    planned_arrival=arrival.isoformat(),
+                    run_id=run_id,
+                )
+            elif visit.engineer_id != engineer_id:
+                # Another engineer: their acceptance does not carry over.
+                visit.status = VisitStatus.PLANNED.value
+                visit.accepted_at = None
+                _event(
+                    session,
+                    request_id,
+                    "reassigned",
+                    now,
+                    actor,
+                    engineer_id=engineer_id,
+                    engineer=first_name(names.get(engineer_id, "")),
+                    previous_engineer_id=visit.engineer_id,
+                    planned_arrival=arrival.isoformat(),
+                    run_id=run_id,
+                )
+            visit.engineer_id = engineer_id
+            visit.date = day
+            visit.sequence = sequence
+            visit.planned_arrival = arrival
+            visit.planned_start = start
+            visit.planned_end = start + timedelta(seconds=request.service_minutes * 60)
+            visit.travel_seconds = stop.travel_s
+            visit.eta = arrival
+            visit.run_id = run_id
+            visit.plan_version = version
+            if request.status in (RequestStatus.PROMISED.value, RequestStatus.ACKNOWLEDGED.value):
+                request.status = RequestStatus.ASSIGNED.value
+            request.predicted_arrival = arrival
+    reasons = {u.job_id: u for u in plan.unassigned}
+    for job in snapshot.jobs:
+        if job.request_id in planned_ids:
+            continue
+        request = requests[job.request_id]
+        visit = visits.get(job.request_id)
+        if visit is None or visit.status in (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value):
+            request.predicted_arrival = None
+        if visit is not None and visit.status in (
+            VisitStatus.PLANNED.value,
+            VisitStatus.ACCEPTED.value,
+        ):
+            session.delete(visit)
+            _back_to_unassigned(request)
+            why = reasons.get(f"r{job.request_id}")
+            _event(
+                session,
+                job.request_id,
+                "unassigned",
+                now,
+                actor,
+                run_id=run_id,
+                reason=why.reason.value if why else None,
+                message=why.message if why else None,
+            )
+    session.flush()
+    return summary
+
+
+def plan_kpis(built: Built, plan: Plan) -> dict[str, Any]:
+    """The figures dispatchers compare before and after a run."""
+    late = [v for r in plan.routes for v in r.visits if v.lateness_s > 0]
+    assigned = sum(len(r.visits) for r in plan.routes)
+    return {
+        "assigned": assigned,
+        "unassigned": len(plan.unassigned),
+        "late_visits": len(late),
+        "late_minutes": round(sum(v.lateness_s for v in late) / 60, 1),
+        "travel_minutes": round(sum(r.travel_s for r in plan.routes) / 60, 1),
+        "promises_kept": assigned - len(late),
+        "promises_at_risk": len(late) + len(plan.unassigned),
+        "engineers_used": len({r.engineer_id for r in plan.routes if r.visits}),
+    }
+
+
+def current_kpis(session: Session, built: Built) -> dict[str, Any]:
+    """The same figures for the plan in force before the run."""
+    snapshot = built.snapshot
+    ids = [j.request_id for j in snapshot.jobs]
+    visits = active_visits(session, ids)
+    windows = {j.request_id: j.window_end for j in snapshot.jobs}
+    late = []
+    for request_id, visit in visits.items():
+        eta = visit.arrived_at or visit.eta or visit.planned_arrival
+        if eta > windows[request_id]:
+            late.append((eta - windows[request_id]).total_seconds())
+    return {
+        "assigned": len(visits),
+        "unassigned": len(ids) - len(visits),
+        "late_visits": len(late),
+        "late_minutes": round(sum(late) / 60, 1),
+        "travel_minutes": round(sum(v.travel_seconds for v in visits.values()) / 60, 1),
+        "promises_kept": len(visits) - len(late),
+        "promises_at_risk": len(late) + len(ids) - len(visits),
+        "engineers_used": len({v.engineer_id for v in visits.values()}),
+    }
+
+
+def unassigned_summary(built: Built, plan: Plan) -> list[dict[str, Any]]:
+    """Each unassigned request with the optimiser's reason."""
+    refs = {j.request_id: j.external_ref for j in built.snapshot.jobs}
+    return [
+        {
+            "request_id": request_of(u.job_id),
+            "external_ref": refs.get(request_of(u.job_id)),
+            "reason": u.reason.value,
+            "message": u.message,
+        }
+        for u in plan.unassigned
+    ]

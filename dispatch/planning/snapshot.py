@@ -1,0 +1,336 @@
+"""What a plan is computed from: a consistent, plain-data read of engineers, shifts, open
+requests and their current visits for a scope and horizon.
+
+The snapshot is read in one short transaction and carries fingerprints of everything the plan
+depends on, so that publishing can tell whether the world changed while the solver ran.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.engineers.service import generate_shifts
+from dispatch.errors import InvalidInput
+from dispatch.models import (
+    Engineer,
+    LocationPing,
+    PlanScope,
+    RepairRequest,
+    ServiceArea,
+    Site,
+    Visit,
+)
+from dispatch.models.enums import RequestStatus, VisitStatus
+
+OPEN_STATUSES = (
+    RequestStatus.PROMISED.value,
+    RequestStatus.ACKNOWLEDGED.value,
+    RequestStatus.ASSIGNED.value,
+    RequestStatus.EN_ROUTE.value,
+    RequestStatus.ON_SITE.value,
+)
+ACTIVE_VISIT = (
+    VisitStatus.PLANNED.value,
+    VisitStatus.ACCEPTED.value,
+    VisitStatus.EN_ROUTE.value,
+    VisitStatus.ARRIVED.value,
+)
+MAX_DAYS = 14
+POSITION_FRESH = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class ShiftSnap:
+    date: date
+    start: datetime
+    end: datetime
+    break_start: datetime | None
+    break_end: datetime | None
+    break_minutes: int | None
+
+
+@dataclass(frozen=True)
+class EngineerSnap:
+    id: int
+    name: str
+    area_id: int
+    home: tuple[float, float]
+    skills: dict[str, int]
+    max_work_minutes: int
+    max_visits: int
+    capacity: int | None
+    shifts: tuple[ShiftSnap, ...]
+    position: tuple[float, float, datetime] | None
+
+
+@dataclass(frozen=True)
+class VisitSnap:
+    id: int
+    engineer_id: int
+    date: date
+    sequence: int
+    status: str
+    lock: str
+    locked_arrival: datetime | None
+    planned_arrival: datetime
+    arrived_at: datetime | None
+    version: int
+
+
+@dataclass(frozen=True)
+class JobSnap:
+    request_id: int
+    external_ref: str
+    site: tuple[float, float]
+    area_id: int | None
+    base_area_id: int | None
+    tier: str
+    skills: dict[str, int]
+    service_minutes: int
+    window_start: datetime
+    window_end: datetime
+    arrival_target: datetime
+    availability: tuple[tuple[datetime, datetime], ...]
+    visit: VisitSnap | None
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a scoped plan depends on, as plain data."""
+
+    now: datetime
+    area_ids: tuple[int, ...]
+    horizon_start: date
+    days: int
+    timezone: str
+    engineers: tuple[EngineerSnap, ...]
+    jobs: tuple[JobSnap, ...]
+    plan_versions: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def horizon_end(self) -> date:
+        return self.horizon_start + timedelta(days=self.days - 1)
+
+
+def _fingerprint(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def request_fingerprint(request: RepairRequest, visit: Visit | None) -> str:
+    """What of a request and its visit the plan depends on; a change means re-plan."""
+    return _fingerprint(
+        {
+            "status": request.status,
+            "site": request.site_id,
+            "skills": sorted((s.skill.code, s.min_level) for s in request.skills),
+            "minutes": request.service_minutes,
+            "window": [request.window_start, request.window_end],
+            "availability": request.availability,
+            "tier": request.tier,
+            "visit": None
+            if visit is None
+            else [visit.id, visit.engineer_id, visit.status, visit.lock, visit.locked_arrival],
+        }
+    )
+
+
+def scope_area_ids(session: Session, area_ids: Sequence[int] | None) -> tuple[int, ...]:
+    """The areas of a scope: the given ones (checked) or every area with engineers based."""
+    if area_ids:
+        known = set(session.scalars(select(ServiceArea.id).where(ServiceArea.id.in_(area_ids))))
+        missing = sorted(set(area_ids) - known)
+        if missing:
+            raise InvalidInput(("scope", "service_area_ids"), f"unknown service areas {missing}")
+        return tuple(sorted(set(area_ids)))
+    return tuple(
+        session.scalars(
+            select(ServiceArea.id)
+            .where(ServiceArea.engineers_based.is_(True))
+            .order_by(ServiceArea.id)
+        )
+    )
+
+
+def plan_versions(session: Session, area_ids: Sequence[int]) -> dict[int, int]:
+    """The published plan version of each area (0 when never planned)."""
+    rows = dict(
+        session.execute(
+            select(PlanScope.service_area_id, PlanScope.plan_version).where(
+                PlanScope.service_area_id.in_(area_ids)
+            )
+        ).all()
+    )
+    return {a: rows.get(a, 0) for a in area_ids}
+
+
+def read_snapshot(
+    session: Session,
+    *,
+    area_ids: Sequence[int] | None,
+    horizon_start: date,
+    days: int,
+    now: datetime,
+) -> Snapshot:
+    """Read the engineers, shifts, open requests and visits of a scope and horizon."""
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidInput("days", f"plan 1 to {MAX_DAYS} days at a time")
+    scope = scope_area_ids(session, area_ids)
+    if not scope:
+        raise InvalidInput(("scope", "service_area_ids"), "no service area with engineers based")
+    horizon_end = horizon_start + timedelta(days=days - 1)
+    areas = {a.id: a for a in session.scalars(select(ServiceArea).where(ServiceArea.id.in_(scope)))}
+    engineers = session.scalars(
+        select(Engineer)
+        .where(Engineer.service_area_id.in_(scope), Engineer.active.is_(True))
+        .order_by(Engineer.id)
+    ).all()
+    requests = session.scalars(open_requests_query(scope)).all()
+    return Snapshot(
+        now=now,
+        area_ids=scope,
+        horizon_start=horizon_start,
+        days=days,
+        timezone=areas[scope[0]].timezone,
+        engineers=engineer_snaps(session, engineers, horizon_start, horizon_end, now),
+        jobs=job_snaps(session, requests, horizon_end, areas),
+        plan_versions=plan_versions(session, scope),
+    )
+
+
+def engineer_snaps(
+    session: Session, engineers: Sequence[Engineer], start: date, end: date, now: datetime
+) -> tuple[EngineerSnap, ...]:
+    """Engineers with their shifts from ``start`` to ``end`` and their latest position."""
+    shifts = generate_shifts(session, [e.id for e in engineers], start, end)
+    by_engineer: dict[int, list[ShiftSnap]] = {}
+    for s in shifts:
+        by_engineer.setdefault(s.engineer_id, []).append(
+            ShiftSnap(
+                s.date, s.start_at, s.end_at, s.break_start_at, s.break_end_at, s.break_minutes
+            )
+        )
+    positions = _latest_positions(session, [e.id for e in engineers], now)
+    return tuple(
+        EngineerSnap(
+            id=e.id,
+            name=e.name,
+            area_id=e.service_area_id,
+            home=(e.home_lat, e.home_lon),
+            skills={s.skill.code: s.level for s in e.skills},
+            max_work_minutes=e.max_work_minutes,
+            max_visits=e.max_visits,
+            capacity=e.capacity,
+            shifts=tuple(by_engineer.get(e.id, [])),
+            position=positions.get(e.id),
+        )
+        for e in engineers
+    )
+
+
+def _latest_positions(
+    session: Session, engineer_ids: Sequence[int], now: datetime
+) -> dict[int, tuple[float, float, datetime]]:
+    if not engineer_ids:
+        return {}
+    rows = session.execute(
+        select(LocationPing.engineer_id, LocationPing.lat, LocationPing.lon, LocationPing.at)
+        .where(
+            LocationPing.engineer_id.in_(engineer_ids),
+            LocationPing.at >= now - POSITION_FRESH,
+            LocationPing.at <= now,
+        )
+        .order_by(LocationPing.engineer_id, LocationPing.at)
+    ).all()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def open_requests_query(area_ids: Sequence[int]) -> Any:
+    """Open requests served from the areas (by their serving base)."""
+    return (
+        select(RepairRequest)
+        .where(
+            RepairRequest.status.in_(OPEN_STATUSES),
+            RepairRequest.base_area_id.in_(area_ids),
+        )
+        .order_by(RepairRequest.id)
+    )
+
+
+def active_visits(session: Session, request_ids: Sequence[int]) -> dict[int, Visit]:
+    """The current visit of each request, if any."""
+    if not request_ids:
+        return {}
+    rows = session.scalars(
+        select(Visit).where(Visit.request_id.in_(request_ids), Visit.status.in_(ACTIVE_VISIT))
+    ).all()
+    return {v.request_id: v for v in rows}
+
+
+def job_snaps(
+    session: Session,
+    requests: Sequence[RepairRequest],
+    horizon_end: date | None,
+    areas: dict[int, ServiceArea],
+) -> tuple[JobSnap, ...]:
+    """Requests with their current visit; those promised after ``horizon_end`` are left out."""
+    from zoneinfo import ZoneInfo
+
+    visits = active_visits(session, [r.id for r in requests])
+    sites = {
+        s.id: s
+        for s in session.scalars(select(Site).where(Site.id.in_({r.site_id for r in requests})))
+    }
+    out = []
+    for r in requests:
+        if r.window_start is None or r.window_end is None or r.arrival_target is None:
+            continue
+        tz = ZoneInfo(areas[r.base_area_id].timezone) if r.base_area_id in areas else None
+        local_start = r.window_start.astimezone(tz).date() if tz else r.window_start.date()
+        visit = visits.get(r.id)
+        if horizon_end is not None and local_start > horizon_end and visit is None:
+            continue  # promised beyond the horizon: a later plan takes it
+        site = sites[r.site_id]
+        out.append(
+            JobSnap(
+                request_id=r.id,
+                external_ref=r.external_ref,
+                site=(site.lat, site.lon),
+                area_id=r.service_area_id,
+                base_area_id=r.base_area_id,
+                tier=r.tier or "general",
+                skills={s.skill.code: s.min_level for s in r.skills},
+                service_minutes=r.service_minutes,
+                window_start=r.window_start,
+                window_end=r.window_end,
+                arrival_target=r.arrival_target,
+                availability=tuple(
+                    (datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"]))
+                    for w in r.availability
+                ),
+                visit=None
+                if visit is None
+                else VisitSnap(
+                    id=visit.id,
+                    engineer_id=visit.engineer_id,
+                    date=visit.date,
+                    sequence=visit.sequence,
+                    status=visit.status,
+                    lock=visit.lock,
+                    locked_arrival=visit.locked_arrival,
+                    planned_arrival=visit.planned_arrival,
+                    arrived_at=visit.arrived_at,
+                    version=visit.version,
+                ),
+                fingerprint=request_fingerprint(r, visit),
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,72 @@
+"""Where plans are solved: inline (tests, small jobs) or in a worker process.
+
+OR-Tools holds the GIL while it searches, so a solve on a thread of the API process would stall
+every request for the whole time limit. The process solver keeps one warm worker process; the
+optimiser's problem and plan are plain picklable data.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import multiprocessing
+import threading
+import types
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Protocol
+
+from optimizer import Plan, Problem, SolveParams, solve
+
+
+def _mappingproxy(data: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
+    return types.MappingProxyType(data)
+
+
+def _reduce_mappingproxy(proxy: types.MappingProxyType[Any, Any]) -> tuple[Any, ...]:
+    return _mappingproxy, (dict(proxy),)
+
+
+# The optimiser freezes skill maps as read-only proxies, which pickle cannot carry by default.
+copyreg.pickle(types.MappingProxyType, _reduce_mappingproxy)
+
+
+class Solver(Protocol):
+    """Solves an optimiser problem."""
+
+    def solve(self, problem: Problem, params: SolveParams) -> Plan: ...
+
+    def close(self) -> None: ...
+
+
+class InlineSolver:
+    """Solve in the calling thread."""
+
+    def solve(self, problem: Problem, params: SolveParams) -> Plan:
+        return solve(problem, params)
+
+    def close(self) -> None:
+        return None
+
+
+class ProcessSolver:
+    """Solve in one long-lived worker process (started on first use, with ``spawn``)."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
+            return self._pool
+
+    def solve(self, problem: Problem, params: SolveParams) -> Plan:
+        return self._executor().submit(solve, problem, params).result()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None

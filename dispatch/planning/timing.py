@@ -1,0 +1,196 @@
+"""Live timing of one engineer-day along its fixed order (plan mode): after a progress report,
+a position ping or a dispatcher's change, without re-solving anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.geo_support import GeoContext
+from dispatch.models import Engineer, RepairRequest, RequestEvent, ServiceArea, Visit
+from dispatch.models.enums import VisitStatus
+from dispatch.planning.problem import Built, build_problem, engineer_key, job_key
+from dispatch.planning.snapshot import Snapshot, engineer_snaps, job_snaps
+from optimizer import plan_route
+
+PENDING = (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value, VisitStatus.EN_ROUTE.value)
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One visit of a re-timed route. ``start`` is the ETA people see: an engineer early for a
+    window does not stand at the door, so the shown arrival is when the work can begin."""
+
+    request_id: int
+    arrival: datetime
+    start: datetime
+    departure: datetime
+    travel_s: int
+    missed: bool
+
+
+def day_visits(session: Session, engineer_id: int, day: date) -> list[Visit]:
+    """The engineer's visits that day, in route order."""
+    return list(
+        session.scalars(
+            select(Visit)
+            .where(
+                Visit.engineer_id == engineer_id,
+                Visit.date == day,
+                Visit.status != VisitStatus.CANCELLED.value,
+            )
+            .order_by(Visit.sequence, Visit.id)
+        )
+    )
+
+
+def engineer_day_problem(
+    session: Session,
+    geo: GeoContext,
+    engineer: Engineer,
+    day: date,
+    request_ids: list[int],
+    now: datetime,
+) -> Built:
+    """A one-engineer, one-day problem holding the given requests."""
+    area = session.get(ServiceArea, engineer.service_area_id)
+    assert area is not None
+    requests = list(session.scalars(select(RepairRequest).where(RepairRequest.id.in_(request_ids))))
+    snapshot = Snapshot(
+        now=now,
+        area_ids=(area.id,),
+        horizon_start=day,
+        days=1,
+        timezone=area.timezone,
+        engineers=engineer_snaps(session, [engineer], day, day, now),
+        jobs=job_snaps(session, requests, None, {area.id: area}),
+    )
+    # The order is given, only times are computed: no locks, freezes or plan history.
+    return build_problem(snapshot, geo, freeze=timedelta(0), history=False)
+
+
+def time_sequence(
+    session: Session,
+    geo: GeoContext,
+    engineer: Engineer,
+    day: date,
+    sequence: list[int],
+    now: datetime,
+    *,
+    busy_until: tuple[datetime, tuple[float, float]] | None = None,
+) -> list[Timed] | None:
+    """ETAs along ``sequence`` (request ids) from the engineer's current position and time.
+
+    ``busy_until`` is when and where the engineer becomes free (finishing an on-site visit).
+    Returns None when the engineer has no shift that day.
+    """
+    if not sequence:
+        return []
+    built = engineer_day_problem(session, geo, engineer, day, sequence, now)
+    key = engineer_key(engineer.id)
+    if not any(e.id == key for e in built.problem.engineers):
+        return None
+    location = time = None
+    if busy_until is not None:
+        free_at, where = busy_until
+        time = built.seconds(max(free_at, now))
+        location = _location_of(built, where)
+    shift = built.problem.engineer(key).shifts[0]
+    brk = shift.break_
+    break_taken = brk is not None and built.seconds(now) >= brk.latest_end
+    route, missed = plan_route(
+        built.problem,
+        key,
+        shift.day,
+        [job_key(r) for r in sequence],
+        location=location,
+        time=time,
+        break_taken=break_taken,
+    )
+    missed_set = set(missed)
+    return [
+        Timed(
+            request_id=int(v.job_id[1:]),
+            arrival=built.instant(v.arrival),
+            start=built.instant(v.start),
+            departure=built.instant(v.departure),
+            travel_s=v.travel_s,
+            missed=v.job_id in missed_set,
+        )
+        for v in route.visits
+    ]
+
+
+def _location_of(built: Built, point: tuple[float, float]) -> int:
+    key = (round(point[0], 6), round(point[1], 6))
+    return built.points.index(key)
+
+
+def refresh_etas(
+    session: Session, geo: GeoContext, engineer_id: int, day: date, now: datetime, *, actor: str
+) -> list[Visit]:
+    """Recompute the ETAs of the engineer's remaining visits that day; flag new risks.
+
+    Returns the visits whose promise newly became at risk.
+    """
+    engineer = session.get(Engineer, engineer_id)
+    assert engineer is not None
+    visits = day_visits(session, engineer_id, day)
+    remaining = [v for v in visits if v.status in PENDING]
+    if not remaining:
+        return []
+    on_site = next((v for v in visits if v.status == VisitStatus.ARRIVED.value), None)
+    busy_until = None
+    if on_site is not None and on_site.arrived_at is not None:
+        request = session.get(RepairRequest, on_site.request_id)
+        assert request is not None
+        site = request.site
+        busy_until = (
+            on_site.arrived_at + timedelta(minutes=request.service_minutes),
+            (site.lat, site.lon),
+        )
+    timed = time_sequence(
+        session, geo, engineer, day, [v.request_id for v in remaining], now, busy_until=busy_until
+    )
+    if timed is None:
+        return []
+    newly_at_risk = []
+    for visit, t in zip(remaining, timed, strict=True):
+        visit.eta = t.start
+        request = session.get(RepairRequest, visit.request_id)
+        assert request is not None
+        request.predicted_arrival = t.start
+        late = request.window_end is not None and t.start > request.window_end
+        if late and not request.at_risk:
+            request.at_risk = True
+            request.risk_reason = (
+                f"ETA {t.start.isoformat()} is after the promised window "
+                f"(ends {request.window_end.isoformat()})"
+            )
+            session.add(
+                RequestEvent(
+                    request_id=request.id,
+                    type="at_risk",
+                    at=now,
+                    actor=actor,
+                    payload={"eta": t.start.isoformat(), "reason": request.risk_reason},
+                )
+            )
+            newly_at_risk.append(visit)
+        elif not late and request.at_risk and request.window_end is not None:
+            request.at_risk = False
+            request.risk_reason = None
+            session.add(
+                RequestEvent(
+                    request_id=request.id,
+                    type="back_on_time",
+                    at=now,
+                    actor=actor,
+                    payload={"eta": t.start.isoformat()},
+                )
+            )
+    session.flush()
+    return newly_at_risk

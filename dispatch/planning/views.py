@@ -1,0 +1,228 @@
+"""Read models of the published plan: a dispatcher's day per area, promise states."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.areas.service import get_area_or_raise
+from dispatch.models import (
+    Customer,
+    DispatchRun,
+    Engineer,
+    RepairRequest,
+    Shift,
+    Site,
+    Visit,
+)
+from dispatch.models.enums import RunStatus
+from dispatch.planning.snapshot import ACTIVE_VISIT, OPEN_STATUSES, plan_versions
+
+
+class PromiseState(StrEnum):
+    """Whether the customer's arrival window holds."""
+
+    ON_TIME = "on_time"
+    AT_RISK = "at_risk"
+    LATE = "late"
+
+
+def promise_state(
+    *,
+    window_end: datetime | None,
+    eta: datetime | None,
+    arrived_at: datetime | None,
+    now: datetime,
+) -> PromiseState:
+    """On time while the arrival (or its ETA) is inside the window; at risk when the ETA is past
+    the window but the window is still open; late once the window closed without an arrival."""
+    if window_end is None:
+        return PromiseState.ON_TIME
+    if arrived_at is not None:
+        return PromiseState.ON_TIME if arrived_at <= window_end else PromiseState.LATE
+    if now > window_end:
+        return PromiseState.LATE
+    if eta is None or eta > window_end:
+        return PromiseState.AT_RISK
+    return PromiseState.ON_TIME
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def visit_view(
+    visit: Visit, request: RepairRequest, site: Site, customer: Customer, now: datetime
+) -> dict[str, Any]:
+    """One visit as dispatchers see it."""
+    eta = visit.arrived_at or visit.eta or visit.planned_arrival
+    return {
+        "visit_id": visit.id,
+        "request_id": request.id,
+        "external_ref": request.external_ref,
+        "tier": request.tier,
+        "status": visit.status,
+        "sequence": visit.sequence,
+        "customer": customer.name,
+        "site": {
+            "id": site.id,
+            "name": site.name,
+            "address": site.address,
+            "lat": site.lat,
+            "lon": site.lon,
+        },
+        "skills": [{"skill": s.skill.code, "min_level": s.min_level} for s in request.skills],
+        "service_minutes": request.service_minutes,
+        "window_start": _iso(request.window_start),
+        "window_end": _iso(request.window_end),
+        "arrival_target": _iso(request.arrival_target),
+        "planned_arrival": _iso(visit.planned_arrival),
+        "planned_start": _iso(visit.planned_start),
+        "planned_end": _iso(visit.planned_end),
+        "eta": _iso(eta),
+        "arrived_at": _iso(visit.arrived_at),
+        "completed_at": _iso(visit.completed_at),
+        "travel_seconds": visit.travel_seconds,
+        "lock": visit.lock,
+        "locked_arrival": _iso(visit.locked_arrival),
+        "promise_state": promise_state(
+            window_end=request.window_end, eta=eta, arrived_at=visit.arrived_at, now=now
+        ).value,
+    }
+
+
+def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
+    tz = ZoneInfo(timezone)
+    start = datetime.combine(day, datetime.min.time(), tz)
+    return start, start + timedelta(days=1)
+
+
+def last_unassigned_reasons(session: Session, area_id: int) -> dict[int, dict[str, Any]]:
+    """Reasons from the newest successful run that covered the area."""
+    runs = session.scalars(
+        select(DispatchRun)
+        .where(DispatchRun.status == RunStatus.SUCCEEDED.value)
+        .order_by(DispatchRun.id.desc())
+        .limit(20)
+    )
+    for run in runs:
+        if area_id in run.scope.get("service_area_ids", []):
+            return {u["request_id"]: u for u in run.unassigned or []}
+    return {}
+
+
+def area_day_plan(session: Session, *, area_id: int, day: date, now: datetime) -> dict[str, Any]:
+    """The plan of one service area on one day: routes with visits and ETAs, and the requests
+    still waiting for an engineer, with the reason."""
+    area = get_area_or_raise(session, area_id)
+    engineers = session.scalars(
+        select(Engineer)
+        .where(Engineer.service_area_id == area_id, Engineer.active.is_(True))
+        .order_by(Engineer.name)
+    ).all()
+    ids = [e.id for e in engineers]
+    shifts = {
+        s.engineer_id: s
+        for s in session.scalars(select(Shift).where(Shift.engineer_id.in_(ids), Shift.date == day))
+    }
+    rows = session.execute(
+        select(Visit, RepairRequest, Site, Customer)
+        .join(RepairRequest, RepairRequest.id == Visit.request_id)
+        .join(Site, Site.id == RepairRequest.site_id)
+        .join(Customer, Customer.id == Site.customer_id)
+        .where(Visit.engineer_id.in_(ids), Visit.date == day, Visit.status != "cancelled")
+        .order_by(Visit.engineer_id, Visit.sequence)
+    ).all()
+    by_engineer: dict[int, list[dict[str, Any]]] = {}
+    for visit, request, site, customer in rows:
+        by_engineer.setdefault(visit.engineer_id, []).append(
+            visit_view(visit, request, site, customer, now)
+        )
+    routes = []
+    for e in engineers:
+        shift = shifts.get(e.id)
+        visits = by_engineer.get(e.id, [])
+        routes.append(
+            {
+                "engineer": {
+                    "id": e.id,
+                    "name": e.name,
+                    "home": {"lat": e.home_lat, "lon": e.home_lon},
+                },
+                "shift": None
+                if shift is None
+                else {
+                    "start": _iso(shift.start_at),
+                    "end": _iso(shift.end_at),
+                    "break_start": _iso(shift.break_start_at),
+                    "break_end": _iso(shift.break_end_at),
+                    "break_minutes": shift.break_minutes,
+                },
+                "visits": visits,
+                "travel_seconds": sum(v["travel_seconds"] for v in visits),
+            }
+        )
+    _, end = day_bounds(day, area.timezone)
+    return {
+        "service_area_id": area_id,
+        "date": day.isoformat(),
+        "timezone": area.timezone,
+        "plan_version": plan_versions(session, [area_id])[area_id],
+        "routes": routes,
+        "unassigned": unassigned_requests(session, area_id=area_id, until=end, now=now),
+    }
+
+
+def unassigned_requests(
+    session: Session, *, area_id: int, until: datetime, now: datetime
+) -> list[dict[str, Any]]:
+    """Open requests served from the area, due to start before ``until``, with no engineer."""
+    planned = select(Visit.request_id).where(Visit.status.in_(ACTIVE_VISIT))
+    rows = session.execute(
+        select(RepairRequest, Site, Customer)
+        .join(Site, Site.id == RepairRequest.site_id)
+        .join(Customer, Customer.id == Site.customer_id)
+        .where(
+            RepairRequest.base_area_id == area_id,
+            RepairRequest.status.in_(OPEN_STATUSES),
+            RepairRequest.id.not_in(planned),
+            RepairRequest.window_start < until,
+        )
+        .order_by(RepairRequest.window_end)
+    ).all()
+    reasons = last_unassigned_reasons(session, area_id)
+    out = []
+    for request, site, customer in rows:
+        why = reasons.get(request.id)
+        out.append(
+            {
+                "request_id": request.id,
+                "external_ref": request.external_ref,
+                "tier": request.tier,
+                "customer": customer.name,
+                "site": {
+                    "id": site.id,
+                    "name": site.name,
+                    "address": site.address,
+                    "lat": site.lat,
+                    "lon": site.lon,
+                },
+                "skills": [
+                    {"skill": s.skill.code, "min_level": s.min_level} for s in request.skills
+                ],
+                "service_minutes": request.service_minutes,
+                "window_start": _iso(request.window_start),
+                "window_end": _iso(request.window_end),
+                "promise_state": promise_state(
+                    window_end=request.window_end, eta=None, arrived_at=None, now=now
+                ).value,
+                "reason": why["reason"] if why else "not_planned",
+                "message": why["message"] if why else "no dispatch run has planned it yet",
+            }
+        )
+    return out

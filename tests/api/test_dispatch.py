@@ -1,0 +1,332 @@
+"""Dispatch runs, the plan, manual changes, the engineer's app and the service desk over HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.models import Visit
+from dispatch.requests.service import create_request
+from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
+from tests.fixtures.plan_checker import check_published_routes
+
+# Monday 23 November 2026, 08:00 in Shanghai.
+NOW = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+DAY = NOW.date()
+
+
+@pytest.fixture
+def world(app, session: Session) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    app.state.clock.current = NOW
+    area = create_area(session, name="Shanghai", center=(31.23, 121.47), half=0.15)
+    a = create_engineer(
+        session, area=area, name="Wang Wei", home=(31.20, 121.44), skills={"hvac": 4, "plc": 2}
+    )
+    b = create_engineer(
+        session, area=area, name="Li Na", home=(31.26, 121.50), skills={"hvac": 2, "electrical": 3}
+    )
+    c = create_engineer(
+        session, area=area, name="Zhang Tao", home=(31.24, 121.40), skills={"plc": 5}
+    )
+    customer = create_customer(session, name="Acme Foods")
+    spots = [
+        (31.21, 121.45),
+        (31.25, 121.49),
+        (31.27, 121.42),
+        (31.19, 121.52),
+        (31.23, 121.38),
+        (31.30, 121.47),
+    ]
+    sites = [
+        create_site(session, customer=customer, at=p, name=f"Plant {i}")
+        for i, p in enumerate(spots)
+    ]
+    needs = [("hvac", 3), ("hvac", 1), ("plc", 4), ("electrical", 2), ("plc", 1), ("hvac", 2)]
+    tiers = ["urgent", "important", "general", "general", "important", "general"]
+    requests = []
+    for i, (site, (skill, level), tier) in enumerate(zip(sites, needs, tiers, strict=True)):
+        request, _ = create_request(
+            session,
+            now=NOW,
+            actor="test",
+            site_id=site.id,
+            channel="phone",
+            tier=tier,
+            external_ref=f"CASE-{i}",
+            skills=[{"skill": skill, "min_level": level}],
+            service_minutes=60,
+        )
+        requests.append(request)
+    session.commit()
+    return {"area": area, "engineers": (a, b, c), "requests": requests, "sites": sites}
+
+
+def run_plan(client: TestClient, auth, area_id: int) -> dict[str, Any]:
+    r = client.post(
+        "/v1/dispatch/runs",
+        json={
+            "scope": {"service_area_ids": [area_id]},
+            "horizon_start": DAY.isoformat(),
+            "days": 1,
+            "time_limit_s": 2,
+        },
+        headers=auth("dispatcher"),
+    )
+    assert r.status_code == 202, r.text
+    return client.get(f"/v1/dispatch/runs/{r.json()['id']}", headers=auth("dispatcher")).json()
+
+
+def test_run_plans_every_request_and_respects_skills_shifts_breaks(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """A run assigns all six requests; the independent checker accepts every route."""
+    run = run_plan(client, auth, world["area"].id)
+    assert run["status"] == "succeeded", run["failure_reason"]
+    assert run["kpis_before"]["assigned"] == 0 and run["kpis_before"]["unassigned"] == 6
+    assert run["kpis_after"]["assigned"] == 6 and run["kpis_after"]["unassigned"] == 0
+    assert run["unassigned"] == []
+    assert sum(len(r["visits"]) for r in run["plan"]) == 6
+    session.expire_all()
+    assert check_published_routes(session) == 6
+    request = client.get(f"/v1/requests/{world['requests'][0].id}", headers=auth("dispatcher"))
+    assert request.json()["status"] == "assigned"
+
+
+def test_plan_view_shows_routes_and_promise_states(client: TestClient, auth, world) -> None:
+    """The dispatcher's day lists each engineer with ordered visits, ETAs and promise states."""
+    run_plan(client, auth, world["area"].id)
+    plan = client.get(
+        f"/v1/dispatch/plan?service_area_id={world['area'].id}&date={DAY}",
+        headers=auth("dispatcher"),
+    ).json()
+    assert [r["engineer"]["name"] for r in plan["routes"]] == ["Li Na", "Wang Wei", "Zhang Tao"]
+    visits = [v for r in plan["routes"] for v in r["visits"]]
+    assert len(visits) == 6
+    assert all(v["promise_state"] in ("on_time", "at_risk", "late") for v in visits)
+    assert all(v["eta"] is not None for v in visits)
+    assert plan["unassigned"] == []
+    assert plan["plan_version"] == 1
+
+
+def test_manual_assignment_warns_before_committing(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """Assigning a PLC level-4 job to an engineer without PLC warns; it commits only when the
+    dispatcher accepts the warnings, and the visit is then locked to that engineer."""
+    plc_job = world["requests"][2]
+    li = world["engineers"][1]
+    body = {
+        "request_id": plc_job.id,
+        "engineer_id": li.id,
+        "date": DAY.isoformat(),
+        "dry_run": True,
+    }
+    check = client.post("/v1/dispatch/assignments", json=body, headers=auth("dispatcher")).json()
+    assert [w["code"] for w in check["warnings"]] == ["skill"]
+    assert check["committed"] is False
+    refused = client.post(
+        "/v1/dispatch/assignments", json=body | {"dry_run": False}, headers=auth("dispatcher")
+    )
+    assert refused.status_code == 409
+    done = client.post(
+        "/v1/dispatch/assignments",
+        json=body | {"dry_run": False, "accept_warnings": True},
+        headers=auth("dispatcher"),
+    ).json()
+    assert done["committed"] is True
+    visit = session.scalar(select(Visit).where(Visit.request_id == plc_job.id))
+    assert visit is not None and visit.engineer_id == li.id and visit.lock == "engineer"
+
+
+def test_locked_visit_keeps_its_engineer_through_a_run(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """After a lock by engineer, a new run leaves the visit with that engineer."""
+    run_plan(client, auth, world["area"].id)
+    session.expire_all()
+    target = world["requests"][1]
+    visit = session.scalar(select(Visit).where(Visit.request_id == target.id))
+    assert visit is not None
+    other = next(
+        e
+        for e in world["engineers"]
+        if e.id != visit.engineer_id and e.skills[0].skill.code == "hvac"
+    )
+    moved = client.post(
+        "/v1/dispatch/assignments",
+        json={
+            "request_id": target.id,
+            "engineer_id": other.id,
+            "date": DAY.isoformat(),
+            "accept_warnings": True,
+        },
+        headers=auth("dispatcher"),
+    )
+    assert moved.status_code == 200 and moved.json()["committed"], moved.text
+    lock = client.post(
+        f"/v1/visits/{visit.id}/lock", json={"kind": "engineer"}, headers=auth("dispatcher")
+    )
+    assert lock.status_code == 200 and lock.json()["lock"] == "engineer"
+    rerun = run_plan(client, auth, world["area"].id)
+    assert rerun["status"] == "succeeded", rerun["failure_reason"]
+    session.expire_all()
+    check_published_routes(session, locks={target.id: ("engineer", other.id, None)})
+    assert (
+        client.delete(f"/v1/visits/{visit.id}/lock", headers=auth("dispatcher")).json()["lock"]
+        == "none"
+    )
+
+
+def test_unassign_returns_the_request_to_the_queue(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """Unassigning deletes the visit; the plan lists the request as unassigned."""
+    run_plan(client, auth, world["area"].id)
+    session.expire_all()
+    visit = session.scalar(select(Visit).where(Visit.request_id == world["requests"][3].id))
+    assert visit is not None
+    r = client.post(f"/v1/visits/{visit.id}/unassign", headers=auth("dispatcher"))
+    assert r.json()["status"] == "promised"
+    plan = client.get(
+        f"/v1/dispatch/plan?service_area_id={world['area'].id}&date={DAY}",
+        headers=auth("dispatcher"),
+    ).json()
+    assert [u["external_ref"] for u in plan["unassigned"]] == ["CASE-3"]
+
+
+def _my_first_visit(client: TestClient, auth, engineer_id: int) -> tuple[dict, dict[str, str]]:
+    headers = auth("engineer", engineer_id=engineer_id)
+    route = client.get(f"/v1/me/route?date={DAY}&geometry=true", headers=headers).json()
+    return route, headers
+
+
+def test_engineer_reports_progress_and_etas_move(client: TestClient, auth, world, app) -> None:
+    """accepted -> en_route -> arrived -> completed; a late arrival pushes the next ETAs."""
+    run_plan(client, auth, world["area"].id)
+    engineer = next(
+        e for e in world["engineers"] if len(_my_first_visit(client, auth, e.id)[0]["visits"]) >= 2
+    )
+    route, headers = _my_first_visit(client, auth, engineer.id)
+    assert route["geometry"]["type"] == "LineString"
+    assert len(route["geometry"]["coordinates"]) == len(route["visits"]) + 2
+    first, second = route["visits"][0], route["visits"][1]
+    assert first["navigation"]["geo_uri"].startswith("geo:")
+    assert first["customer"]["name"] == "Acme Foods"
+    url = f"/v1/me/visits/{first['visit_id']}/events"
+    # Arriving before being en route is impossible.
+    assert client.post(url, json={"type": "arrived"}, headers=headers).status_code == 409
+    accepted = client.post(url, json={"type": "accepted", "at": NOW.isoformat()}, headers=headers)
+    assert accepted.status_code == 201
+    again = client.post(url, json={"type": "accepted", "at": NOW.isoformat()}, headers=headers)
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    # Setting off just before the next visit was due leaves no slack: its ETA must move.
+    app.state.clock.current = datetime.fromisoformat(second["eta"]) - timedelta(minutes=10)
+    en_route = client.post(url, json={"type": "en_route"}, headers=headers)
+    assert en_route.status_code == 201, en_route.text
+    assert (
+        client.post(
+            url,
+            json={"type": "arrived", "lat": first["site"]["lat"], "lon": first["site"]["lon"]},
+            headers=headers,
+        ).status_code
+        == 201
+    )
+    moved = client.get(f"/v1/me/route?date={DAY}", headers=headers).json()["visits"][1]
+    assert datetime.fromisoformat(moved["eta"]) > datetime.fromisoformat(second["eta"])
+    app.state.clock.advance(minutes=60)
+    done = client.post(url, json={"type": "completed"}, headers=headers)
+    assert done.json()["status"] == "completed"
+    promise = client.get(
+        f"/v1/requests/{first['request']['id']}/promise", headers=auth("service_desk")
+    ).json()
+    assert promise["status"] == "completed"
+    progress = {"engineer_accepted", "en_route", "on_site", "completed"}
+    assert [e["type"] for e in promise["timeline"] if e["type"] in progress] == [
+        "engineer_accepted",
+        "en_route",
+        "on_site",
+        "completed",
+    ]
+
+
+def test_cannot_complete_needs_a_reason(client: TestClient, auth, world) -> None:
+    """cannot_complete without a reason is 422; with one it closes the visit."""
+    run_plan(client, auth, world["area"].id)
+    engineer = world["engineers"][0]
+    route, headers = _my_first_visit(client, auth, engineer.id)
+    url = f"/v1/me/visits/{route['visits'][0]['visit_id']}/events"
+    client.post(url, json={"type": "accepted"}, headers=headers)
+    r = client.post(url, json={"type": "cannot_complete"}, headers=headers)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "reason"]
+    r = client.post(
+        url, json={"type": "cannot_complete", "reason": "part missing"}, headers=headers
+    )
+    assert r.json()["status"] == "cannot_complete"
+
+
+def test_engineer_cannot_touch_another_engineers_visits(client: TestClient, auth, world) -> None:
+    """Another engineer's visit is 404; the dispatcher-only endpoints are 403 for engineers."""
+    run_plan(client, auth, world["area"].id)
+    a, b, _ = world["engineers"]
+    route, _ = _my_first_visit(client, auth, a.id)
+    visit_id = route["visits"][0]["visit_id"]
+    other = auth("engineer", engineer_id=b.id)
+    r = client.post(f"/v1/me/visits/{visit_id}/events", json={"type": "accepted"}, headers=other)
+    assert r.status_code == 404
+    assert (
+        client.get(
+            f"/v1/dispatch/plan?service_area_id={world['area'].id}&date={DAY}", headers=other
+        ).status_code
+        == 403
+    )
+    assert client.get("/v1/me/route", headers=auth("dispatcher")).status_code == 403
+
+
+def test_service_desk_cannot_run_or_move(client: TestClient, auth, world) -> None:
+    """The service desk reads promises but may not start runs or move visits; no key is 401."""
+    body = {"horizon_start": DAY.isoformat()}
+    assert (
+        client.post("/v1/dispatch/runs", json=body, headers=auth("service_desk")).status_code == 403
+    )
+    move = {
+        "request_id": world["requests"][0].id,
+        "engineer_id": world["engineers"][0].id,
+        "date": DAY.isoformat(),
+    }
+    assert (
+        client.post("/v1/dispatch/assignments", json=move, headers=auth("service_desk")).status_code
+        == 403
+    )
+    assert client.post("/v1/dispatch/runs", json=body).status_code == 401
+    assert client.get("/v1/alerts").status_code == 401
+
+
+def test_promise_view_has_clocks_and_engineer(client: TestClient, auth, world, app) -> None:
+    """The desk sees the window, ETA, engineer's first name and SLA clock states."""
+    run_plan(client, auth, world["area"].id)
+    urgent = world["requests"][0]
+    app.state.clock.current = NOW + timedelta(minutes=10)
+    view = client.get(f"/v1/requests/{urgent.id}/promise", headers=auth("service_desk")).json()
+    assert view["engineer"]["first_name"] in ("Wei", "Na", "Tao")
+    assert view["eta"] is not None
+    # Urgent: 15 min first response, 10 min used -> 66.7 % -> warning.
+    assert view["clocks"]["response"]["state"] == "warning"
+    assert view["clocks"]["response"]["time_left_s"] == 300
+    assert view["clocks"]["arrival"]["state"] == "ok"
+    found = client.get("/v1/promises?external_ref=CASE-0", headers=auth("service_desk")).json()
+    assert [p["request_id"] for p in found] == [urgent.id]
+
+
+def test_alerts_name_the_request_and_an_action(client: TestClient, auth, world, app) -> None:
+    """An unacknowledged urgent request 20 min old raises a first-response alert."""
+    app.state.clock.current = NOW + timedelta(minutes=20)
+    alerts = client.get("/v1/alerts", headers=auth("dispatcher")).json()
+    first = [a for a in alerts if a["kind"] == "first_response_due"]
+    assert [a["external_ref"] for a in first][:1] == ["CASE-0"]
+    assert first[0]["severity"] == "danger"
+    assert "call the customer" in first[0]["suggested_action"]
