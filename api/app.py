@@ -25,6 +25,7 @@ from api.routers import (
 from dispatch.clock import SystemClock
 from dispatch.db import make_engine, make_session_factory
 from dispatch.geo_support import GeoContext
+from dispatch.planning.capacity import CapacityIndex
 from dispatch.planning.runner import InProcessRunner
 from dispatch.planning.runs import RunSettings
 from dispatch.planning.solver import InlineSolver, ProcessSolver
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.geo = GeoContext.from_settings(settings)
     app.state.clock = SystemClock()
+    app.state.capacity = CapacityIndex(days=settings.capacity_days)
     app.state.runner = InProcessRunner(
         app.state.session_factory,
         app.state.geo,

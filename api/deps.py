@@ -13,6 +13,8 @@ from dispatch.auth.service import authenticate
 from dispatch.clock import Clock
 from dispatch.db import Session, translate_db_error
 from dispatch.geo_support import GeoContext
+from dispatch.intake import IntakeSettings
+from dispatch.planning.capacity import CapacityIndex
 from dispatch.planning.runner import JobRunner
 from dispatch.settings import Settings
 
@@ -53,8 +55,23 @@ def get_runner(request: Request) -> JobRunner:
     return request.app.state.runner
 
 
+def get_capacity(request: Request) -> CapacityIndex:
+    return request.app.state.capacity
+
+
+def get_intake_settings(request: Request) -> IntakeSettings:
+    settings: Settings = request.app.state.settings
+    return IntakeSettings(
+        capacity_days=settings.capacity_days,
+        replan_on_urgent=settings.replan_on_urgent,
+        replan_time_limit_s=settings.replan_time_limit_s,
+    )
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 RunnerDep = Annotated[JobRunner, Depends(get_runner)]
+CapacityDep = Annotated[CapacityIndex, Depends(get_capacity)]
+IntakeDep = Annotated[IntakeSettings, Depends(get_intake_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 GeoDep = Annotated[GeoContext, Depends(get_geo)]
 SessionDep = Annotated[Session, Depends(get_session)]

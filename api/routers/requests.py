@@ -7,18 +7,31 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api.deps import ClockDep, CurrentUser, GeoDep, PagingDep, SessionDep
+from api.deps import (
+    CapacityDep,
+    ClockDep,
+    CurrentUser,
+    GeoDep,
+    IntakeDep,
+    PagingDep,
+    RunnerDep,
+    SessionDep,
+)
 from api.schemas.common import Page
 from api.schemas.requests import (
     Acknowledge,
+    CapacityRead,
     Cancel,
     EventRead,
-    PromiseRead,
     QuoteCreate,
+    QuoteRead,
     RequestCreate,
     RequestRead,
     RequestUpdate,
+    SlotQuery,
+    SlotRead,
 )
+from dispatch import intake
 from dispatch.auth.principal import STAFF
 from dispatch.requests import service
 from dispatch.requests.service import promise_payload
@@ -35,15 +48,21 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("/promises/quote", response_model=PromiseRead)
+@router.post("/promises/quote", response_model=QuoteRead)
 def quote(
-    body: QuoteCreate, session: SessionDep, geo: GeoDep, clock: ClockDep, user: CurrentUser
+    body: QuoteCreate,
+    session: SessionDep,
+    geo: GeoDep,
+    capacity: CapacityDep,
+    clock: ClockDep,
+    user: CurrentUser,
 ) -> dict[str, Any]:
-    """The promise a request would get now; nothing is saved."""
+    """The promise a request would get now, with the arrival current capacity allows."""
     user.require(*STAFF)
-    promise = service.quote(
+    promise, prediction = intake.quote(
         session,
         geo,
+        capacity,
         now=clock.now(),
         site_id=body.site_id,
         lat=body.location.lat if body.location else None,
@@ -55,7 +74,35 @@ def quote(
         service_minutes=body.service_minutes,
         availability=[w.model_dump() for w in body.availability],
     )
-    return promise_payload(promise)
+    return promise_payload(promise) | {
+        "capacity": prediction.as_dict() if prediction is not None else None
+    }
+
+
+@router.post("/promises/slots", response_model=list[SlotRead])
+def slots(
+    body: SlotQuery,
+    session: SessionDep,
+    geo: GeoDep,
+    capacity: CapacityDep,
+    clock: ClockDep,
+    user: CurrentUser,
+) -> list[dict[str, Any]]:
+    """Arrival windows current capacity can keep, best first; book one with ``slot``."""
+    user.require(*STAFF)
+    return intake.offer_slots(
+        session,
+        geo,
+        capacity,
+        now=clock.now(),
+        site_id=body.site_id,
+        tier=body.tier,
+        problem_type=body.problem_type,
+        skills=[s.model_dump() for s in body.skills],
+        service_minutes=body.service_minutes,
+        slot_minutes=body.slot_minutes,
+        limit=body.limit,
+    )
 
 
 @router.post(
@@ -68,25 +115,39 @@ def create_request(
     body: RequestCreate,
     response: Response,
     session: SessionDep,
+    geo: GeoDep,
+    capacity: CapacityDep,
+    runner: RunnerDep,
+    settings: IntakeDep,
     clock: ClockDep,
     user: CurrentUser,
     idempotency_key: IdempotencyKey = None,
 ) -> RequestRead:
-    """Take a repair request and answer with its promise."""
+    """Take a repair request and answer with its capacity-aware promise."""
     user.require(*STAFF)
-    data = body.model_dump(exclude={"skills", "availability"})
-    request, created = service.create_request(
+    data = body.model_dump(exclude={"skills", "availability", "slot"})
+    taken = intake.take_request(
         session,
+        geo,
+        capacity,
+        runner,
+        settings,
         now=clock.now(),
         actor=user.actor,
         idempotency_key=idempotency_key,
         skills=[s.model_dump() for s in body.skills],
         availability=[w.model_dump() for w in body.availability],
+        slot=body.slot.model_dump() if body.slot else None,
         **data,
     )
-    if not created:
+    if not taken.created:
         response.status_code = status.HTTP_200_OK
-    return RequestRead.of(request)
+    read = RequestRead.of(taken.request)
+    if taken.prediction is not None:
+        read.capacity = CapacityRead.model_validate(taken.prediction.as_dict())
+    read.inserted = taken.inserted
+    read.replan_run_id = taken.replan_run_id
+    return read
 
 
 @router.get("/requests", response_model=Page[RequestRead])

@@ -61,6 +61,41 @@ class RequestCreate(InputModel):
     received_at: AwareDatetime | None = Field(
         default=None, description="when the customer asked, if earlier than now (e.g. an email)"
     )
+    slot: AvailabilityWindow | None = Field(
+        default=None, description="book an offered slot (POST /v1/promises/slots) as the window"
+    )
+
+
+class SlotQuery(InputModel):
+    site_id: int
+    tier: Tier | None = None
+    problem_type: Annotated[str, Field(max_length=64)] | None = None
+    skills: list[RequiredSkill] = []
+    service_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    slot_minutes: Annotated[int, Field(ge=30, le=480)] = 120
+    limit: Annotated[int, Field(ge=1, le=50)] = 5
+
+
+class SlotRead(OutputModel):
+    start: dt.datetime
+    end: dt.datetime
+    eta: dt.datetime
+    within_sla: bool
+    minutes_after_sla: int
+    cost: int
+    engineers_able: int
+
+
+class CapacityRead(OutputModel):
+    """What the published plan allows: the predicted arrival and who would come."""
+
+    eta: dt.datetime | None
+    engineer: str | None = Field(description="first name of the engineer who would come")
+    date: dt.date | None
+    within_sla: bool
+    reason: str | None
+    message: str | None
+    options: int = Field(description="how many engineer-days could take it")
 
 
 class RequestUpdate(InputModel):
@@ -157,6 +192,9 @@ class RequestRead(OutputModel):
     close_reason: str | None
     promise: RequestPromise
     version: int
+    capacity: CapacityRead | None = None
+    inserted: bool = Field(default=False, description="urgent: already put into a route")
+    replan_run_id: int | None = None
 
     @classmethod
     def of(cls, r: Any) -> RequestRead:
@@ -199,6 +237,10 @@ class RequestRead(OutputModel):
             ),
             version=r.version,
         )
+
+
+class QuoteRead(PromiseRead):
+    capacity: CapacityRead | None
 
 
 class EventRead(OutputModel):

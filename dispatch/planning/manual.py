@@ -178,8 +178,13 @@ def assign(
     accept_warnings: bool,
     actor: str,
     now: datetime,
+    lock: bool = True,
 ) -> Evaluation:
-    """Assign (or move) a request to an engineer-day; commits unless dry-run or warned."""
+    """Assign (or move) a request to an engineer-day; commits unless dry-run or warned.
+
+    A dispatcher's choice is locked to the engineer (``lock``) so runs keep it; an automatic
+    insertion is not.
+    """
     evaluation, pending, timed = evaluate_assignment(
         session,
         geo,
@@ -215,10 +220,11 @@ def assign(
         event = "reassigned" if visit.engineer_id != engineer_id else "moved"
     visit.engineer_id = engineer_id
     visit.date = day
-    # A dispatcher's choice of engineer is kept by later runs until unlocked.
-    if visit.lock in (LockKind.NONE.value, None):
+    if visit.lock is None:
+        visit.lock = LockKind.NONE.value
+    if lock and visit.lock == LockKind.NONE.value:
         visit.lock = LockKind.ENGINEER.value
-    elif visit.lock == LockKind.TIME.value:
+    elif lock and visit.lock == LockKind.TIME.value:
         visit.lock = LockKind.BOTH.value
     by_request = {v.request_id: v for v in pending}
     by_request[request_id] = visit

@@ -6,7 +6,7 @@ correction re-promises.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -253,6 +253,7 @@ def _apply_promise(request: RepairRequest, promise: Promise, policy_id: int, now
     request.at_risk = promise.at_risk
     request.risk_reason = promise.risk_reason
     request.promise_explanation = promise.explanation[:500]
+    request.predicted_arrival = promise.predicted_arrival
 
 
 def create_request(
@@ -271,11 +272,14 @@ def create_request(
     skills: Sequence[Mapping[str, Any]] = (),
     availability: Sequence[Mapping[str, Any] | Window] = (),
     received_at: datetime | None = None,
+    adjust: Callable[[Promise, Site], Promise] | None = None,
 ) -> tuple[RepairRequest, bool]:
     """Take a request and promise it at once.
 
-    Returns the request and whether it was created: a repeated external reference or
-    idempotency key returns the original instead, also when two retries race.
+    ``adjust`` may refine the SLA promise before it is stored (the capacity check places the
+    window around a predicted arrival). Returns the request and whether it was created: a
+    repeated external reference or idempotency key returns the original instead, also when two
+    retries race.
     """
     existing = repository.find_existing(
         session, external_ref=external_ref, idempotency_key=idempotency_key
@@ -308,6 +312,8 @@ def create_request(
         received_at=received_at,
         now=now,
     )
+    if adjust is not None:
+        promise = adjust(promise, site)
     request = RepairRequest(
         external_ref=external_ref or f"REQ-{uuid4().hex[:12].upper()}",
         idempotency_key=idempotency_key,

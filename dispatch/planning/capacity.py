@@ -1,0 +1,288 @@
+"""Capacity: when could an engineer really be at a new site, given the published plan?
+
+For each service area the current routes are timed once per plan version (and refreshed every
+few minutes as time moves on); a quote then only adds the new site to the travel matrix and asks
+the optimiser's fast insertion for the cheapest feasible place in every engineer-day.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.geo_support import GeoContext
+from dispatch.models import Engineer, RepairRequest, ServiceArea, Visit
+from dispatch.models.enums import VisitStatus
+from dispatch.planning.problem import (
+    PRIORITY,
+    Built,
+    build_problem,
+    engineer_key,
+    engineer_of,
+    job_key,
+)
+from dispatch.planning.snapshot import Snapshot, engineer_snaps, job_snaps, plan_versions
+from optimizer import InsertionOption, Job, Problem, Route, TimeWindow, plan_route
+from optimizer import best_insertions as optimizer_best_insertions
+from optimizer.eligibility import RouteSlot, route_slots
+from optimizer.insertion import explain_unassigned
+from optimizer.params import Weights
+
+CONTEXT_TTL = timedelta(minutes=5)
+ROUTE_STATUSES = (
+    VisitStatus.PLANNED.value,
+    VisitStatus.ACCEPTED.value,
+    VisitStatus.EN_ROUTE.value,
+    VisitStatus.ARRIVED.value,
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """One area's timed routes over the next days, ready for insertions."""
+
+    key: tuple[Any, ...]
+    built_at: datetime
+    built: Built
+    routes: tuple[Route, ...]
+    slots: tuple[RouteSlot, ...]
+    names: Mapping[int, str]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The answer of a capacity check for one request."""
+
+    eta: datetime | None
+    engineer_id: int | None
+    engineer_name: str | None
+    day: date | None
+    position: int | None
+    within_sla: bool
+    reason: str | None
+    message: str | None
+    options: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "eta": self.eta,
+            "engineer_id": self.engineer_id,
+            "engineer": self.engineer_name.split()[-1] if self.engineer_name else None,
+            "date": self.day,
+            "within_sla": self.within_sla,
+            "reason": self.reason,
+            "message": self.message,
+            "options": self.options,
+        }
+
+
+class CapacityIndex:
+    """Per-process cache of capacity contexts, one per service area."""
+
+    def __init__(self, *, days: int = 3, ttl: timedelta = CONTEXT_TTL) -> None:
+        self.days = days
+        self.ttl = ttl
+        self._contexts: dict[int, Context] = {}
+        self._lock = threading.Lock()
+
+    def context(self, session: Session, geo: GeoContext, area_id: int, now: datetime) -> Context:
+        """The area's context, rebuilt when the plan changed or it grew stale."""
+        version = plan_versions(session, [area_id])[area_id]
+        engineers_fp = tuple(
+            session.execute(
+                select(Engineer.id, Engineer.version)
+                .where(Engineer.service_area_id == area_id, Engineer.active.is_(True))
+                .order_by(Engineer.id)
+            ).all()
+        )
+        key = (version, hash(engineers_fp), now.date())
+        found = self._contexts.get(area_id)
+        if found is not None and found.key == key and now - found.built_at < self.ttl:
+            return found
+        context = self._build(session, geo, area_id, now, key)
+        with self._lock:
+            self._contexts[area_id] = context
+        return context
+
+    def _build(
+        self, session: Session, geo: GeoContext, area_id: int, now: datetime, key: tuple[Any, ...]
+    ) -> Context:
+        area = session.get(ServiceArea, area_id)
+        assert area is not None
+        from zoneinfo import ZoneInfo
+
+        today = now.astimezone(ZoneInfo(area.timezone)).date()
+        end = today + timedelta(days=self.days - 1)
+        engineers = session.scalars(
+            select(Engineer)
+            .where(Engineer.service_area_id == area_id, Engineer.active.is_(True))
+            .order_by(Engineer.id)
+        ).all()
+        visits = session.scalars(
+            select(Visit)
+            .where(
+                Visit.engineer_id.in_([e.id for e in engineers]),
+                Visit.date >= today,
+                Visit.date <= end,
+                Visit.status.in_(ROUTE_STATUSES),
+            )
+            .order_by(Visit.engineer_id, Visit.date, Visit.sequence)
+        ).all()
+        requests = session.scalars(
+            select(RepairRequest).where(RepairRequest.id.in_([v.request_id for v in visits]))
+        ).all()
+        snapshot = Snapshot(
+            now=now,
+            area_ids=(area_id,),
+            horizon_start=today,
+            days=self.days,
+            timezone=area.timezone,
+            engineers=engineer_snaps(session, engineers, today, end, now),
+            jobs=job_snaps(session, requests, None, {area_id: area}),
+        )
+        built = build_problem(snapshot, geo, freeze=timedelta(0), history=False)
+        problem = built.problem
+        known_jobs = {j.id for j in problem.jobs}
+        routes = []
+        for engineer in problem.engineers:
+            for shift in engineer.shifts:
+                day = built.date_of(shift.day)
+                order = [
+                    job_key(v.request_id)
+                    for v in visits
+                    if v.engineer_id == engineer_of(engineer.id) and v.date == day
+                ]
+                order = [j for j in order if j in known_jobs]
+                if not order:
+                    continue
+                route, _missed = plan_route(problem, engineer.id, shift.day, order)
+                routes.append(route)
+        return Context(
+            key=key,
+            built_at=now,
+            built=built,
+            routes=tuple(routes),
+            slots=tuple(route_slots(problem)),
+            names={e.id: e.name for e in engineers},
+        )
+
+
+def _with_site(context: Context, geo: GeoContext, site: tuple[float, float]) -> tuple[Problem, int]:
+    """The context's problem with the new site appended as the last location."""
+    problem = context.built.problem
+    points = list(context.built.points)
+    n = len(points)
+    if not points:
+        return Problem(durations=[[0]], distances=[[0]], jobs=(), engineers=()), 0
+    to_site = geo.point_provider.matrix(points, [site])
+    from_site = geo.point_provider.matrix([site], points)
+    col_d, col_m = to_site.durations[:, 0].tolist(), to_site.distances[:, 0].tolist()
+    row_d = [*from_site.durations[0].tolist(), 0]
+    row_m = [*from_site.distances[0].tolist(), 0]
+    durations = [(*row, col_d[i]) for i, row in enumerate(problem.durations)] + [tuple(row_d)]
+    distances = [(*row, col_m[i]) for i, row in enumerate(problem.distances)] + [tuple(row_m)]
+    return (
+        Problem(
+            durations=durations, distances=distances, jobs=problem.jobs, engineers=problem.engineers
+        ),
+        n,
+    )
+
+
+def insertion_options(
+    context: Context,
+    geo: GeoContext,
+    *,
+    site: tuple[float, float],
+    skills: Mapping[str, int],
+    service_minutes: int,
+    tier: str,
+    windows: Sequence[tuple[datetime, datetime]],
+    promise_due: datetime | None,
+) -> tuple[list[InsertionOption], Job, Problem]:
+    """Cheapest feasible insertion per engineer-day for a request at ``site``."""
+    problem, location = _with_site(context, geo, site)
+    built = context.built
+    spans = [
+        TimeWindow(built.seconds(s), built.seconds(e))
+        for s, e in windows
+        if built.seconds(e) >= built.seconds(s)
+    ]
+    job = Job(
+        id="new",
+        location=location,
+        service_s=service_minutes * 60,
+        windows=tuple(spans) if spans else (TimeWindow(0, 0),),
+        promise_due=built.seconds(promise_due) if promise_due is not None else None,
+        priority=PRIORITY.get(tier, PRIORITY["general"]),
+        skills=dict(skills),
+    )
+    options = optimizer_best_insertions(problem, context.routes, job, slots=context.slots)
+    return options, job, problem
+
+
+def predict(
+    context: Context,
+    geo: GeoContext,
+    *,
+    site: tuple[float, float],
+    skills: Mapping[str, int],
+    service_minutes: int,
+    tier: str,
+    earliest: datetime,
+    latest: datetime,
+    availability: Sequence[tuple[datetime, datetime]],
+    arrival_due: datetime,
+) -> Prediction:
+    """The best arrival current capacity allows: the cheapest option meeting the SLA's
+    arrival due, or else the earliest possible one with the reason the SLA cannot be met."""
+    windows = [(max(s, earliest), min(e, latest)) for s, e in availability] or [(earliest, latest)]
+    options, job, problem = insertion_options(
+        context,
+        geo,
+        site=site,
+        skills=skills,
+        service_minutes=service_minutes,
+        tier=tier,
+        windows=windows,
+        promise_due=arrival_due,
+    )
+    built = context.built
+    if not options:
+        reason, message = explain_unassigned(problem, context.routes, job, Weights(), context.slots)
+        return Prediction(None, None, None, None, None, False, reason.value, message, 0)
+    due_s = built.seconds(arrival_due)
+    meeting = [o for o in options if o.start <= due_s]
+    chosen = (
+        min(meeting, key=lambda o: (o.cost, o.start))
+        if meeting
+        else min(options, key=lambda o: (o.start, o.cost))
+    )
+    engineer_id = engineer_of(chosen.engineer_id)
+    reason = message = None
+    if not meeting:
+        reason = "late"
+        message = (
+            f"no engineer can be on site before {built.instant(chosen.start).isoformat()}; "
+            f"the SLA asks for {arrival_due.isoformat()}"
+        )
+    return Prediction(
+        eta=built.instant(chosen.start),
+        engineer_id=engineer_id,
+        engineer_name=context.names.get(engineer_id),
+        day=built.date_of(chosen.day),
+        position=chosen.position,
+        within_sla=bool(meeting),
+        reason=reason,
+        message=message,
+        options=len(options),
+    )
+
+
+__all__ = ["CapacityIndex", "Context", "Prediction", "engineer_key", "insertion_options", "predict"]

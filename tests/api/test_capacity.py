@@ -1,0 +1,144 @@
+"""Capacity-aware promises: predicted arrivals, honest answers when the SLA cannot be met,
+slot offers and bookings, and the immediate insertion of urgent requests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.models import DispatchRun, Visit
+from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
+from tests.fixtures.plan_checker import check_published_routes
+
+# Monday 23 November 2026, 09:00 in Shanghai.
+NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(app, session: Session) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    app.state.clock.current = NOW
+    area = create_area(session, name="Shanghai", center=(31.23, 121.47), half=0.15)
+    a = create_engineer(
+        session, area=area, name="Wang Wei", home=(31.20, 121.44), skills={"hvac": 4}
+    )
+    b = create_engineer(
+        session, area=area, name="Li Na", home=(31.26, 121.50), skills={"hvac": 2, "plc": 3}
+    )
+    customer = create_customer(session, name="Acme Foods")
+    inside = create_site(session, customer=customer, at=(31.24, 121.47))
+    other = create_site(session, customer=customer, at=(31.21, 121.50), name="Depot")
+    session.commit()
+    return {"area": area, "engineers": (a, b), "site": inside, "other": other}
+
+
+def test_quote_places_the_window_around_the_predicted_arrival(
+    client: TestClient, auth, world
+) -> None:
+    """An important request: the ETA comes from inserting it into the plan and the window
+    holds the ETA; the SLA deadline is unchanged."""
+    body = {
+        "site_id": world["site"].id,
+        "tier": "important",
+        "skills": [{"skill": "hvac", "min_level": 3}],
+    }
+    q = client.post("/v1/promises/quote", json=body, headers=auth("service_desk")).json()
+    cap = q["capacity"]
+    # Only Wang Wei holds hvac 3; he can take it on each of the next three days.
+    assert cap["within_sla"] is True and cap["engineer"] == "Wei" and cap["options"] == 3
+    eta = datetime.fromisoformat(cap["eta"])
+    assert (
+        datetime.fromisoformat(q["window_start"]) <= eta <= datetime.fromisoformat(q["window_end"])
+    )
+    # 4 business hours from 09:00 (the area opens 09:00-18:00): 13:00 local.
+    assert q["arrival_due"] == "2026-11-23T05:00:00Z"
+    assert q["at_risk"] is False
+
+
+def test_no_qualified_engineer_is_said_not_promised(client: TestClient, auth, world) -> None:
+    """Nobody holds PLC level 5: the answer says why instead of promising the impossible."""
+    body = {
+        "site_id": world["site"].id,
+        "tier": "urgent",
+        "skills": [{"skill": "plc", "min_level": 5}],
+    }
+    q = client.post("/v1/promises/quote", json=body, headers=auth("service_desk")).json()
+    assert q["capacity"]["eta"] is None
+    assert q["capacity"]["reason"] == "skill"
+    assert q["at_risk"] is True
+    assert "no engineer can take it" in q["risk_reason"]
+
+
+def test_late_in_the_day_the_answer_gives_the_earliest_feasible_arrival(
+    client: TestClient, auth, world, app
+) -> None:
+    """At 16:45 an urgent job (due 18:45) cannot be done before shifts end at 17:00: the
+    answer gives tomorrow morning's arrival and says the SLA cannot be met."""
+    app.state.clock.current = datetime(2026, 11, 23, 8, 45, tzinfo=UTC)
+    body = {"site_id": world["site"].id, "tier": "urgent"}
+    q = client.post("/v1/promises/quote", json=body, headers=auth("service_desk")).json()
+    cap = q["capacity"]
+    assert cap["within_sla"] is False
+    assert cap["eta"].startswith("2026-11-24T00:")  # Tuesday from 08:00 local
+    assert "no engineer can be on site before" in cap["message"]
+    assert q["at_risk"] is True
+    assert q["arrival_due"] == "2026-11-23T10:45:00Z"
+
+
+def test_slots_are_offered_and_booking_one_makes_it_the_promise(
+    client: TestClient, auth, world
+) -> None:
+    """Two-hour slots current capacity can keep, best first; booking one promises that slot."""
+    body = {"site_id": world["site"].id, "tier": "general", "limit": 4}
+    offers = client.post("/v1/promises/slots", json=body, headers=auth("service_desk")).json()
+    assert 1 <= len(offers) <= 4
+    assert all(o["within_sla"] for o in offers[:1])
+    for o in offers:
+        start, end = datetime.fromisoformat(o["start"]), datetime.fromisoformat(o["end"])
+        assert end - start == timedelta(hours=2)
+        assert start <= datetime.fromisoformat(o["eta"]) <= end
+    chosen = offers[-1]
+    booked = client.post(
+        "/v1/requests",
+        json={
+            "site_id": world["site"].id,
+            "channel": "app",
+            "tier": "general",
+            "slot": {"start": chosen["start"], "end": chosen["end"]},
+        },
+        headers=auth("service_desk"),
+    ).json()
+    assert (booked["promise"]["window_start"], booked["promise"]["window_end"]) == (
+        chosen["start"].replace("+00:00", "Z"),
+        chosen["end"].replace("+00:00", "Z"),
+    )
+
+
+def test_urgent_request_is_inserted_at_once_and_its_area_replanned(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """An urgent request gets a visit straight away, and a scoped re-plan runs after it."""
+    r = client.post(
+        "/v1/requests",
+        json={
+            "site_id": world["site"].id,
+            "channel": "phone",
+            "tier": "urgent",
+            "skills": [{"skill": "hvac", "min_level": 1}],
+        },
+        headers=auth("service_desk"),
+    ).json()
+    assert r["inserted"] is True
+    assert r["status"] == "assigned"
+    assert r["capacity"]["within_sla"] is True
+    session.expire_all()
+    visit = session.scalar(select(Visit).where(Visit.request_id == r["id"]))
+    assert visit is not None and visit.lock == "none"
+    run = session.get(DispatchRun, r["replan_run_id"])
+    assert run is not None and run.status == "succeeded", run.failure_reason if run else None
+    assert run.scope["service_area_ids"] == [world["area"].id]
+    check_published_routes(session)
