@@ -20,8 +20,8 @@ from api.deps import (
 from api.schemas.common import Page
 from api.schemas.requests import (
     Acknowledge,
-    CapacityRead,
     Cancel,
+    CapacityRead,
     EventRead,
     QuoteCreate,
     QuoteRead,
