@@ -20,8 +20,10 @@ def _difficulty(
 ) -> tuple[bool, bool, int, int, int, str]:
     job = problem.jobs[j]
     # In-progress visits first (they are fixed), then urgent jobs, then the jobs with the
-    # fewest engineer-days and the earliest latest start.
+    # fewest engineer-days and the earliest deadline (window end or promise).
     latest = job.latest_start()
+    if job.promise_due is not None:
+        latest = job.promise_due if latest is None else min(latest, job.promise_due)
     width = (latest - (job.earliest_start() or 0)) if latest is not None else 2**62
     return (
         job.in_progress is None,
@@ -38,7 +40,7 @@ def construct_routes(
     slots: Sequence[RouteSlot],
     candidates: dict[int, tuple[int, ...]],
     weights: Weights,
-) -> list[list[int]]:
+) -> list[list[int | None]]:
     """Return job indices per slot, from cheapest feasible insertion of each job in turn.
 
     Parameters
@@ -54,8 +56,9 @@ def construct_routes(
 
     Returns
     -------
-    list of list of int
-        Job indices in visiting order for each slot; jobs that fit nowhere are left out.
+    list of list
+        Job indices in visiting order for each slot, ``None`` marking where the break is
+        taken; jobs that fit nowhere are left out.
     """
     sequences: list[list[int | None]] = [
         [None] if slot.break_ is not None else [] for slot in slots
@@ -69,10 +72,13 @@ def construct_routes(
             found = best_in_slot(problem, slots[v], stops[v], job, weights)
             if found is not None and (best is None or found[0].cost < best[0]):
                 best = (found[0].cost, v, found[1])
-        if best is None:
+        penalty = job.drop_penalty
+        if penalty is None:
+            penalty = weights.drop_per_priority[job.priority]
+        if best is None or best[0] >= penalty:
             continue
         _, v, p = best
         sequences[v].insert(p, j)
         jobs: list[Job | None] = [None if k is None else problem.jobs[k] for k in sequences[v]]
         stops[v] = sequence_stops(problem, slots[v], jobs, weights)
-    return [[k for k in seq if k is not None] for seq in sequences]
+    return sequences

@@ -69,6 +69,8 @@ class _Stops:
         "departure",
         "earliest",
         "end_limit",
+        "fixed_prefix",
+        "has_promises",
         "jobs",
         "latest",
         "load",
@@ -88,6 +90,11 @@ class _Stops:
         dur = problem.durations
         self.jobs: list[Job | None] = list(sequence)
         real = [j for j in self.jobs if j is not None]
+        self.has_promises = any(j.promise_due is not None for j in real)
+        self.fixed_prefix = 0
+        for i, j in enumerate(self.jobs):
+            if j is not None and j.in_progress is not None:
+                self.fixed_prefix = i + 1
         self.n_visits = len(real)
         self.load = sum(j.demand for j in real)
         self.departure = slot.start_time
@@ -219,96 +226,115 @@ def _best_in_route(
     lo, hi = start_bounds(job, weights)
     _, hi_uncapped = start_bounds(job, None)
     n = len(stops.jobs)
-    first_free = 0
-    for i, other in enumerate(stops.jobs):
-        if other is not None and other.in_progress is not None:
-            first_free = i + 1
+    first_free = stops.fixed_prefix
     eng = problem.engineers[slot.engineer]
-    oq_cost = weights.over_qualification_per_level * max(0, over_qualification(eng, job))
+    fixed_cost = stability_cost(job, eng.id, eng.shifts[slot.shift].day, weights)
+    if job.skills:
+        fixed_cost += weights.over_qualification_per_level * max(0, over_qualification(eng, job))
     late_w = weights.lateness_per_s
-    best: InsertionOption | None = None
-    best_p = 0
+    own_w = late_w[job.priority]
+    due = job.promise_due
+    w_t, w_d = weights.travel_per_s, weights.distance_per_unit
+    dur_from = dur[jl]
+    locations, earliest, service, latest = (
+        stops.locations,
+        stops.earliest,
+        stops.service,
+        stops.latest,
+    )
+    brk = slot.break_
+    best: tuple[int, int, int, int, int, int] | None = None  # cost, p, arrival, start, travel, dist
     late_only = False
     for p in range(first_free, n + 1):
         if p > 0:
-            prev_loc = stops.locations[p - 1]
-            prev_dep = stops.earliest[p - 1] + stops.service[p - 1]
+            prev_loc = locations[p - 1]
+            prev_dep = earliest[p - 1] + service[p - 1]
         else:
             prev_loc, prev_dep = slot.start_location, stops.departure
+        # Cheapest first: the detour and the job's own lateness bound the cost from below.
+        if p < n and stops.jobs[p] is None:
+            next_loc = locations[p + 1] if p + 1 < n else slot.end_location
+            old_from = locations[p]
+        else:
+            next_loc = locations[p] if p < n else slot.end_location
+            old_from = prev_loc
+        added_travel = dur[prev_loc][jl] + dur_from[next_loc] - dur[old_from][next_loc]
+        added_dist = dist[prev_loc][jl] + dist[jl][next_loc] - dist[old_from][next_loc]
         arrival = prev_dep + dur[prev_loc][jl]
-        s = earliest_feasible_start(job, max(arrival, lo) if lo is not None else arrival)
+        s = earliest_feasible_start(job, arrival if lo is None or arrival >= lo else lo)
         if s is None:
             continue
         if hi is not None and s > hi:
             if hi_uncapped is None or s <= hi_uncapped:
                 late_only = True
             continue
-        t, loc = s + job.service_s, jl
+        own_late = 0 if due is None or s <= due else s - due
+        cost = w_t * added_travel + w_d * added_dist + own_w * own_late + fixed_cost
+        if best is not None and cost >= best[0]:
+            continue
+        t = s + job.service_s
         # Constant-time test: the next stop must start no later than its latest start.
         if p < n:
             nxt = stops.jobs[p]
             if nxt is None:
                 # The break now stands at the new job's site, which changes the travel after it.
-                assert slot.break_ is not None
-                s_break = max(t, stops.earliest[p])
-                if s_break > slot.break_.latest_start:
+                assert brk is not None
+                s_break = t if t > earliest[p] else earliest[p]
+                if s_break > brk.latest_start:
                     continue
-                t_after = s_break + slot.break_.duration_s
+                t_after = s_break + brk.duration_s
                 if p + 1 < n:
                     after = stops.jobs[p + 1]
                     assert after is not None
                     s_after = _start_at(
-                        after, stops.pinned[p + 1], t_after + dur[loc][after.location]
+                        after, stops.pinned[p + 1], t_after + dur_from[after.location]
                     )
-                    if s_after is None or s_after > stops.latest[p + 1]:
+                    if s_after is None or s_after > latest[p + 1]:
                         continue
-                elif t_after + dur[loc][slot.end_location] > stops.end_limit:
+                elif t_after + dur_from[slot.end_location] > stops.end_limit:
                     continue
             else:
-                s_next = _start_at(nxt, stops.pinned[p], t + dur[loc][nxt.location])
-                if s_next is None or s_next > stops.latest[p]:
+                s_next = _start_at(nxt, stops.pinned[p], t + dur_from[nxt.location])
+                if s_next is None or s_next > latest[p]:
                     continue
-        elif t + dur[loc][slot.end_location] > stops.end_limit:
+        elif t + dur_from[slot.end_location] > stops.end_limit:
             continue
-        newly_late, added_late, late_cost = _propagate(problem, stops, p, t, loc, late_w)
-        next_loc = stops.locations[p] if p < n else slot.end_location
-        if p < n and stops.jobs[p] is None:
-            # A break right after the new job stands at the job's site now.
-            next_loc = stops.locations[p + 1] if p + 1 < n else slot.end_location
-            old_from = stops.locations[p]
-        else:
-            old_from = prev_loc
-        added_travel = dur[prev_loc][jl] + dur[jl][next_loc] - dur[old_from][next_loc]
-        added_dist = dist[prev_loc][jl] + dist[jl][next_loc] - dist[old_from][next_loc]
-        own_late = 0 if job.promise_due is None else max(0, s - job.promise_due)
-        cost = (
-            weights.travel_per_s * added_travel
-            + weights.distance_per_unit * added_dist
-            + late_w[job.priority] * own_late
-            + late_cost
-            + oq_cost
-        )
-        if best is None or cost < best.cost:
-            best_p = p
-            position = sum(1 for k in range(p) if stops.jobs[k] is not None)
-            best = InsertionOption(
-                engineer_id=eng.id,
-                day=eng.shifts[slot.shift].day,
-                position=position,
-                arrival=arrival,
-                start=s,
-                added_travel_s=added_travel,
-                added_distance=added_dist,
-                newly_late=newly_late,
-                added_lateness_s=added_late,
-                lateness_s=own_late,
-                cost=cost,
-            )
+        if stops.has_promises:
+            _, _, late_cost = _propagate(problem, stops, p, t, jl, late_w)
+            cost += late_cost
+        if best is None or cost < best[0]:
+            best = (cost, p, arrival, s, added_travel, added_dist)
     if best is not None:
-        return best, best_p
+        cost, p, arrival, s, added_travel, added_dist = best
+        newly_late: tuple[str, ...] = ()
+        added_late = 0
+        if stops.has_promises:
+            newly_late, added_late, _ = _propagate(problem, stops, p, s + job.service_s, jl, late_w)
+        option = InsertionOption(
+            engineer_id=eng.id,
+            day=eng.shifts[slot.shift].day,
+            position=sum(1 for k in range(p) if stops.jobs[k] is not None),
+            arrival=arrival,
+            start=s,
+            added_travel_s=added_travel,
+            added_distance=added_dist,
+            newly_late=newly_late,
+            added_lateness_s=added_late,
+            lateness_s=0 if due is None or s <= due else s - due,
+            cost=cost,
+        )
+        return option, p
     if late_only:
         return _Blocked(Reason.LATE, "the engineer would be later than the allowed lateness")
     return _Blocked(Reason.FULL, "no gap in the engineer-day fits the visit and its windows")
+
+
+def stability_cost(job: Job, engineer_id: str, day: int, weights: Weights) -> int:
+    """Return the stability penalty of serving ``job`` on this engineer-day."""
+    prev = job.previous
+    if job.promised and prev is not None and (prev.engineer_id, prev.day) != (engineer_id, day):
+        return weights.stability
+    return 0
 
 
 def _start_at(job: Job, pinned: int | None, arrival: int) -> int | None:

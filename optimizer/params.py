@@ -72,12 +72,13 @@ class Weights:
         minimises time; benchmarks that minimise distance set it to 1 and ``travel_per_s`` to 0.
     lateness_per_s
         Cost per second a service starts after the job's promise, by priority. Defaults:
-        urgent 20, important 5, general 1 (an urgent minute late is worth 20 minutes of driving).
+        urgent 60, important 20, general 10: a promise is what the customer was told, so a
+        general minute late is worth ten minutes of driving and an urgent one an hour.
     drop_per_priority
         Penalty for leaving a job unassigned, by priority. Defaults: urgent 100,000,000
-        (never dropped while it can be served), important 1,000,000, general 200,000 (about
-        55 hours of driving, so a general job is served late rather than dropped unless it would
-        be more than 55 hours late).
+        (never dropped while it can be served), important 5,000,000 (about 69 hours late),
+        general 1,000,000 (about 28 hours late): jobs are served late rather than dropped
+        unless they would be that late.
     over_qualification_per_level
         Cost per skill level the engineer has above the job's requirement, per required skill.
         Default 60, so a one-minute detour is worth keeping a scarce expert free.
@@ -91,13 +92,13 @@ class Weights:
     travel_per_s: int = 1
     distance_per_unit: int = 0
     lateness_per_s: Mapping[Priority, int] = field(
-        default_factory=lambda: {Priority.URGENT: 20, Priority.IMPORTANT: 5, Priority.GENERAL: 1}
+        default_factory=lambda: {Priority.URGENT: 60, Priority.IMPORTANT: 20, Priority.GENERAL: 10}
     )
     drop_per_priority: Mapping[Priority, int] = field(
         default_factory=lambda: {
             Priority.URGENT: 100_000_000,
-            Priority.IMPORTANT: 1_000_000,
-            Priority.GENERAL: 200_000,
+            Priority.IMPORTANT: 5_000_000,
+            Priority.GENERAL: 1_000_000,
         }
     )
     over_qualification_per_level: int = 60
@@ -138,7 +139,10 @@ class SolveParams:
     weights
         Objective weights.
     ruin_share
-        Share of the time limit given to the ruin-and-recreate phase (``AUTO`` metaheuristic).
+        Share of the time limit given to the ruin-and-recreate phase (``AUTO`` metaheuristic);
+        ``None`` (default) picks 0.3 up to 300 jobs, where OR-Tools' guided local search still
+        refines well in the remaining time, and 1.0 above, where it does not get past
+        restoring the plan in useful time.
     ruin_iterations
         Number of ruin-and-recreate iterations instead of a share of the time; with only a
         solution limit, the phase runs only if this is set.
@@ -161,7 +165,7 @@ class SolveParams:
     first_solution: FirstSolution = FirstSolution.AUTO
     metaheuristic: Metaheuristic = Metaheuristic.AUTO
     weights: Weights = field(default_factory=Weights)
-    ruin_share: float = 0.6
+    ruin_share: float | None = None
     ruin_iterations: int | None = None
     seed: int = 0
     log: bool = False
@@ -173,8 +177,8 @@ class SolveParams:
             raise ValueError("SolveParams.time_limit_s: must be > 0")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError("SolveParams.solution_limit: must be >= 1")
-        if not 0.0 <= self.ruin_share < 1.0:
-            raise ValueError("SolveParams.ruin_share: must be in [0, 1)")
+        if self.ruin_share is not None and not 0.0 <= self.ruin_share <= 1.0:
+            raise ValueError("SolveParams.ruin_share: must be in [0, 1]")
         if self.ruin_iterations is not None and self.ruin_iterations < 0:
             raise ValueError("SolveParams.ruin_iterations: must be >= 0")
         object.__setattr__(self, "first_solution", FirstSolution(self.first_solution))

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 
 from optimizer.eligibility import RouteSlot, over_qualification
-from optimizer.insertion import _Stops, best_in_slot, sequence_stops
+from optimizer.insertion import _Stops, best_in_slot, sequence_stops, stability_cost
 from optimizer.params import Weights
 from optimizer.problem import Job, Problem
 
@@ -39,7 +39,7 @@ class _State:
         slots: Sequence[RouteSlot],
         candidates: dict[int, tuple[int, ...]],
         weights: Weights,
-        routes: Sequence[Sequence[int]],
+        routes: Sequence[Sequence[int | None]],
     ) -> None:
         self.problem = problem
         self.slots = slots
@@ -48,10 +48,16 @@ class _State:
         self.seqs: list[list[int | None]] = []
         for slot, route in zip(slots, routes, strict=True):
             seq: list[int | None] = list(route)
-            if slot.break_ is not None:
-                seq.insert(_break_index(problem, slot, route), None)
+            if slot.break_ is not None and None not in seq:
+                jobs_only = [j for j in seq if j is not None]
+                seq.insert(_break_index(problem, slot, jobs_only), None)
             self.seqs.append(seq)
         self.stops = [self._stops(v) for v in range(len(slots))]
+        for v in range(len(slots)):
+            if not _feasible(self.stops[v], slots[v]):
+                # A warm start may no longer fit (times moved): start that route afresh.
+                self.seqs[v] = [None] if slots[v].break_ is not None else []
+                self.stops[v] = self._stops(v)
         self.costs = [self._cost(v) for v in range(len(slots))]
         self.route_of: dict[int, int] = {}
         for v, seq in enumerate(self.seqs):
@@ -73,6 +79,7 @@ class _State:
         dur, dist = self.problem.durations, self.problem.distances
         slot = self.slots[v]
         eng = self.problem.engineers[slot.engineer]
+        day = eng.shifts[slot.shift].day
         stops = self.stops[v]
         loc = slot.start_location
         cost = 0
@@ -87,6 +94,7 @@ class _State:
                 if late > 0:
                     cost += w.lateness_per_s[job.priority] * late
             cost += w.over_qualification_per_level * max(0, over_qualification(eng, job))
+            cost += stability_cost(job, eng.id, day, w)
             loc = job.location
         cost += w.travel_per_s * dur[loc][slot.end_location]
         cost += w.distance_per_unit * dist[loc][slot.end_location]
@@ -105,8 +113,41 @@ class _State:
     def total(self) -> int:
         return sum(self.costs) + sum(self.penalty(j) for j in self.unserved)
 
-    def routes(self) -> list[list[int]]:
-        return [[j for j in seq if j is not None] for seq in self.seqs]
+    def routes(self) -> list[list[int | None]]:
+        return [list(seq) for seq in self.seqs]
+
+
+def _feasible(stops: _Stops, slot: RouteSlot) -> bool:
+    if slot.capacity is not None and stops.load > slot.capacity:
+        return False
+    if slot.max_visits is not None and stops.n_visits > slot.max_visits:
+        return False
+    return all(e <= lt for e, lt in zip(stops.earliest, stops.latest, strict=True))
+
+
+def timed_routes(
+    problem: Problem,
+    slots: Sequence[RouteSlot],
+    weights: Weights,
+    sequences: Sequence[Sequence[int | None]],
+) -> list[tuple[int, list[int], list[int], int | None]] | None:
+    """Earliest-time schedule of each non-empty route: ``(slot, jobs, starts, break_start)``.
+
+    Returns ``None`` if some route breaks a hard constraint.
+    """
+    out = []
+    for v, seq in enumerate(sequences):
+        if all(j is None for j in seq):
+            continue
+        slot = slots[v]
+        jobs: list[Job | None] = [None if j is None else problem.jobs[j] for j in seq]
+        stops = sequence_stops(problem, slot, jobs, weights)
+        if not _feasible(stops, slot):
+            return None
+        starts = [stops.earliest[i] for i, j in enumerate(seq) if j is not None]
+        breaks = [stops.earliest[i] for i, j in enumerate(seq) if j is None]
+        out.append((v, [j for j in seq if j is not None], starts, breaks[0] if breaks else None))
+    return out
 
 
 def _break_index(problem: Problem, slot: RouteSlot, route: Sequence[int]) -> int:
@@ -141,12 +182,12 @@ def ruin_and_recreate(
     slots: Sequence[RouteSlot],
     candidates: dict[int, tuple[int, ...]],
     weights: Weights,
-    routes: Sequence[Sequence[int]],
+    routes: Sequence[Sequence[int | None]],
     *,
     deadline: float | None = None,
     iterations: int | None = None,
     seed: int = 0,
-) -> list[list[int]]:
+) -> list[list[int | None]]:
     """Improve ``routes`` by string removals and greedy re-insertion; return the best found.
 
     Parameters
@@ -154,7 +195,13 @@ def ruin_and_recreate(
     problem, slots, candidates, weights
         As for the routing model.
     routes
-        A feasible starting plan: job indices per slot.
+        A starting plan: job indices per slot, ``None`` marking the break (placed
+        heuristically when missing). Routes that break a hard constraint are emptied first.
+
+    Returns
+    -------
+    list of list
+        The best routes found, in the same form (the break marked by ``None``).
     deadline
         ``time.perf_counter()`` value at which to stop.
     iterations
@@ -167,7 +214,7 @@ def ruin_and_recreate(
     rng = random.Random(seed)
     state = _State(problem, slots, candidates, weights, routes)
     movable = [j for j in candidates if problem.jobs[j].in_progress is None]
-    if len(movable) < 2:
+    if not movable:
         return state.routes()
     neighbours = _neighbours(problem, movable)
     current = state.total()

@@ -160,7 +160,9 @@ class Plan:
     kpis
         Headline figures.
     cost
-        Objective value (cost units of :class:`optimizer.params.Weights`).
+        Objective value in cost units of :class:`optimizer.params.Weights`: travel, lateness,
+        over-qualification, stability and drop penalties of the jobs that passed the
+        pre-solve checks.
     runtime_s
         Wall-clock time of the solve.
     """

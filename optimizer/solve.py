@@ -6,13 +6,13 @@ import dataclasses
 import time
 
 from optimizer.construct import construct_routes
-from optimizer.eligibility import Reason, RouteSlot, check_job, route_slots
-from optimizer.insertion import explain_unassigned
-from optimizer.model import RawSolution, RoutingModel
-from optimizer.params import FirstSolution, Metaheuristic, SolveParams
+from optimizer.eligibility import Reason, RouteSlot, check_job, over_qualification, route_slots
+from optimizer.insertion import explain_unassigned, stability_cost
+from optimizer.model import RawRoute, RawSolution, RoutingModel
+from optimizer.params import FirstSolution, Metaheuristic, SolveParams, Weights
 from optimizer.problem import Problem
 from optimizer.schedule import build_route
-from optimizer.search import ruin_and_recreate
+from optimizer.search import ruin_and_recreate, timed_routes
 from optimizer.solution import Kpis, Plan, PlanStatus, Route, Unassigned
 
 _NO_SOLUTION_MESSAGE = "no plan keeps every visit under way and lock within the shifts"
@@ -49,46 +49,146 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
             assert elig.message is not None
             unassigned[j] = Unassigned(job.id, elig.reason, elig.message)
 
-    raw: RawSolution | None
-    if candidates:
-        initial = _initial_routes(problem, slots, candidates, params)
-        if initial is not None and params.metaheuristic in _RUIN_FIRST:
-            initial = _ruin_phase(problem, slots, candidates, params, initial, started)
-        model = RoutingModel(problem, slots, candidates, weights)
-        raw = model.solve(_remaining(params, started), initial)
-    else:
-        raw = RawSolution(routes=(), objective=0)
-
+    raw = _search(problem, slots, candidates, params, started) if candidates else _EMPTY
     if raw is None:
         for j in candidates:
             unassigned[j] = Unassigned(problem.jobs[j].id, Reason.LOCK, _NO_SOLUTION_MESSAGE)
         return _plan(problem, slots, PlanStatus.NO_SOLUTION, [], unassigned, 0, started)
 
-    routes: list[Route] = []
-    served: set[int] = set()
-    for r in raw.routes:
-        if not r.jobs:
-            continue
-        served.update(r.jobs)
-        slot = slots[r.slot]
-        routes.append(
-            build_route(
-                problem,
-                slot,
-                [problem.jobs[j] for j in r.jobs],
-                r.starts,
-                r.departure,
-                r.break_start,
-            )
-        )
+    routes = _build_routes(problem, slots, raw)
+    served = {problem.job_position(v.job_id) for r in routes for v in r.visits}
     for j in candidates:
         if j not in served:
             reason, message = explain_unassigned(problem, routes, problem.jobs[j], weights, slots)
             unassigned[j] = Unassigned(problem.jobs[j].id, reason, message)
-    return _plan(problem, slots, PlanStatus.SOLVED, routes, unassigned, raw.objective, started)
+    cost = _cost(problem, slots, candidates, weights, raw)
+    return _plan(problem, slots, PlanStatus.SOLVED, routes, unassigned, cost, started)
 
 
 _RUIN_FIRST = (Metaheuristic.AUTO, Metaheuristic.RUIN_AND_RECREATE)
+_EMPTY = RawSolution(routes=(), objective=0)
+# Below this much time left, OR-Tools cannot even restore a plan of a thousand visits.
+_MIN_ORTOOLS_S = 0.5
+# Problems up to this many jobs leave 70 % of the time to OR-Tools' guided local search.
+_SMALL_PROBLEM = 300
+_SMALL_SHARE = 0.3
+
+
+def _search(
+    problem: Problem,
+    slots: list[RouteSlot],
+    candidates: dict[int, tuple[int, ...]],
+    params: SolveParams,
+    started: float,
+) -> RawSolution | None:
+    """First plan, ruin-and-recreate, then OR-Tools; the cheapest plan of the phases wins.
+
+    Onsite's own plan is kept as a fallback: OR-Tools may run out of time before it has even
+    restored it on large instances, and then answers nothing or an empty plan.
+    """
+    weights = params.weights
+    sequences = _initial_routes(problem, slots, candidates, params)
+    ours: RawSolution | None = None
+    if sequences is not None:
+        if params.metaheuristic in _RUIN_FIRST:
+            sequences = _ruin_phase(problem, slots, candidates, params, sequences, started)
+        ours = _own_solution(problem, slots, candidates, weights, sequences)
+    remaining = _remaining(params, started)
+    if ours is not None and (
+        _ruin_share(params, candidates) >= 1.0
+        or (remaining.time_limit_s is not None and remaining.time_limit_s < _MIN_ORTOOLS_S)
+    ):
+        return ours
+    model = RoutingModel(problem, slots, candidates, weights)
+    initial = None
+    if sequences is not None:
+        initial = [[j for j in seq if j is not None] for seq in sequences]
+    theirs = model.solve(_remaining(params, started), initial)
+    if theirs is None or ours is None:
+        return theirs or ours
+    return min((ours, theirs), key=lambda raw: _cost(problem, slots, candidates, weights, raw))
+
+
+def _own_solution(
+    problem: Problem,
+    slots: list[RouteSlot],
+    candidates: dict[int, tuple[int, ...]],
+    weights: Weights,
+    sequences: list[list[int | None]],
+) -> RawSolution | None:
+    timed = timed_routes(problem, slots, weights, sequences)
+    if timed is None:
+        return None
+    served = {j for _, jobs, _, _ in timed for j in jobs}
+    if any(problem.jobs[j].in_progress is not None and j not in served for j in candidates):
+        return None
+    routes = tuple(
+        RawRoute(
+            slot=v,
+            jobs=tuple(jobs),
+            starts=tuple(starts),
+            departure=slots[v].start_time,
+            end=0,
+            break_start=break_start,
+        )
+        for v, jobs, starts, break_start in timed
+    )
+    raw = RawSolution(routes=routes, objective=0)
+    return dataclasses.replace(raw, objective=_cost(problem, slots, candidates, weights, raw))
+
+
+def _cost(
+    problem: Problem,
+    slots: list[RouteSlot],
+    candidates: dict[int, tuple[int, ...]],
+    weights: Weights,
+    raw: RawSolution,
+) -> int:
+    """The objective of a plan, computed the same way whichever phase produced it."""
+    jobs = problem.jobs
+    dur, dist = problem.durations, problem.distances
+    cost = 0
+    served: set[int] = set()
+    for r in raw.routes:
+        if not r.jobs:
+            continue
+        slot = slots[r.slot]
+        eng = problem.engineers[slot.engineer]
+        day = eng.shifts[slot.shift].day
+        loc = slot.start_location
+        for j, start in zip(r.jobs, r.starts, strict=True):
+            job = jobs[j]
+            served.add(j)
+            cost += weights.travel_per_s * dur[loc][job.location]
+            cost += weights.distance_per_unit * dist[loc][job.location]
+            if job.promise_due is not None and start > job.promise_due:
+                cost += weights.lateness_per_s[job.priority] * (start - job.promise_due)
+            cost += weights.over_qualification_per_level * max(0, over_qualification(eng, job))
+            cost += stability_cost(job, eng.id, day, weights)
+            loc = job.location
+        cost += weights.travel_per_s * dur[loc][slot.end_location]
+        cost += weights.distance_per_unit * dist[loc][slot.end_location]
+    for j in candidates:
+        if j not in served:
+            job = jobs[j]
+            penalty = job.drop_penalty
+            cost += weights.drop_per_priority[job.priority] if penalty is None else penalty
+    return cost
+
+
+def _build_routes(problem: Problem, slots: list[RouteSlot], raw: RawSolution) -> list[Route]:
+    return [
+        build_route(
+            problem,
+            slots[r.slot],
+            [problem.jobs[j] for j in r.jobs],
+            r.starts,
+            r.departure,
+            r.break_start,
+        )
+        for r in raw.routes
+        if r.jobs
+    ]
 
 
 def _ruin_phase(
@@ -96,14 +196,14 @@ def _ruin_phase(
     slots: list[RouteSlot],
     candidates: dict[int, tuple[int, ...]],
     params: SolveParams,
-    initial: list[list[int]],
+    initial: list[list[int | None]],
     started: float,
-) -> list[list[int]]:
+) -> list[list[int | None]]:
     """Run ruin-and-recreate on the first plan for its share of the time or iteration budget."""
     iterations = params.ruin_iterations
     deadline = None
     if params.time_limit_s is not None:
-        deadline = started + params.ruin_share * params.time_limit_s
+        deadline = started + _ruin_share(params, candidates) * params.time_limit_s
     if iterations is None and deadline is None:
         return initial
     if iterations == 0:
@@ -120,6 +220,12 @@ def _ruin_phase(
     )
 
 
+def _ruin_share(params: SolveParams, candidates: dict[int, tuple[int, ...]]) -> float:
+    if params.ruin_share is not None:
+        return params.ruin_share
+    return _SMALL_SHARE if len(candidates) <= _SMALL_PROBLEM else 1.0
+
+
 def _remaining(params: SolveParams, started: float) -> SolveParams:
     """The parameters for OR-Tools with the time already spent taken off the limit."""
     if params.time_limit_s is None:
@@ -133,7 +239,7 @@ def _initial_routes(
     slots: list[RouteSlot],
     candidates: dict[int, tuple[int, ...]],
     params: SolveParams,
-) -> list[list[int]] | None:
+) -> list[list[int | None]] | None:
     """Warm start from the previous plan if there is one, else Onsite's own construction."""
     if any(problem.jobs[j].previous is not None for j in candidates):
         slot_of = {

@@ -8,10 +8,12 @@ from optimizer import (
     InsertionOption,
     Job,
     Plan,
+    Priority,
     Problem,
     Shift,
     SolveParams,
     TimeWindow,
+    Weights,
     solve,
 )
 from optimizer.insertion import best_insertions
@@ -62,9 +64,10 @@ def test_insertion_between_stops_with_no_detour() -> None:
 
 
 def test_insertion_reports_who_becomes_late() -> None:
-    """Inserting 5 s of service before b, promised for 30, makes b 5 s late at cost 5."""
+    """Inserting 5 s of service before b, promised for 30, makes b 5 s late (cost 5 at 1/s)."""
     problem, plan = _two_stop_plan(30)
-    (option,) = best_insertions(problem, plan.routes, _job(problem, "n"))
+    weights = Weights(lateness_per_s=dict.fromkeys(Priority, 1))
+    (option,) = best_insertions(problem, plan.routes, _job(problem, "n"), weights)
     assert (option.position, option.newly_late, option.added_lateness_s, option.cost) == (
         1,
         ("b",),

@@ -1,0 +1,158 @@
+"""Generator of a field-service day with a planted feasible plan.
+
+Routes are drawn first (each engineer walks from home through nearby sites, with a lunch
+break), and each job's windows, promise and skill needs are then chosen around its planted
+visit, so a plan serving every job on time is known to exist. Its travel is the reference the
+optimiser should beat.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from optimizer import Break, Engineer, Job, Priority, Problem, Shift, TimeWindow
+
+HOUR = 3600
+SKILLS = ("electrical", "gas", "hvac", "plumbing", "refrigeration")
+CITY_RADIUS_M = 15_000
+OUT_OF_TOWN_M = (40_000, 80_000)
+
+
+def travel_time(d_m: float) -> int:
+    """Seconds to drive ``d_m`` metres of road: 30 km/h in town, 70 km/h beyond 5 km."""
+    town = min(d_m, 5000.0)
+    return math.ceil(town / 8.33 + (d_m - town) / 19.4)
+
+
+@dataclass(frozen=True)
+class FieldDay:
+    """A generated day and its planted plan."""
+
+    problem: Problem
+    planted_routes: dict[str, list[str]]
+    planted_travel_s: int
+    out_of_town: int
+
+
+def _road(a: tuple[float, float], b: tuple[float, float]) -> int:
+    return math.ceil(1.3 * math.hypot(a[0] - b[0], a[1] - b[1]))
+
+
+def generate(engineers: int = 100, jobs: int = 1000, seed: int = 1) -> FieldDay:
+    """Return a day of ``jobs`` requests for ``engineers`` engineers with a planted plan."""
+    rng = random.Random(seed)
+
+    def city_point(r: float = CITY_RADIUS_M) -> tuple[float, float]:
+        ang, rad = rng.uniform(0, 2 * math.pi), r * math.sqrt(rng.random())
+        return (rad * math.cos(ang), rad * math.sin(ang))
+
+    homes = [city_point() for _ in range(engineers)]
+    skill_sets = []
+    for _ in range(engineers):
+        owned = rng.sample(SKILLS, rng.randint(1, 3))
+        skill_sets.append({s: rng.randint(2, 5) for s in owned})
+
+    # Share jobs over engineers as evenly as possible.
+    quota = [jobs // engineers + (1 if e < jobs % engineers else 0) for e in range(engineers)]
+    n_far = max(1, engineers // 10)
+    far_engineers = set(rng.sample(range(engineers), n_far))
+
+    points: list[tuple[float, float]] = list(homes)
+    job_list: list[Job] = []
+    planted: dict[str, list[str]] = {}
+    planted_travel = 0
+    shift_start, shift_end = 8 * HOUR, 18 * HOUR
+    lunch = Break(12 * HOUR, 14 * HOUR, 30 * 60)
+    for e in range(engineers):
+        here = homes[e]
+        t = shift_start
+        route: list[str] = []
+        break_done = False
+        count = quota[e]
+        far_slot = rng.randrange(count) if e in far_engineers and count else -1
+        k = 0
+        while k < count:
+            if k == far_slot:
+                ang = rng.uniform(0, 2 * math.pi)
+                rad = rng.uniform(*OUT_OF_TOWN_M)
+                site = (rad * math.cos(ang), rad * math.sin(ang))
+            else:
+                # Next site near the current position, pulled gently back toward home.
+                step = rng.uniform(800, 3500)
+                ang = rng.uniform(0, 2 * math.pi)
+                site = (
+                    0.85 * (here[0] + step * math.cos(ang)) + 0.15 * homes[e][0],
+                    0.85 * (here[1] + step * math.sin(ang)) + 0.15 * homes[e][1],
+                )
+            service = rng.choice([15, 20, 25, 30, 40]) * 60
+            travel = travel_time(_road(here, site))
+            arrival = t + travel
+            if not break_done and arrival + service > lunch.latest_start:
+                t = max(t, lunch.earliest_start) + lunch.duration_s
+                break_done = True
+                arrival = t + travel
+            back = travel_time(_road(site, homes[e]))
+            if arrival + service + back > shift_end - 15 * 60:
+                break
+            loc = len(points)
+            points.append(site)
+            job_id = f"r{len(job_list)}"
+            needed = rng.choice(list(skill_sets[e]))
+            priority = rng.choices(list(Priority), weights=(1, 3, 6))[0]
+            windows: tuple[TimeWindow, ...] = ()
+            if rng.random() < 0.5:
+                before = rng.choice([0, 30, 60, 90]) * 60
+                width = rng.choice([2, 3, 4]) * HOUR
+                lo = max(shift_start, arrival - before)
+                windows = (TimeWindow(lo, max(arrival, lo + width)),)
+            promise = arrival + rng.choice([30, 60, 120, 240]) * 60
+            job_list.append(
+                Job(
+                    id=job_id,
+                    location=loc,
+                    service_s=service,
+                    windows=windows,
+                    promise_due=promise,
+                    priority=priority,
+                    skills={needed: rng.randint(1, skill_sets[e][needed])},
+                )
+            )
+            route.append(job_id)
+            planted_travel += travel
+            here, t = site, arrival + service
+            k += 1
+            if not break_done and t >= lunch.earliest_start:
+                t += lunch.duration_s
+                break_done = True
+        planted_travel += travel_time(_road(here, homes[e]))
+        planted[f"e{e}"] = route
+
+    durations = []
+    distances = []
+    for a in points:
+        d_row = tuple(_road(a, b) for b in points)
+        distances.append(d_row)
+        durations.append(tuple(travel_time(d) for d in d_row))
+    team = tuple(
+        Engineer(
+            id=f"e{e}",
+            skills=skill_sets[e],
+            shifts=(
+                Shift(
+                    day=0,
+                    start=shift_start,
+                    end=shift_end,
+                    start_location=e,
+                    end_location=e,
+                    break_=lunch,
+                ),
+            ),
+        )
+        for e in range(engineers)
+    )
+    problem = Problem(
+        durations=tuple(durations), distances=tuple(distances), jobs=tuple(job_list), engineers=team
+    )
+    return FieldDay(problem, planted, planted_travel, out_of_town=n_far)

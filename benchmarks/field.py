@@ -1,0 +1,91 @@
+"""A generated field day with a planted feasible plan, solved through the production API.
+
+100 engineers, 1,000 requests in a city and its surroundings (some out of town), skills with
+levels, promises with priorities, customer windows and lunch breaks. A plan serving every job
+on time is planted by construction, so any dropped or late job is the optimiser's failure.
+
+The day is solved with increasing time limits (each run from scratch, single-threaded); the
+figures are the first plan (a solution limit of 1) and the plans at each limit.
+
+Usage: ``python benchmarks/field.py [--engineers 100] [--jobs 1000] [--limits 5,10,15,30,60]``.
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from _field_gen import generate
+
+from optimizer import Plan, SolveParams, plan_route, solve
+
+
+def _figures(plan: Plan) -> dict[str, float | int]:
+    k = plan.kpis
+    return {
+        "dropped": k.dropped,
+        "late": k.late_count,
+        "late_min": round(k.late_minutes, 1),
+        "travel_h": round(k.travel_s / 3600, 2),
+        "runtime_s": round(plan.runtime_s, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--engineers", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--limits", default="5,10,15,30,60", help="time limits in seconds")
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    day = generate(args.engineers, args.jobs, args.seed)
+    problem = day.problem
+    print(
+        f"generated {len(problem.jobs)} jobs, {len(problem.engineers)} engineers, "
+        f"{day.out_of_town} out-of-town jobs in {time.perf_counter() - t0:.1f} s"
+    )
+    # The planted plan is re-timed by plan mode: it must miss no window and be on time.
+    planted_ok = True
+    for eng_id, ids in day.planted_routes.items():
+        route, missed = plan_route(problem, eng_id, 0, ids)
+        eng = problem.engineer(eng_id)
+        assert eng is not None
+        if missed or any(v.lateness_s for v in route.visits) or route.end_time > eng.shifts[0].end:
+            planted_ok = False
+    planted_h = day.planted_travel_s / 3600
+    print(f"planted plan: travel {planted_h:.2f} h, feasible and on time: {planted_ok}")
+
+    # The first plan: Onsite's construction alone, no improvement phase.
+    first = solve(problem, SolveParams(time_limit_s=600, ruin_share=1.0, ruin_iterations=0))
+    print(f"first plan: {_figures(first)}")
+    results: dict[float, dict[str, float | int]] = {}
+    for limit in (float(x) for x in args.limits.split(",")):
+        plan = solve(problem, SolveParams(time_limit_s=limit))
+        results[limit] = _figures(plan)
+        print(f"limit {limit:5.1f} s: {results[limit]}", flush=True)
+
+    all_served = [r["runtime_s"] for r in results.values() if r["dropped"] == 0 and r["late"] == 0]
+    last = results[max(results)]
+    figures = {
+        "engineers": len(problem.engineers),
+        "jobs": len(problem.jobs),
+        "planted_feasible": planted_ok,
+        "first_feasible_s": first.runtime_s and round(first.runtime_s, 2),
+        "first_dropped": first.kpis.dropped,
+        "all_served_s": min(all_served) if all_served else None,
+        "dropped_60s": last["dropped"],
+        "late_60s": last["late"],
+        "late_min_60s": last["late_min"],
+        "travel_h_60s": last["travel_h"],
+        "planted_travel_h": round(planted_h, 2),
+        "by_limit": {str(k): v for k, v in results.items()},
+    }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
