@@ -65,12 +65,14 @@ def generate(engineers: int = 100, jobs: int = 1000, seed: int = 1) -> FieldDay:
     planted_travel = 0
     shift_start, shift_end = 8 * HOUR, 18 * HOUR
     lunch = Break(12 * HOUR, 14 * HOUR, 30 * 60)
+    carry = 0
     for e in range(engineers):
         here = homes[e]
         t = shift_start
         route: list[str] = []
         break_done = False
-        count = quota[e]
+        # Jobs a full route could not take move on to the next engineer.
+        count = quota[e] + carry
         far_slot = rng.randrange(count) if e in far_engineers and count else -1
         k = 0
         while k < count:
@@ -126,6 +128,7 @@ def generate(engineers: int = 100, jobs: int = 1000, seed: int = 1) -> FieldDay:
             if not break_done and t >= lunch.earliest_start:
                 t += lunch.duration_s
                 break_done = True
+        carry = count - k
         planted_travel += travel_time(_road(here, homes[e]))
         planted[f"e{e}"] = route
 

@@ -72,12 +72,13 @@ class Weights:
         minimises time; benchmarks that minimise distance set it to 1 and ``travel_per_s`` to 0.
     lateness_per_s
         Cost per second a service starts after the job's promise, by priority. Defaults:
-        urgent 60, important 20, general 10: a promise is what the customer was told, so a
-        general minute late is worth ten minutes of driving and an urgent one an hour.
+        urgent 1,000, important 300, general 100: a promise is what the customer was told, so
+        a general minute late is worth 100 minutes of driving; the plan drives further rather
+        than break a promise.
     drop_per_priority
-        Penalty for leaving a job unassigned, by priority. Defaults: urgent 100,000,000
-        (never dropped while it can be served), important 5,000,000 (about 69 hours late),
-        general 1,000,000 (about 28 hours late): jobs are served late rather than dropped
+        Penalty for leaving a job unassigned, by priority. Defaults: urgent 1,000,000,000
+        (never dropped while it can be served), important 50,000,000 (about 46 hours late),
+        general 10,000,000 (about 28 hours late): jobs are served late rather than dropped
         unless they would be that late.
     over_qualification_per_level
         Cost per skill level the engineer has above the job's requirement, per required skill.
@@ -92,13 +93,17 @@ class Weights:
     travel_per_s: int = 1
     distance_per_unit: int = 0
     lateness_per_s: Mapping[Priority, int] = field(
-        default_factory=lambda: {Priority.URGENT: 60, Priority.IMPORTANT: 20, Priority.GENERAL: 10}
+        default_factory=lambda: {
+            Priority.URGENT: 1_000,
+            Priority.IMPORTANT: 300,
+            Priority.GENERAL: 100,
+        }
     )
     drop_per_priority: Mapping[Priority, int] = field(
         default_factory=lambda: {
-            Priority.URGENT: 100_000_000,
-            Priority.IMPORTANT: 5_000_000,
-            Priority.GENERAL: 1_000_000,
+            Priority.URGENT: 1_000_000_000,
+            Priority.IMPORTANT: 50_000_000,
+            Priority.GENERAL: 10_000_000,
         }
     )
     over_qualification_per_level: int = 60

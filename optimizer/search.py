@@ -58,6 +58,7 @@ class _State:
                 # A warm start may no longer fit (times moved): start that route afresh.
                 self.seqs[v] = [None] if slots[v].break_ is not None else []
                 self.stops[v] = self._stops(v)
+        self.late: list[list[int]] = [[] for _ in slots]
         self.costs = [self._cost(v) for v in range(len(slots))]
         self.route_of: dict[int, int] = {}
         for v, seq in enumerate(self.seqs):
@@ -74,6 +75,7 @@ class _State:
         """Travel, lateness and over-qualification cost of route ``v`` at earliest times."""
         seq = self.seqs[v]
         if all(j is None for j in seq):
+            self.late[v] = []
             return 0
         w = self.weights
         dur, dist = self.problem.durations, self.problem.distances
@@ -83,6 +85,7 @@ class _State:
         stops = self.stops[v]
         loc = slot.start_location
         cost = 0
+        late_jobs: list[int] = []
         for i, j in enumerate(seq):
             if j is None:
                 continue
@@ -93,11 +96,13 @@ class _State:
                 late = stops.earliest[i] - job.promise_due
                 if late > 0:
                     cost += w.lateness_per_s[job.priority] * late
+                    late_jobs.append(j)
             cost += w.over_qualification_per_level * max(0, over_qualification(eng, job))
             cost += stability_cost(job, eng.id, day, w)
             loc = job.location
         cost += w.travel_per_s * dur[loc][slot.end_location]
         cost += w.distance_per_unit * dist[loc][slot.end_location]
+        self.late[v] = late_jobs
         return cost
 
     def refresh(self, v: int) -> None:
@@ -273,6 +278,11 @@ def _ruin(
     if not served:
         return []
     seed_job = served[rng.randrange(len(served))]
+    if rng.random() < 0.5:
+        # Aim half of the ruins at late visits: lateness is what planners see first.
+        late = [j for jobs in state.late for j in jobs if state.problem.jobs[j].in_progress is None]
+        if late:
+            seed_job = late[rng.randrange(len(late))]
     sizes = [sum(1 for j in state.seqs[v] if j is not None) for v in set(state.route_of.values())]
     avg_len = sum(sizes) / len(sizes)
     l_max = min(_MAX_STRING, avg_len)
@@ -302,18 +312,41 @@ def _ruin(
             keep_at = rng.randrange(total - extra + 1)
             kept = set(span[keep_at : keep_at + extra])
             chosen = [i for i in span if i not in kept]
-        drop = set(chosen)
-        for i in chosen:
-            x = seq[i]
-            assert x is not None
-            if state.problem.jobs[x].in_progress is not None:
-                drop.discard(i)
-                continue
-            removed.append(x)
-            state.route_of.pop(x, None)
+        drop = {i for i in chosen if state.problem.jobs[seq[i]].in_progress is None}  # type: ignore[index]
         state.seqs[v] = [x for i, x in enumerate(seq) if i not in drop]
         state.refresh(v)
+        if not _feasible(state.stops[v], state.slots[v]) and not _replace_break(state, v):
+            # Taking visits out moved the break to a place it no longer fits: keep the route.
+            state.seqs[v] = list(seq)
+            state.refresh(v)
+            continue
+        for i in sorted(drop):
+            x = seq[i]
+            assert x is not None
+            removed.append(x)
+            state.route_of.pop(x, None)
     return removed
+
+
+def _replace_break(state: _State, v: int) -> bool:
+    """Move the break of route ``v`` to the cheapest position where the route is feasible."""
+    seq = state.seqs[v]
+    if None not in seq:
+        return False
+    jobs = [j for j in seq if j is not None]
+    best: tuple[int, list[int | None]] | None = None
+    for i in range(len(jobs) + 1):
+        state.seqs[v] = [*jobs[:i], None, *jobs[i:]]
+        state.refresh(v)
+        if _feasible(state.stops[v], state.slots[v]) and (best is None or state.costs[v] < best[0]):
+            best = (state.costs[v], list(state.seqs[v]))
+    if best is None:
+        state.seqs[v] = seq
+        state.refresh(v)
+        return False
+    state.seqs[v] = best[1]
+    state.refresh(v)
+    return True
 
 
 def _recreate(

@@ -90,9 +90,12 @@ def _search(
     sequences = _initial_routes(problem, slots, candidates, params)
     ours: RawSolution | None = None
     if sequences is not None:
-        if params.metaheuristic in _RUIN_FIRST:
-            sequences = _ruin_phase(problem, slots, candidates, params, sequences, started)
         ours = _own_solution(problem, slots, candidates, weights, sequences)
+        if params.metaheuristic in _RUIN_FIRST:
+            improved = _ruin_phase(problem, slots, candidates, params, sequences, started)
+            better = _own_solution(problem, slots, candidates, weights, improved)
+            if better is not None and (ours is None or better.objective <= ours.objective):
+                ours, sequences = better, improved
     remaining = _remaining(params, started)
     if ours is not None and (
         _ruin_share(params, candidates) >= 1.0
