@@ -43,10 +43,16 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=status, content=_body(_location(exc), exc.message, exc.type))
 
 
-async def _value_error(_request: Request, exc: Exception) -> JSONResponse:
-    # Pure layers (geo/, optimizer/) raise ValueError subclasses that name their field; they are
-    # the caller's input problems, so 422, with the field when the error knows it.
+async def _value_error(request: Request, exc: Exception) -> JSONResponse:
+    # geo/ raises ValueError subclasses that name the input field: the caller's input, so 422.
+    # Any other ValueError is our bug and must not pass for the caller's mistake.
     field = getattr(exc, "field", None)
+    if field is None:
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(
+            status_code=500,
+            content={"detail": [{"loc": [], "msg": "internal error", "type": "internal"}]},
+        )
     loc: tuple[str | int, ...] = ()
     if isinstance(field, str):
         loc = tuple(p for p in field.split(".") if p)

@@ -132,7 +132,7 @@ def promise_view(session: Session, request: RepairRequest, *, now: datetime) -> 
     engineer = session.get(Engineer, visit.engineer_id) if visit is not None else None
     eta = None
     if visit is not None:
-        eta = visit.arrived_at or visit.eta or visit.planned_arrival
+        eta = visit.arrived_at or visit.eta or visit.planned_start
     calendar = _calendar(session, request)
     closed = request.status in (
         RequestStatus.COMPLETED.value,
@@ -308,7 +308,7 @@ def alerts(
         if v.status == VisitStatus.ARRIVED.value:
             continue
         # An ETA already behind us for a visit nobody reached is stale: the earliest arrival is now.
-        eta = max(v.eta or v.planned_arrival, now)
+        eta = max(v.eta or v.planned_start, now)
         if r.window_end is not None and eta > r.window_end:
             add(
                 "eta_after_window",
@@ -321,15 +321,15 @@ def alerts(
                 window_end=r.window_end,
                 engineer_id=v.engineer_id,
             )
-        if v.engineer_id not in behind_seen and eta - v.planned_arrival > BEHIND_PLAN:
+        if v.engineer_id not in behind_seen and eta - v.planned_start > BEHIND_PLAN:
             behind_seen.add(v.engineer_id)
-            minutes = int((eta - v.planned_arrival).total_seconds() // 60)
+            minutes = int((eta - v.planned_start).total_seconds() // 60)
             add(
                 "engineer_behind_plan",
                 r,
                 "warning",
                 f"{names.get(v.engineer_id, 'the engineer')} is {minutes} min behind plan "
-                f"(next visit ETA {_hhmm(eta, area)}, planned {_hhmm(v.planned_arrival, area)})",
+                f"(next visit ETA {_hhmm(eta, area)}, planned {_hhmm(v.planned_start, area)})",
                 "re-plan the engineer's day or move later visits to a colleague",
                 engineer_id=v.engineer_id,
                 minutes_behind=minutes,

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dispatch.models import Engineer, EngineerSkill, Shift, Skill
@@ -55,13 +55,5 @@ def shifts_between(
             select(Shift)
             .where(Shift.engineer_id.in_(engineer_ids), Shift.date >= start, Shift.date <= end)
             .order_by(Shift.engineer_id, Shift.date)
-        )
-    )
-
-
-def delete_shifts(session: Session, engineer_id: int, start: date, end: date) -> None:
-    session.execute(
-        delete(Shift).where(
-            Shift.engineer_id == engineer_id, Shift.date >= start, Shift.date <= end
         )
     )

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from dispatch.common.paging import Page, paginate
 from dispatch.engineers import repository
-from dispatch.engineers.shifts import DayHours, days, shift_on, validate_day, validate_template
+from dispatch.engineers.shifts import (
+    DayHours,
+    ShiftSpec,
+    days,
+    shift_on,
+    validate_day,
+    validate_template,
+)
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.geo_support import check_point, geo_area
 from dispatch.models import Engineer, EngineerSkill, ServiceArea, Shift, ShiftException, Skill
@@ -239,6 +246,37 @@ def delete_shift_exception(session: Session, engineer_id: int, *, day: date) -> 
     session.flush()
 
 
+def planned_shifts(
+    session: Session, engineers: Sequence[Engineer], start: date, end: date
+) -> dict[int, list[tuple[ShiftSpec, tuple[datetime | None, datetime | None]]]]:
+    """Each engineer's shifts from ``start`` to ``end`` computed from template and exceptions,
+    with any break a published plan scheduled; reads only, so it is safe on any request path."""
+    stored = {
+        (s.engineer_id, s.date): (s.planned_break_start, s.planned_break_end)
+        for s in repository.shifts_between(session, [e.id for e in engineers], start, end)
+    }
+    out: dict[int, list[tuple[ShiftSpec, tuple[datetime | None, datetime | None]]]] = {}
+    areas: dict[int, ServiceArea] = {}
+    for engineer in engineers:
+        area = areas.get(engineer.service_area_id) or session.get(
+            ServiceArea, engineer.service_area_id
+        )
+        assert area is not None
+        areas[area.id] = area
+        by_date = {e.date: _exception_hours(e) for e in engineer.exceptions}
+        for day in days(start, end):
+            spec = shift_on(
+                day,
+                template=engineer.weekly_template,
+                exception=by_date.get(day),
+                timezone=area.timezone,
+            )
+            if spec is not None:
+                planned = stored.get((engineer.id, day), (None, None))
+                out.setdefault(engineer.id, []).append((spec, planned))
+    return out
+
+
 def _exception_hours(exc: ShiftException) -> DayHours | bool:
     if exc.kind == ShiftExceptionKind.LEAVE.value:
         return False
@@ -251,20 +289,24 @@ def generate_shifts(
 ) -> list[Shift]:
     """Materialise the engineers' shifts from ``start`` to ``end`` (inclusive).
 
-    The stored rows for the range are replaced, so they always follow the current template and
-    exceptions; the result is what planning reads.
+    Stored rows are brought in line with the current template and exceptions (updated in place,
+    added or removed), so they always follow them; a break the plan scheduled is kept while it
+    still fits the day's break window. The result is what planning reads.
     """
     if end < start:
         raise InvalidInput("to", "the range must end on or after its start")
     if (end - start).days >= MAX_SHIFT_RANGE_DAYS:
         raise InvalidInput("to", f"at most {MAX_SHIFT_RANGE_DAYS} days at a time")
     result: list[Shift] = []
+    stored = {
+        (s.engineer_id, s.date): s
+        for s in repository.shifts_between(session, engineer_ids, start, end)
+    }
     for engineer_id in engineer_ids:
         engineer = get_engineer_or_raise(session, engineer_id)
         area = session.get(ServiceArea, engineer.service_area_id)
         assert area is not None
         by_date = {e.date: _exception_hours(e) for e in engineer.exceptions}
-        repository.delete_shifts(session, engineer_id, start, end)
         for day in days(start, end):
             spec = shift_on(
                 day,
@@ -272,22 +314,59 @@ def generate_shifts(
                 exception=by_date.get(day),
                 timezone=area.timezone,
             )
+            shift = stored.get((engineer_id, day))
             if spec is None:
+                if shift is not None:
+                    session.delete(shift)
                 continue
-            shift = Shift(
-                engineer_id=engineer_id,
-                date=spec.date,
-                start_at=spec.start_at,
-                end_at=spec.end_at,
-                break_start_at=spec.break_start_at,
-                break_end_at=spec.break_end_at,
-                break_minutes=spec.break_minutes,
-                source=spec.source,
-            )
-            session.add(shift)
+            if shift is None:
+                shift = _insert_shift(session, engineer_id, spec)
+            shift.start_at = spec.start_at
+            shift.end_at = spec.end_at
+            shift.break_start_at = spec.break_start_at
+            shift.break_end_at = spec.break_end_at
+            shift.break_minutes = spec.break_minutes
+            shift.source = spec.source
+            if shift.planned_break_start is not None and not (
+                spec.break_start_at is not None
+                and spec.break_end_at is not None
+                and shift.planned_break_end is not None
+                and spec.break_start_at <= shift.planned_break_start
+                and shift.planned_break_end <= spec.break_end_at
+            ):
+                shift.planned_break_start = shift.planned_break_end = None
             result.append(shift)
     session.flush()
     return result
+
+
+def _insert_shift(session: Session, engineer_id: int, spec: ShiftSpec) -> Shift:
+    """Insert the day's shift, or take the row a concurrent writer inserted first."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {
+        "engineer_id": engineer_id,
+        "date": spec.date,
+        "start_at": spec.start_at,
+        "end_at": spec.end_at,
+        "break_start_at": spec.break_start_at,
+        "break_end_at": spec.break_end_at,
+        "break_minutes": spec.break_minutes,
+        "source": spec.source,
+    }
+    session.execute(
+        insert(Shift)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["engineer_id", "date"])
+    )
+    shift = session.scalar(
+        select(Shift).where(Shift.engineer_id == engineer_id, Shift.date == spec.date)
+    )
+    assert shift is not None
+    return shift
 
 
 def shifts_for(session: Session, engineer_id: int, start: date, days_: int = 7) -> list[Shift]:

@@ -141,3 +141,6 @@ class Shift(Base):
     break_end_at: Mapped[datetime | None]
     break_minutes: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(16))
+    # When the published plan schedules the break (inside the window above).
+    planned_break_start: Mapped[datetime | None]
+    planned_break_end: Mapped[datetime | None]

@@ -18,7 +18,7 @@ from dispatch.models import Engineer, RepairRequest, RequestEvent, Shift, Visit
 from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
 from dispatch.planning.publish import bump_plan_version, first_name
 from dispatch.planning.snapshot import OPEN_STATUSES
-from dispatch.planning.timing import Timed, day_visits, time_sequence
+from dispatch.planning.timing import Timed, TimedRoute, day_visits, save_break, time_sequence
 
 MOVABLE = (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value)
 
@@ -78,7 +78,7 @@ def evaluate_assignment(
     day: date,
     position: int | None,
     now: datetime,
-) -> tuple[Evaluation, list[Visit], list[Timed]]:
+) -> tuple[Evaluation, list[Visit], TimedRoute]:
     """Check putting the request in the engineer's route that day (at ``position`` or the best
     place): skills and levels, shift, the promise, and colleagues' visits made late."""
     request = _open_request(session, request_id)
@@ -110,17 +110,19 @@ def evaluate_assignment(
         requests[other.id] = other
     order = [v.request_id for v in pending]
     positions = range(len(order) + 1) if position is None else [min(position, len(order))]
-    before = time_sequence(session, geo, engineer, day, order, now) if order else []
-    best: tuple[tuple[int, float, int], int, list[Timed]] | None = None
+    before_route = time_sequence(session, geo, engineer, day, order, now)
+    before = before_route.visits if before_route is not None else []
+    best: tuple[tuple[int, float, int], int, TimedRoute] | None = None
     for p in positions:
         sequence = [*order[:p], request.id, *order[p:]]
-        timed = time_sequence(session, geo, engineer, day, sequence, now)
-        assert timed is not None
-        score = _score(timed, requests)
+        candidate = time_sequence(session, geo, engineer, day, sequence, now)
+        assert candidate is not None
+        score = _score(candidate.visits, requests)
         if best is None or score < best[0]:
-            best = (score, p, timed)
+            best = (score, p, candidate)
     assert best is not None
-    _, chosen, timed = best
+    _, chosen, timed_route = best
+    timed = timed_route.visits
     mine = next(t for t in timed if t.request_id == request.id)
     evaluation = Evaluation(request.id, engineer_id, day, chosen + fixed, mine.start)
     held = {s.skill.code: s.level for s in engineer.skills}
@@ -163,7 +165,7 @@ def evaluate_assignment(
                 f"({t.start.isoformat()})",
             )
     evaluation.route = [{"request_id": t.request_id, "eta": t.start.isoformat()} for t in timed]
-    return evaluation, pending, timed
+    return evaluation, pending, timed_route
 
 
 def assign(
@@ -185,7 +187,7 @@ def assign(
     A dispatcher's choice is locked to the engineer (``lock``) so runs keep it; an automatic
     insertion is not.
     """
-    evaluation, pending, timed = evaluate_assignment(
+    evaluation, pending, timed_route = evaluate_assignment(
         session,
         geo,
         request_id=request_id,
@@ -228,10 +230,11 @@ def assign(
         visit.lock = LockKind.BOTH.value
     by_request = {v.request_id: v for v in pending}
     by_request[request_id] = visit
+    timed = timed_route.visits
     for offset, t in enumerate(timed):
         v = by_request[t.request_id]
         v.sequence = offset
-        v.planned_arrival = t.start
+        v.planned_arrival = t.arrival
         v.planned_start = t.start
         v.planned_end = t.departure
         v.travel_seconds = t.travel_s
@@ -240,6 +243,7 @@ def assign(
         assert other is not None
         other.predicted_arrival = t.start
     session.flush()
+    save_break(session, engineer_id, day, timed_route)
     # Visits under way or done keep the front of the route; the re-timed order follows them.
     started = [v for v in day_visits(session, engineer_id, day) if v.status not in MOVABLE]
     for i, v in enumerate(started):
@@ -286,9 +290,12 @@ def _retime_route(
     pending = [v for v in visits if v.status in MOVABLE]
     for i, v in enumerate(visits):
         v.sequence = i
-    timed = time_sequence(session, geo, engineer, day, [v.request_id for v in pending], now) or []
-    for v, t in zip(pending, timed, strict=True):
-        v.planned_arrival, v.planned_start, v.planned_end = t.start, t.start, t.departure
+    timed_route = time_sequence(session, geo, engineer, day, [v.request_id for v in pending], now)
+    if timed_route is None:
+        return
+    save_break(session, engineer_id, day, timed_route)
+    for v, t in zip(pending, timed_route.visits, strict=True):
+        v.planned_arrival, v.planned_start, v.planned_end = t.arrival, t.start, t.departure
         v.travel_seconds = t.travel_s
         v.eta = t.start
     session.flush()

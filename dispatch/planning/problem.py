@@ -67,6 +67,10 @@ class Built:
     def date_of(self, day_key: int) -> date:
         return self.horizon_start + timedelta(days=day_key)
 
+    def location(self, point: tuple[float, float]) -> int:
+        """The matrix index of a point of the problem."""
+        return self.points.index((round(point[0], 6), round(point[1], 6)))
+
 
 class _Points:
     def __init__(self) -> None:
@@ -96,11 +100,13 @@ def build_problem(
     *,
     freeze: timedelta = DEFAULT_FREEZE,
     history: bool = True,
+    extra_points: tuple[tuple[float, float], ...] = (),
 ) -> Built:
     """The optimiser problem for ``snapshot``; travel times from ``geo``'s provider.
 
     ``history=False`` leaves out previous assignments and locks: for timing a given order on
-    one engineer, where other engineers are not part of the problem.
+    one engineer, where other engineers are not part of the problem. ``extra_points`` become
+    matrix locations too (e.g. where an engineer is busy).
     """
     epoch = _epoch(snapshot)
     points = _Points()
@@ -130,6 +136,8 @@ def build_problem(
     jobs = [
         _job(j, snapshot, points, sec, now_s, horizon_end_s, freeze, history) for j in snapshot.jobs
     ]
+    for point in extra_points:
+        points(point)
     matrix = geo.provider.matrix(points.points) if points.points else None
     durations = matrix.durations.tolist() if matrix is not None else []
     distances = matrix.distances.tolist() if matrix is not None else []

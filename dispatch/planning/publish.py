@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.models import Engineer, PlanScope, RepairRequest, RequestEvent, Visit
+from dispatch.models import Engineer, PlanScope, RepairRequest, RequestEvent, Shift, Visit
 from dispatch.models.enums import RequestStatus, VisitStatus
 from dispatch.planning.problem import Built, engineer_of, request_of
 from dispatch.planning.snapshot import active_visits, request_fingerprint
@@ -52,6 +52,14 @@ def bump_plan_version(session: Session, area_ids: Sequence[int]) -> dict[int, in
         scope.plan_version += 1
     session.flush()
     return {a: s.plan_version for a, s in scopes.items()}
+
+
+def record_break(shift: Shift | None, built: Built, start: int | None, end: int | None) -> None:
+    """Keep the break the plan scheduled on the engineer-day (None: no break placed)."""
+    if shift is None:
+        return
+    shift.planned_break_start = built.instant(start) if start is not None else None
+    shift.planned_break_end = built.instant(end) if end is not None else None
 
 
 def first_name(name: str) -> str:
@@ -112,9 +120,20 @@ def publish(
     engineer_area = {e.id: e.area_id for e in snapshot.engineers}
     summary = []
     planned_ids: set[int] = set()
+    shifts = {
+        (s.engineer_id, s.date): s
+        for s in session.scalars(
+            select(Shift).where(
+                Shift.engineer_id.in_([e.id for e in snapshot.engineers]),
+                Shift.date >= snapshot.horizon_start,
+                Shift.date <= snapshot.horizon_end,
+            )
+        )
+    }
     for route in plan.routes:
         engineer_id = engineer_of(route.engineer_id)
         day = built.date_of(route.day)
+        record_break(shifts.get((engineer_id, day)), built, route.break_start, route.break_end)
         summary.append(
             {
                 "engineer_id": engineer_id,
@@ -128,10 +147,10 @@ def publish(
             request_id = request_of(stop.job_id)
             planned_ids.add(request_id)
             request = requests[request_id]
-            # Shown arrival = service start: an engineer early for a window leaves later rather
-            # than waiting at the door, so the waiting is idle time before departure.
+            # The engineer reaches the site at ``arrival`` and starts at ``start`` (waiting for
+            # the window in between, maybe on the break); the ETA people see is the start.
+            arrival = built.instant(stop.arrival)
             start = built.instant(stop.start)
-            arrival = start
             visit = visits.get(request_id)
             if visit is not None and visit.status in (
                 VisitStatus.EN_ROUTE.value,
@@ -139,7 +158,7 @@ def publish(
             ):
                 visit.sequence = sequence
                 if visit.status == VisitStatus.EN_ROUTE.value:
-                    visit.eta = arrival
+                    visit.eta = start
                 visit.plan_version = version
                 continue
             if visit is None:
@@ -153,7 +172,7 @@ def publish(
                     actor,
                     engineer_id=engineer_id,
                     engineer=first_name(names.get(engineer_id, "")),
-                    planned_arrival=arrival.isoformat(),
+                    planned_arrival=start.isoformat(),
                     run_id=run_id,
                 )
             elif visit.engineer_id != engineer_id:
@@ -169,7 +188,7 @@ def publish(
                     engineer_id=engineer_id,
                     engineer=first_name(names.get(engineer_id, "")),
                     previous_engineer_id=visit.engineer_id,
-                    planned_arrival=arrival.isoformat(),
+                    planned_arrival=start.isoformat(),
                     run_id=run_id,
                 )
             visit.engineer_id = engineer_id
@@ -179,12 +198,12 @@ def publish(
             visit.planned_start = start
             visit.planned_end = start + timedelta(seconds=request.service_minutes * 60)
             visit.travel_seconds = stop.travel_s
-            visit.eta = arrival
+            visit.eta = start
             visit.run_id = run_id
             visit.plan_version = version
             if request.status in (RequestStatus.PROMISED.value, RequestStatus.ACKNOWLEDGED.value):
                 request.status = RequestStatus.ASSIGNED.value
-            request.predicted_arrival = arrival
+            request.predicted_arrival = start
     reasons = {u.job_id: u for u in plan.unassigned}
     for job in snapshot.jobs:
         if job.request_id in planned_ids:
@@ -238,7 +257,7 @@ def current_kpis(session: Session, built: Built) -> dict[str, Any]:
     windows = {j.request_id: j.window_end for j in snapshot.jobs}
     late = []
     for request_id, visit in visits.items():
-        eta = visit.arrived_at or visit.eta or visit.planned_arrival
+        eta = visit.arrived_at or visit.eta or visit.planned_start
         if eta > windows[request_id]:
             late.append((eta - windows[request_id]).total_seconds())
     return {

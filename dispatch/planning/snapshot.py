@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.engineers.service import generate_shifts
+from dispatch.engineers.service import generate_shifts, planned_shifts
 from dispatch.errors import InvalidInput
 from dispatch.models import (
     Engineer,
@@ -193,31 +193,51 @@ def read_snapshot(
         .where(Engineer.service_area_id.in_(scope), Engineer.active.is_(True))
         .order_by(Engineer.id)
     ).all()
-    requests = session.scalars(open_requests_query(scope)).all()
+    requests = scope_requests(session, scope, [e.id for e in engineers])
     return Snapshot(
         now=now,
         area_ids=scope,
         horizon_start=horizon_start,
         days=days,
         timezone=areas[scope[0]].timezone,
-        engineers=engineer_snaps(session, engineers, horizon_start, horizon_end, now),
+        engineers=engineer_snaps(
+            session, engineers, horizon_start, horizon_end, now, materialise=True
+        ),
         jobs=job_snaps(session, requests, horizon_end, areas),
         plan_versions=plan_versions(session, scope),
     )
 
 
 def engineer_snaps(
-    session: Session, engineers: Sequence[Engineer], start: date, end: date, now: datetime
+    session: Session,
+    engineers: Sequence[Engineer],
+    start: date,
+    end: date,
+    now: datetime,
+    *,
+    materialise: bool = False,
 ) -> tuple[EngineerSnap, ...]:
-    """Engineers with their shifts from ``start`` to ``end`` and their latest position."""
-    shifts = generate_shifts(session, [e.id for e in engineers], start, end)
-    by_engineer: dict[int, list[ShiftSnap]] = {}
-    for s in shifts:
-        by_engineer.setdefault(s.engineer_id, []).append(
+    """Engineers with their shifts from ``start`` to ``end`` and their latest position.
+
+    ``materialise`` also writes the shift rows (runs do, before publishing); other readers
+    compute them without writing.
+    """
+    if materialise:
+        generate_shifts(session, [e.id for e in engineers], start, end)
+    by_engineer: dict[int, list[ShiftSnap]] = {
+        engineer_id: [
             ShiftSnap(
-                s.date, s.start_at, s.end_at, s.break_start_at, s.break_end_at, s.break_minutes
+                spec.date,
+                spec.start_at,
+                spec.end_at,
+                spec.break_start_at,
+                spec.break_end_at,
+                spec.break_minutes,
             )
-        )
+            for spec, _ in specs
+        ]
+        for engineer_id, specs in planned_shifts(session, engineers, start, end).items()
+    }
     positions = _latest_positions(session, [e.id for e in engineers], now)
     return tuple(
         EngineerSnap(
@@ -251,6 +271,31 @@ def _latest_positions(
         .order_by(LocationPing.engineer_id, LocationPing.at)
     ).all()
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def scope_requests(
+    session: Session, area_ids: Sequence[int], engineer_ids: Sequence[int]
+) -> list[RepairRequest]:
+    """The open requests a scoped plan owns: those visited by the scope's engineers, and those
+    served from its areas that no engineer outside the scope holds."""
+    ours = set(engineer_ids)
+    based = session.scalars(open_requests_query(area_ids)).all()
+    held = session.scalars(
+        select(RepairRequest)
+        .join(Visit, Visit.request_id == RepairRequest.id)
+        .where(
+            Visit.engineer_id.in_(ours),
+            Visit.status.in_(ACTIVE_VISIT),
+            RepairRequest.status.in_(OPEN_STATUSES),
+        )
+    ).all()
+    visits = active_visits(session, [r.id for r in based])
+    owned = {r.id: r for r in held}
+    for r in based:
+        visit = visits.get(r.id)
+        if visit is None or visit.engineer_id in ours:
+            owned.setdefault(r.id, r)
+    return sorted(owned.values(), key=lambda r: r.id)
 
 
 def open_requests_query(area_ids: Sequence[int]) -> Any:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.geo_support import GeoContext
-from dispatch.models import Engineer, RepairRequest, RequestEvent, ServiceArea, Visit
+from dispatch.models import Engineer, RepairRequest, RequestEvent, ServiceArea, Shift, Visit
 from dispatch.models.enums import VisitStatus
 from dispatch.planning.problem import Built, build_problem, engineer_key, job_key
 from dispatch.planning.snapshot import Snapshot, engineer_snaps, job_snaps
@@ -54,6 +54,7 @@ def engineer_day_problem(
     day: date,
     request_ids: list[int],
     now: datetime,
+    extra_points: tuple[tuple[float, float], ...] = (),
 ) -> Built:
     """A one-engineer, one-day problem holding the given requests."""
     area = session.get(ServiceArea, engineer.service_area_id)
@@ -69,7 +70,18 @@ def engineer_day_problem(
         jobs=job_snaps(session, requests, None, {area.id: area}),
     )
     # The order is given, only times are computed: no locks, freezes or plan history.
-    return build_problem(snapshot, geo, freeze=timedelta(0), history=False)
+    return build_problem(
+        snapshot, geo, freeze=timedelta(0), history=False, extra_points=extra_points
+    )
+
+
+@dataclass(frozen=True)
+class TimedRoute:
+    """A re-timed engineer-day: its visits and where the break falls."""
+
+    visits: list[Timed]
+    break_start: datetime | None
+    break_end: datetime | None
 
 
 def time_sequence(
@@ -81,15 +93,16 @@ def time_sequence(
     now: datetime,
     *,
     busy_until: tuple[datetime, tuple[float, float]] | None = None,
-) -> list[Timed] | None:
+) -> TimedRoute | None:
     """ETAs along ``sequence`` (request ids) from the engineer's current position and time.
 
     ``busy_until`` is when and where the engineer becomes free (finishing an on-site visit).
     Returns None when the engineer has no shift that day.
     """
     if not sequence:
-        return []
-    built = engineer_day_problem(session, geo, engineer, day, sequence, now)
+        return TimedRoute([], None, None)
+    extra = (busy_until[1],) if busy_until is not None else ()
+    built = engineer_day_problem(session, geo, engineer, day, sequence, now, extra)
     key = engineer_key(engineer.id)
     if not any(e.id == key for e in built.problem.engineers):
         return None
@@ -97,7 +110,7 @@ def time_sequence(
     if busy_until is not None:
         free_at, where = busy_until
         time = built.seconds(max(free_at, now))
-        location = _location_of(built, where)
+        location = built.location(where)
     shift = built.problem.engineer(key).shifts[0]
     brk = shift.break_
     break_taken = brk is not None and built.seconds(now) >= brk.latest_end
@@ -111,22 +124,28 @@ def time_sequence(
         break_taken=break_taken,
     )
     missed_set = set(missed)
-    return [
-        Timed(
-            request_id=int(v.job_id[1:]),
-            arrival=built.instant(v.arrival),
-            start=built.instant(v.start),
-            departure=built.instant(v.departure),
-            travel_s=v.travel_s,
-            missed=v.job_id in missed_set,
-        )
-        for v in route.visits
-    ]
+    return TimedRoute(
+        visits=[
+            Timed(
+                request_id=int(v.job_id[1:]),
+                arrival=built.instant(v.arrival),
+                start=built.instant(v.start),
+                departure=built.instant(v.departure),
+                travel_s=v.travel_s,
+                missed=v.job_id in missed_set,
+            )
+            for v in route.visits
+        ],
+        break_start=built.instant(route.break_start) if route.break_start is not None else None,
+        break_end=built.instant(route.break_end) if route.break_end is not None else None,
+    )
 
 
-def _location_of(built: Built, point: tuple[float, float]) -> int:
-    key = (round(point[0], 6), round(point[1], 6))
-    return built.points.index(key)
+def save_break(session: Session, engineer_id: int, day: date, timed: TimedRoute) -> None:
+    """Record where the re-timed day puts the break (when the day has one not yet taken)."""
+    shift = session.scalar(select(Shift).where(Shift.engineer_id == engineer_id, Shift.date == day))
+    if shift is not None and timed.break_start is not None:
+        shift.planned_break_start, shift.planned_break_end = timed.break_start, timed.break_end
 
 
 def refresh_etas(
@@ -152,13 +171,14 @@ def refresh_etas(
             on_site.arrived_at + timedelta(minutes=request.service_minutes),
             (site.lat, site.lon),
         )
-    timed = time_sequence(
+    timed_route = time_sequence(
         session, geo, engineer, day, [v.request_id for v in remaining], now, busy_until=busy_until
     )
-    if timed is None:
+    if timed_route is None:
         return []
+    save_break(session, engineer_id, day, timed_route)
     newly_at_risk = []
-    for visit, t in zip(remaining, timed, strict=True):
+    for visit, t in zip(remaining, timed_route.visits, strict=True):
         visit.eta = t.start
         request = session.get(RepairRequest, visit.request_id)
         assert request is not None

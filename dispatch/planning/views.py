@@ -60,7 +60,7 @@ def visit_view(
     visit: Visit, request: RepairRequest, site: Site, customer: Customer, now: datetime
 ) -> dict[str, Any]:
     """One visit as dispatchers see it."""
-    eta = visit.arrived_at or visit.eta or visit.planned_arrival
+    eta = visit.arrived_at or visit.eta or visit.planned_start
     return {
         "visit_id": visit.id,
         "request_id": request.id,

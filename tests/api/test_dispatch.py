@@ -126,7 +126,9 @@ def test_manual_assignment_warns_before_committing(
         "date": DAY.isoformat(),
         "dry_run": True,
     }
-    check = client.post("/v1/dispatch/assignments", json=body, headers=auth("dispatcher")).json()
+    check_r = client.post("/v1/dispatch/assignments", json=body, headers=auth("dispatcher"))
+    assert check_r.status_code == 200, check_r.text
+    check = check_r.json()
     assert [w["code"] for w in check["warnings"]] == ["skill"]
     assert check["committed"] is False
     refused = client.post(
