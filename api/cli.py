@@ -40,22 +40,41 @@ def migrate(
 
 
 @app.command()
-def demo() -> None:
-    """Load the demo data set (idempotent: a second run changes nothing)."""
+def demo(
+    plan: Annotated[bool, typer.Option(help="also plan today and tomorrow (once)")] = True,
+    time_limit: Annotated[int, typer.Option(help="seconds for the demo plan")] = 10,
+) -> None:
+    """Load the demo data set and plan its day (idempotent: a second run changes nothing)."""
+    from dispatch.clock import SystemClock
     from dispatch.db import make_engine, make_session_factory, unit_of_work
-    from dispatch.demo import DEMO_KEYS, load_demo
+    from dispatch.demo import DEMO_KEYS, load_demo, plan_demo_day
+    from dispatch.geo_support import GeoContext
+    from dispatch.planning.runs import get_run_or_raise
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    now = SystemClock().now()
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
-            counts = load_demo(session)
+        with unit_of_work(factory) as session:
+            counts = load_demo(session, now=now)
+        added = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+        typer.echo(f"demo data: added {added or 'nothing (already loaded)'}")
+        if plan:
+            run_id = plan_demo_day(factory, GeoContext(), now=now, time_limit_s=time_limit)
+            if run_id is None:
+                typer.echo("demo plan: already planned")
+            else:
+                with factory() as session:
+                    run = get_run_or_raise(session, run_id)
+                    kpis = run.kpis_after or {}
+                    failure = f"; {run.failure_reason}" if run.failure_reason else ""
+                    typer.echo(
+                        f"demo plan: run {run_id} {run.status} ({kpis.get('assigned', 0)} visits "
+                        f"planned for today and tomorrow{failure})"
+                    )
     finally:
         engine.dispose()
-    added = (
-        ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "nothing (already loaded)"
-    )
-    typer.echo(f"demo data: added {added}")
     typer.echo("demo API keys (for trying the API; never use demo mode in production):")
     for role, key in DEMO_KEYS.items():
         typer.echo(f"  {role:<13} {key}")

@@ -31,7 +31,7 @@ from dispatch.customers.service import create_customer, create_site  # noqa: E40
 from dispatch.db import make_engine, make_session_factory, migrate  # noqa: E402
 from dispatch.engineers.service import create_engineer, create_skill  # noqa: E402
 from dispatch.geo_support import GeoContext  # noqa: E402
-from dispatch.requests.service import quote  # noqa: E402
+from dispatch.requests.service import locate, quote  # noqa: E402
 
 HOURS = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 TIERS = ["urgent", "important", "general", None]
@@ -142,8 +142,14 @@ def main() -> None:
                         "lon": lon + rng.uniform(-0.45, 0.45),
                         "customer_id": rng.choice(customer_ids),
                     }
+                where = {
+                    k: kwargs.pop(k)
+                    for k in ("site_id", "lat", "lon", "customer_id")
+                    if k in kwargs
+                }
                 t = time.perf_counter()
-                quote(session, geo, now=at, **kwargs)
+                location, _ = locate(session, geo, **where)
+                quote(session, location, now=at, **kwargs)
                 latencies.append((time.perf_counter() - t) * 1000)
                 session.rollback()  # each quote is its own short read, as over HTTP
         engine.dispose()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.areas import service as areas
 from dispatch.auth.service import create_api_key, hash_key
-from dispatch.clock import SystemClock
+from dispatch.clock import FixedClock, SystemClock
 from dispatch.customers import service as customers
 from dispatch.engineers import service as engineers
 from dispatch.engineers.repository import engineers_query
@@ -402,6 +402,37 @@ def _requests(session: Session, staff: list[Engineer], now: datetime) -> int:
             requests.acknowledge(session, request.id, actor="demo", now=now, at=responded)
         added += 1
     return added
+
+
+def plan_demo_day(
+    session_factory: Any, geo: GeoContext, *, now: datetime, time_limit_s: int = 10
+) -> int | None:
+    """Plan today and tomorrow for every demo area, once (a later call finds the run and
+    does nothing); returns the run id, or None when a plan already exists."""
+    from dispatch.db import unit_of_work
+    from dispatch.models import DispatchRun
+    from dispatch.models.enums import RunStatus
+    from dispatch.planning.runs import create_run, execute_run
+    from dispatch.planning.solver import InlineSolver
+
+    with unit_of_work(session_factory) as session:
+        if session.scalar(
+            select(DispatchRun.id).where(DispatchRun.status == RunStatus.SUCCEEDED.value)
+        ):
+            return None
+        today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
+        run = create_run(
+            session,
+            area_ids=None,
+            horizon_start=today,
+            days=2,
+            time_limit_s=time_limit_s,
+            actor="demo",
+        )
+        run_id = run.id
+
+    execute_run(session_factory, geo, InlineSolver(), run_id, clock=FixedClock(now))
+    return run_id
 
 
 def load_demo(

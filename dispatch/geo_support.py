@@ -111,17 +111,19 @@ class GeoContext:
             )
         geocoder = None
         if settings.geocoding_enabled:
-            from geo.geocode import Geocoder
+            from geo.geocoding import Geocoder, GeocoderConfig
 
-            geocoder = Geocoder.nominatim(
-                domain=settings.nominatim_url,
-                scheme=settings.nominatim_scheme,
-                user_agent=settings.geocoding_user_agent,
-                min_delay_s=settings.geocoding_min_delay_s,
+            geocoder = Geocoder(
+                GeocoderConfig(
+                    enabled=True,
+                    domain=settings.nominatim_url,
+                    scheme=settings.nominatim_scheme,
+                    user_agent=settings.geocoding_user_agent,
+                    min_delay_s=settings.geocoding_min_delay_s,
+                )
             )
-        return cls(
-            CachedProvider(provider, max_bytes=settings.travel_cache_mb * 1_000_000), geocoder
-        )
+        cached = CachedProvider(provider, max_bytes=settings.travel_cache_mb * 1_000_000)
+        return cls(cached, geocoder, point_provider=provider)
 
     # --- snapshots ----------------------------------------------------------------------------
 
@@ -223,8 +225,8 @@ class GeoContext:
                 "the site has no coordinates and geocoding is off: send lat and lon "
                 "(or set ONSITE_GEOCODING_ENABLED=true)",
             )
-        point = self._geo(lambda: self.geocoder.geocode(address, field=field))
-        return float(point[0]), float(point[1])
+        found = self._geo(lambda: self.geocoder.geocode(address, field=field))
+        return float(found.lat), float(found.lon)
 
     @staticmethod
     def _geo(call: Any) -> Any:

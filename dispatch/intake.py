@@ -107,27 +107,20 @@ def quote(
     availability: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[Promise, Prediction | None]:
     """The promise a request would get now, capacity included; nothing is saved."""
+    location, point = requests.locate(
+        session, geo, site_id=site_id, lat=lat, lon=lon, customer_id=customer_id
+    )
     promise = requests.quote(
         session,
-        geo,
+        location,
         now=now,
-        site_id=site_id,
-        lat=lat,
-        lon=lon,
-        customer_id=customer_id,
         tier=tier,
         problem_type=problem_type,
         skills=skills,
         service_minutes=service_minutes,
         availability=availability,
     )
-    if site_id is not None:
-        site = session.get(Site, site_id)
-        assert site is not None
-        point, base = (site.lat, site.lon), site.base_area_id
-    else:
-        assert lat is not None and lon is not None
-        point, base = (lat, lon), geo.classify(session, lat, lon).base_area_id
+    base = location.placement.base_area_id
     if base is None:
         return promise, None
     return with_capacity(
@@ -264,11 +257,11 @@ def offer_slots(
     limit: int = 5,
 ) -> list[dict[str, Any]]:
     """Arrival windows current capacity can keep, best first (within the SLA, then cheapest)."""
+    location, _ = requests.locate(session, geo, site_id=site_id)
     promise = requests.quote(
         session,
-        geo,
+        location,
         now=now,
-        site_id=site_id,
         tier=tier,
         problem_type=problem_type,
         skills=skills,

@@ -36,6 +36,7 @@ class RunRead(OutputModel):
     finished_at: dt.datetime | None
     failure_reason: str | None
     attempts: int
+    timings: dict[str, float] | None
     kpis_before: dict[str, Any] | None
     kpis_after: dict[str, Any] | None
     unassigned: list[dict[str, Any]] | None

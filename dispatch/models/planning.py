@@ -44,6 +44,8 @@ class DispatchRun(TimestampMixin, Base):
     # The published routes in brief: [{"engineer_id", "date", "visits": [request ids]}].
     plan: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Seconds spent loading the snapshot, solving and publishing (last attempt).
+    timings: Mapped[dict[str, float] | None] = mapped_column(JSON)
     plan_version: Mapped[int | None] = mapped_column(Integer)
 
 

@@ -78,6 +78,10 @@ class InProcessRunner:
         self._ensure_thread()
 
     def _work(self) -> None:
+        try:
+            self.solver.warm()
+        except Exception:  # a cold first run is slower, not broken
+            log.exception("could not warm the solver")
         while True:
             run_id = self._queue.get()
             if run_id is None:

@@ -182,6 +182,7 @@ def _solve_and_publish(
 ) -> None:
     stale = ""
     for attempt in range(1, MAX_ATTEMPTS + 1):
+        started = time.perf_counter()
         with unit_of_work(factory) as session:
             snapshot = read_snapshot(
                 session, area_ids=area_ids, horizon_start=horizon_start, days=days, now=clock.now()
@@ -189,7 +190,9 @@ def _solve_and_publish(
         built = build_problem(snapshot, geo, freeze=settings.freeze)
         with factory() as session:
             before = current_kpis(session, built)
+        loaded = time.perf_counter()
         plan = solver.solve(built.problem, SolveParams(time_limit_s=limit))
+        solved = time.perf_counter()
         try:
             with unit_of_work(factory) as session:
                 routes = publish(
@@ -203,6 +206,11 @@ def _solve_and_publish(
                 run.kpis_after = plan_kpis(built, plan)
                 run.unassigned = unassigned_summary(built, plan)
                 run.plan = routes
+                run.timings = {
+                    "load_s": round(loaded - started, 3),
+                    "solve_s": round(solved - loaded, 3),
+                    "publish_s": round(time.perf_counter() - solved, 3),
+                }
                 run.plan_version = max(
                     s.plan_version
                     for s in session.scalars(

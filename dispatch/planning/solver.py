@@ -29,10 +29,19 @@ def _reduce_mappingproxy(proxy: types.MappingProxyType[Any, Any]) -> tuple[Any, 
 copyreg.pickle(types.MappingProxyType, _reduce_mappingproxy)
 
 
+def _ready() -> bool:
+    # Importing the optimiser loads OR-Tools: the slow part of a worker's first solve.
+    import optimizer.model  # noqa: F401
+
+    return True
+
+
 class Solver(Protocol):
     """Solves an optimiser problem."""
 
     def solve(self, problem: Problem, params: SolveParams) -> Plan: ...
+
+    def warm(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -42,6 +51,9 @@ class InlineSolver:
 
     def solve(self, problem: Problem, params: SolveParams) -> Plan:
         return solve(problem, params)
+
+    def warm(self) -> None:
+        _ready()
 
     def close(self) -> None:
         return None
@@ -64,6 +76,10 @@ class ProcessSolver:
 
     def solve(self, problem: Problem, params: SolveParams) -> Plan:
         return self._executor().submit(solve, problem, params).result()
+
+    def warm(self) -> None:
+        """Start the worker process and load OR-Tools before the first run needs them."""
+        self._executor().submit(_ready).result()
 
     def close(self) -> None:
         with self._lock:

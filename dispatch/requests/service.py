@@ -191,37 +191,45 @@ def _check_service_minutes(minutes: int) -> None:
         raise InvalidInput("service_minutes", "estimated service time must be 1 to 1440 minutes")
 
 
-def quote(
+def locate(
     session: Session,
     geo: GeoContext,
     *,
-    now: datetime,
     site_id: int | None = None,
     lat: float | None = None,
     lon: float | None = None,
     customer_id: int | None = None,
+) -> tuple[Location, tuple[float, float]]:
+    """Where a quoted request is: a known site, or a location placed on the fly."""
+    if site_id is not None:
+        site = _site_or_422(session, site_id)
+        return _site_location(session, site), (site.lat, site.lon)
+    if lat is None or lon is None:
+        raise InvalidInput("site_id", "give a site_id, or a location (lat, lon)")
+    geo.check_point(session, lat, lon, field="location")
+    vip = None
+    if customer_id is not None:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise InvalidInput("customer_id", f"customer {customer_id} does not exist")
+        vip = customer.vip_tier
+    return Location(placement=geo.classify(session, lat, lon), vip_tier=vip), (lat, lon)
+
+
+def quote(
+    session: Session,
+    location: Location,
+    *,
+    now: datetime,
     tier: str | None = None,
     problem_type: str | None = None,
     skills: Sequence[Mapping[str, Any]] = (),
     service_minutes: int = 60,
     availability: Sequence[Mapping[str, Any] | Window] = (),
 ) -> Promise:
-    """The promise a request would get now, without saving anything."""
+    """The SLA promise a request at ``location`` would get now, without saving anything."""
     _check_service_minutes(service_minutes)
     resolve_skills(session, skills, level_key="min_level")
-    if site_id is not None:
-        location = _site_location(session, _site_or_422(session, site_id))
-    elif lat is not None and lon is not None:
-        geo.check_point(session, lat, lon, field="location")
-        vip = None
-        if customer_id is not None:
-            customer = session.get(Customer, customer_id)
-            if customer is None:
-                raise InvalidInput("customer_id", f"customer {customer_id} does not exist")
-            vip = customer.vip_tier
-        location = Location(placement=geo.classify(session, lat, lon), vip_tier=vip)
-    else:
-        raise InvalidInput("site_id", "give a site_id, or a location (lat, lon)")
     return _compute(
         session,
         location=location,

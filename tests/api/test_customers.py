@@ -142,3 +142,55 @@ def test_engineer_key_cannot_read_customers(client: TestClient, auth, world, ses
     engineer = session.query(Engineer).first()
     r = client.get("/v1/customers", headers=auth("engineer", engineer_id=engineer.id))
     assert r.status_code == 403
+
+
+class FakeNominatim:
+    """Answers like geopy's Nominatim for one known address; counts the calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def geocode(self, query: str, **_: object) -> object:
+        self.calls += 1
+        if query != "88 Harbour Road, Jiaxing":
+            return None
+
+        class Location:
+            latitude, longitude, address = 30.75, 120.76, "88 Harbour Road, Jiaxing, China"
+
+        return Location()
+
+
+def test_site_without_coordinates_is_geocoded_when_enabled(
+    client: TestClient, auth, world, app
+) -> None:
+    """With geocoding on, an address is looked up once and cached; unknown addresses are 422."""
+    from geo.geocoding import Geocoder, GeocoderConfig
+
+    backend = FakeNominatim()
+    app.state.geo.geocoder = Geocoder(
+        GeocoderConfig(
+            enabled=True, domain="nominatim.internal", user_agent="onsite-tests", min_delay_s=0
+        ),
+        backend=backend,
+    )
+    body = {
+        "customer_id": world["customer"].id,
+        "name": "Warehouse",
+        "address": "88 Harbour Road, Jiaxing",
+    }
+    r = client.post("/v1/sites", json=body, headers=auth("service_desk"))
+    assert r.status_code == 201, r.text
+    assert (r.json()["lat"], r.json()["lon"], r.json()["locality"]) == (
+        30.75,
+        120.76,
+        "out_of_town",
+    )
+    again = client.post(
+        "/v1/sites", json=body | {"name": "Warehouse 2"}, headers=auth("service_desk")
+    )
+    assert again.status_code == 201 and backend.calls == 1
+    unknown = client.post(
+        "/v1/sites", json=body | {"name": "X", "address": "Nowhere 1"}, headers=auth("service_desk")
+    )
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "address"]
