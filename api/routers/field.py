@@ -46,11 +46,11 @@ def my_route(
     date: dt.date | None = None,
     geometry: Annotated[bool, Query(description="add the route as a GeoJSON LineString")] = False,
 ) -> dict[str, Any]:
-    """My visits for the day, in order, with windows, ETAs, contacts and navigation links."""
+    """My visits for the day (default: today where I work), in order, with windows, ETAs,
+    contacts and navigation links."""
     engineer_id = _engineer_id(user)
-    day = date or clock.now().date()
     return service.my_route(
-        session, engineer_id=engineer_id, day=day, now=clock.now(), geometry=geometry
+        session, engineer_id=engineer_id, day=date, now=clock.now(), geometry=geometry
     )
 
 

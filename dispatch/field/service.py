@@ -217,12 +217,26 @@ def _navigation(lat: float, lon: float) -> dict[str, str]:
 
 
 def my_route(
-    session: Session, *, engineer_id: int, day: date, now: datetime, geometry: bool = False
+    session: Session,
+    *,
+    engineer_id: int,
+    day: date | None,
+    now: datetime,
+    geometry: bool = False,
 ) -> dict[str, Any]:
-    """The engineer's day: shift, ordered visits with everything needed on the doorstep."""
+    """The engineer's day (default: today in their area's timezone): shift, ordered visits with
+    everything needed on the doorstep."""
     engineer = session.get(Engineer, engineer_id)
     if engineer is None:
         raise NotFound("engineer", engineer_id)
+    if day is None:
+        from zoneinfo import ZoneInfo
+
+        from dispatch.models import ServiceArea
+
+        area = session.get(ServiceArea, engineer.service_area_id)
+        assert area is not None
+        day = now.astimezone(ZoneInfo(area.timezone)).date()
     shift = session.scalar(select(Shift).where(Shift.engineer_id == engineer_id, Shift.date == day))
     visits_out = []
     line = [[engineer.home_lon, engineer.home_lat]]
