@@ -25,8 +25,8 @@ _AVG_REMOVED = 10
 _BLINK = 0.01
 _NEIGHBOURS = 40
 # Annealing temperatures relative to the mean arc cost of the first plan.
-_T_START = 0.3
-_T_END = 0.003
+_T_START = 1.0
+_T_END = 0.01
 _GRANULAR = 20
 
 
