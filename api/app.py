@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.routers import (
+    analytics,
     areas,
     auth,
     customers,
@@ -85,4 +86,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dispatch.router)
     app.include_router(field.router)
     app.include_router(desk.router)
+    app.include_router(analytics.router)
     return app

@@ -325,3 +325,36 @@ def _blocks(
                     out.append((start, end))
                 start = end
     return out
+
+
+def cancel(
+    session: Session,
+    geo: GeoContext,
+    request_id: int,
+    *,
+    reason: str,
+    by: str,
+    actor: str,
+    now: datetime,
+) -> RepairRequest:
+    """Cancel a request and close the gap its visit leaves in the engineer's day."""
+    from sqlalchemy import select
+
+    from dispatch.models import Engineer, Visit
+    from dispatch.planning.publish import bump_plan_version
+
+    visit = session.scalar(
+        select(Visit).where(
+            Visit.request_id == request_id,
+            Visit.status.in_(("planned", "accepted", "en_route", "arrived")),
+        )
+    )
+    request = requests.cancel_request(
+        session, request_id, reason=reason, by=by, actor=actor, now=now
+    )
+    if visit is not None:
+        manual.retime_route(session, geo, visit.engineer_id, visit.date, now)
+        engineer = session.get(Engineer, visit.engineer_id)
+        if engineer is not None:
+            bump_plan_version(session, [engineer.service_area_id])
+    return request

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import ClockDep, CurrentUser, SessionDep
 from api.schemas.auth import ApiKeyCreate, ApiKeyIssued, ApiKeyRead, WhoAmI
 from dispatch.auth import service
 
@@ -12,9 +12,11 @@ router = APIRouter(prefix="/v1", tags=["auth"])
 
 
 @router.get("/me", response_model=WhoAmI)
-def whoami(user: CurrentUser) -> WhoAmI:
-    """Who the key belongs to and its role."""
-    return WhoAmI(name=user.name, role=user.role.value, engineer_id=user.engineer_id)
+def whoami(user: CurrentUser, clock: ClockDep) -> WhoAmI:
+    """Who the key belongs to, its role, and the server's current time."""
+    return WhoAmI(
+        name=user.name, role=user.role.value, engineer_id=user.engineer_id, now=clock.now()
+    )
 
 
 @router.get("/api-keys", response_model=list[ApiKeyRead])

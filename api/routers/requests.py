@@ -238,11 +238,22 @@ def acknowledge(
 
 @router.post("/requests/{request_id}/cancel", response_model=RequestRead)
 def cancel(
-    request_id: int, body: Cancel, session: SessionDep, clock: ClockDep, user: CurrentUser
+    request_id: int,
+    body: Cancel,
+    session: SessionDep,
+    geo: GeoDep,
+    clock: ClockDep,
+    user: CurrentUser,
 ) -> RequestRead:
-    """Cancel a request with a reason."""
+    """Cancel a request with a reason (by the customer, or by us); its visit leaves the route."""
     user.require(*STAFF)
-    request = service.cancel_request(
-        session, request_id, reason=body.reason, actor=user.actor, now=clock.now()
+    request = intake.cancel(
+        session,
+        geo,
+        request_id,
+        reason=body.reason,
+        by=body.by,
+        actor=user.actor,
+        now=clock.now(),
     )
     return RequestRead.of(request)

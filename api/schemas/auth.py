@@ -38,3 +38,4 @@ class WhoAmI(OutputModel):
     name: str
     role: str
     engineer_id: int | None
+    now: dt.datetime

@@ -119,6 +119,9 @@ class Acknowledge(InputModel):
 
 class Cancel(InputModel):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
+    by: Literal["customer", "us"] = Field(
+        default="customer", description="who cancelled: ours count as broken promises"
+    )
 
 
 class PromiseRead(OutputModel):
@@ -190,6 +193,7 @@ class RequestRead(OutputModel):
     acknowledged_at: dt.datetime | None
     closed_at: dt.datetime | None
     close_reason: str | None
+    cancelled_by: str | None = None
     promise: RequestPromise
     version: int
     capacity: CapacityRead | None = None
@@ -218,6 +222,7 @@ class RequestRead(OutputModel):
             acknowledged_at=r.acknowledged_at,
             closed_at=r.closed_at,
             close_reason=r.close_reason,
+            cancelled_by=r.cancelled_by,
             promise=RequestPromise(
                 policy_version=r.policy_version,
                 rule=r.rule_key,

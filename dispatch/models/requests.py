@@ -36,6 +36,9 @@ class RepairRequest(TimestampMixin, Base):
             f"locality IS NULL OR {enum_check('locality', Locality)}", name="locality_valid"
         ),
         CheckConstraint("service_minutes > 0", name="service_minutes_positive"),
+        CheckConstraint(
+            "cancelled_by IS NULL OR cancelled_by IN ('customer', 'us')", name="cancelled_by_valid"
+        ),
         CheckConstraint("window_start IS NULL OR window_end > window_start", name="window_ordered"),
         Index("ix_repair_requests_status_created", "status", "created_at"),
     )
@@ -86,6 +89,8 @@ class RepairRequest(TimestampMixin, Base):
     acknowledged_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(500))
+    # For cancellations: "customer" or "us" (ours count as broken promises in analytics).
+    cancelled_by: Mapped[str | None] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     site: Mapped[Site] = relationship(lazy="joined")

@@ -268,7 +268,7 @@ def assign(
     )
     session.flush()
     if previous is not None and previous != (engineer_id, day):
-        _retime_route(session, geo, previous[0], previous[1], now)
+        retime_route(session, geo, previous[0], previous[1], now)
     areas = {engineer.service_area_id}
     if previous is not None:
         old = session.get(Engineer, previous[0])
@@ -280,7 +280,7 @@ def assign(
     return evaluation
 
 
-def _retime_route(
+def retime_route(
     session: Session, geo: GeoContext, engineer_id: int, day: date, now: datetime
 ) -> None:
     """Close the gap a moved visit left: re-sequence and re-time the rest of that route."""
@@ -393,7 +393,7 @@ def unassign(
         )
     )
     session.flush()
-    _retime_route(session, geo, engineer_id, day, now)
+    retime_route(session, geo, engineer_id, day, now)
     engineer = session.get(Engineer, engineer_id)
     assert engineer is not None
     bump_plan_version(session, [engineer.service_area_id])

@@ -162,6 +162,8 @@ def area_day_plan(session: Session, *, area_id: int, day: date, now: datetime) -
                     "break_start": _iso(shift.break_start_at),
                     "break_end": _iso(shift.break_end_at),
                     "break_minutes": shift.break_minutes,
+                    "planned_break_start": _iso(shift.planned_break_start),
+                    "planned_break_end": _iso(shift.planned_break_end),
                 },
                 "visits": visits,
                 "travel_seconds": sum(v["travel_seconds"] for v in visits),

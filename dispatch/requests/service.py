@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,8 +29,9 @@ from dispatch.models import (
     RequestSkill,
     ServiceArea,
     Site,
+    Visit,
 )
-from dispatch.models.enums import Channel, Locality, RequestStatus
+from dispatch.models.enums import Channel, Locality, RequestStatus, VisitStatus
 from dispatch.promise import Promise, PromiseRequest, compute_promise, parse_tier
 from dispatch.requests import repository
 from dispatch.sla.service import ActivePolicy, active_policy, policy_by_id
@@ -575,17 +577,48 @@ def _jsonable(value: Any) -> Any:
 
 
 def cancel_request(
-    session: Session, request_id: int, *, reason: str, actor: str, now: datetime
+    session: Session,
+    request_id: int,
+    *,
+    reason: str,
+    by: str = "customer",
+    actor: str,
+    now: datetime,
 ) -> RepairRequest:
-    """Cancel with a reason; the request is closed and kept."""
+    """Cancel with a reason and who cancelled (the customer, or us: a broken promise); the
+    request is closed and kept. Its visit, if any, is cancelled too."""
     request = get_request_or_raise(session, request_id)
     _open(request)
     if not reason.strip():
         raise InvalidInput("reason", "say why the request is cancelled")
+    if by not in ("customer", "us"):
+        raise InvalidInput("by", "a request is cancelled by the customer or by us")
     request.status = RequestStatus.CANCELLED.value
     request.closed_at = now
     request.close_reason = reason.strip()
-    _event(session, request, "cancelled", actor=actor, at=now, payload={"reason": reason.strip()})
+    request.cancelled_by = by
+    request.predicted_arrival = None
+    for visit in session.scalars(
+        select(Visit).where(
+            Visit.request_id == request_id,
+            Visit.status.not_in(
+                (
+                    VisitStatus.COMPLETED.value,
+                    VisitStatus.CANNOT_COMPLETE.value,
+                    VisitStatus.CANCELLED.value,
+                )
+            ),
+        )
+    ):
+        visit.status = VisitStatus.CANCELLED.value
+    _event(
+        session,
+        request,
+        "cancelled",
+        actor=actor,
+        at=now,
+        payload={"reason": reason.strip(), "by": by},
+    )
     session.flush()
     return request
 

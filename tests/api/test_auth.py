@@ -30,11 +30,13 @@ def test_admin_issues_and_revokes_keys(client: TestClient, auth) -> None:
     assert issued.status_code == 201
     key = issued.json()["key"]
     headers = {"Authorization": f"Bearer {key}"}
-    assert client.get("/v1/me", headers=headers).json() == {
+    me = client.get("/v1/me", headers=headers).json()
+    assert {k: me[k] for k in ("name", "role", "engineer_id")} == {
         "name": "board",
         "role": "dispatcher",
         "engineer_id": None,
     }
+    assert me["now"].endswith("Z")
     listed = client.get("/v1/api-keys", headers=auth("admin")).json()
     assert all("key" not in k and "key_hash" not in k for k in listed)
     client.delete(f"/v1/api-keys/{issued.json()['id']}", headers=auth("admin"))

@@ -1,0 +1,67 @@
+"""Service-level analytics for managers and dispatchers, as JSON or CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import ClockDep, CurrentUser, SessionDep
+from dispatch.analytics import service
+from dispatch.models.enums import Role
+
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+
+From = Annotated[dt.date, Query(alias="from", description="first local date (inclusive)")]
+To = Annotated[dt.date, Query(alias="to", description="last local date (exclusive)")]
+Tz = Annotated[str, Query(description="IANA timezone the dates are in")]
+Format = Annotated[Literal["json", "csv"], Query(alias="format")]
+
+
+@router.get("/sla", response_model=None)
+def sla(
+    session: SessionDep,
+    clock: ClockDep,
+    user: CurrentUser,
+    start: From,
+    end: To,
+    group_by: Annotated[
+        Literal["channel", "tier", "locality", "area", "engineer", "day"], Query()
+    ] = "channel",
+    tz: Tz = "UTC",
+    format_: Format = "json",
+) -> dict[str, Any] | Response:
+    """Response and arrival times, on-time and broken-promise rates, overdue ratios, per group."""
+    user.require(Role.DISPATCHER)
+    report = service.sla_report(
+        session, start=start, end=end, group_by=group_by, tz=tz, now=clock.now()
+    )
+    if format_ == "csv":
+        return _csv(service.sla_csv(report), f"sla-{group_by}-{start}-{end}.csv")
+    return report
+
+
+@router.get("/heatmap", response_model=None)
+def heatmap(
+    session: SessionDep,
+    user: CurrentUser,
+    start: From,
+    end: To,
+    tz: Tz = "UTC",
+    format_: Format = "json",
+) -> dict[str, Any] | Response:
+    """Median minutes per stage (response, travel, on site, resolution) and channel."""
+    user.require(Role.DISPATCHER)
+    report = service.heatmap(session, start=start, end=end, tz=tz)
+    if format_ == "csv":
+        return _csv(service.heatmap_csv(report), f"heatmap-{start}-{end}.csv")
+    return report
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(
+        content=text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
