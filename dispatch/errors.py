@@ -62,6 +62,14 @@ class Unavailable(DomainError):
     type = "unavailable"
 
 
+def check_version(obj: object, expected: int | None, what: str) -> None:
+    """Optimistic concurrency: refuse a change made from a stale read (``expected`` given)."""
+    current = obj.version
+    if expected is not None and expected != current:
+        key = getattr(obj, "id", "?")
+        raise Conflict(f"{what} {key} is at version {current}, not {expected}", field="version")
+
+
 class PermissionDenied(DomainError):
     """The caller's role may not do this."""
 
@@ -75,4 +83,5 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "Unavailable",
+    "check_version",
 ]

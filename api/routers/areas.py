@@ -33,12 +33,7 @@ def list_areas(
         name=name,
         engineers_based=engineers_based,
     )
-    return {
-        "items": [AreaRead.model_validate(a) for a in page.items],
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-    }
+    return Page.of(page, AreaRead.model_validate)
 
 
 @router.get("/service-areas.geojson")

@@ -22,15 +22,6 @@ from dispatch.customers import service
 router = APIRouter(prefix="/v1", tags=["customers"])
 
 
-def _page(page: service.Page, schema: type) -> dict:
-    return {
-        "items": [schema.model_validate(i) for i in page.items],
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-    }
-
-
 @router.get("/customers", response_model=Page[CustomerRead])
 def list_customers(
     session: SessionDep,
@@ -44,7 +35,7 @@ def list_customers(
     page = service.list_customers(
         session, limit=paging.limit, offset=paging.offset, name=name, vip_tier=vip_tier
     )
-    return _page(page, CustomerRead)
+    return Page.of(page, CustomerRead.model_validate)
 
 
 @router.post("/customers", response_model=CustomerRead, status_code=status.HTTP_201_CREATED)
@@ -103,7 +94,7 @@ def list_sites(
         service_area_id=service_area_id,
         locality=locality,
     )
-    return _page(page, SiteRead)
+    return Page.of(page, SiteRead.model_validate)
 
 
 @router.post("/sites", response_model=SiteRead, status_code=status.HTTP_201_CREATED)

@@ -45,12 +45,7 @@ def list_runs(
     """Runs, newest first."""
     user.require(Role.DISPATCHER)
     page = runs.list_runs(session, limit=paging.limit, offset=paging.offset, status=status_)
-    return {
-        "items": [RunRead.model_validate(r) for r in page.items],
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-    }
+    return Page.of(page, RunRead.model_validate)
 
 
 @router.get("/dispatch/runs/{run_id}", response_model=RunRead)

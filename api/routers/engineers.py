@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -50,7 +50,7 @@ def list_engineers(
     skill: Annotated[str | None, Query(description="holds this skill")] = None,
     min_level: Annotated[int | None, Query(ge=1, le=5)] = None,
     name: Annotated[str | None, Query(description="name contains")] = None,
-) -> Page[EngineerRead]:
+) -> dict[str, Any]:
     """Engineers, filtered; an engineer key sees only itself."""
     only = user.engineer_id if user.role is Role.ENGINEER else None
     if only is None:
@@ -66,12 +66,7 @@ def list_engineers(
         min_level=min_level,
         name=name,
     )
-    return Page[EngineerRead](
-        items=[EngineerRead.of(e) for e in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of(page, EngineerRead.of)
 
 
 @router.post("/engineers", response_model=EngineerRead, status_code=status.HTTP_201_CREATED)

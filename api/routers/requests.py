@@ -177,12 +177,7 @@ def list_requests(
         received_from=received_from,
         received_to=received_to,
     )
-    return {
-        "items": [RequestRead.of(r) for r in page.items],
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-    }
+    return Page.of(page, RequestRead.of)
 
 
 @router.get("/requests/by-ref/{external_ref}", response_model=RequestRead)

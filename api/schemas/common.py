@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,16 @@ class Page(OutputModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, page: Any, convert: Callable[[Any], T]) -> dict[str, Any]:
+        """A service's page with each item converted to its schema."""
+        return {
+            "items": [convert(item) for item in page.items],
+            "total": page.total,
+            "limit": page.limit,
+            "offset": page.offset,
+        }
 
 
 class Point(InputModel):

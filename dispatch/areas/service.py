@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.common.paging import Page, paginate
 from dispatch.engineers.shifts import WEEKDAYS, parse_hhmm
-from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.errors import Conflict, InvalidInput, NotFound, check_version
 from dispatch.models import Engineer, ServiceArea, Site
 from geo.errors import GeoError
 from geo.geojson import geometry_to_geojson, parse_geometry
@@ -161,11 +161,7 @@ def update_area(
 ) -> ServiceArea:
     """Change an area; a new boundary re-places the sites (done by the caller's next read)."""
     area = get_area_or_raise(session, area_id)
-    if expected_version is not None and expected_version != area.version:
-        raise Conflict(
-            f"service area {area_id} is at version {area.version}, not {expected_version}",
-            field="version",
-        )
+    check_version(area, expected_version, "service area")
     changes = dict(changes)
     if "name" in changes:
         _unique_name(session, changes["name"], exclude_id=area_id)

@@ -9,16 +9,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from dispatch.common.paging import Page, paginate
-from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.errors import Conflict, InvalidInput, NotFound, check_version
 from dispatch.geo_support import GeoContext
 from dispatch.models import Customer, RepairRequest, Site
-
-
-def _check_version(obj: Any, expected: int | None, what: str) -> None:
-    if expected is not None and expected != obj.version:
-        raise Conflict(
-            f"{what} {obj.id} is at version {obj.version}, not {expected}", field="version"
-        )
 
 
 def get_customer_or_raise(session: Session, customer_id: int) -> Customer:
@@ -68,7 +61,7 @@ def update_customer(
 ) -> Customer:
     """Change a customer."""
     customer = get_customer_or_raise(session, customer_id)
-    _check_version(customer, expected_version, "customer")
+    check_version(customer, expected_version, "customer")
     if "name" in changes:
         _unique_customer_name(session, changes["name"], exclude_id=customer_id)
     for key, value in changes.items():
@@ -170,7 +163,7 @@ def update_site(
 ) -> Site:
     """Change a site; moved coordinates re-classify it."""
     site = get_site_or_raise(session, site_id)
-    _check_version(site, expected_version, "site")
+    check_version(site, expected_version, "site")
     changes = dict(changes)
     if "name" in changes and session.scalar(
         select(Site.id).where(

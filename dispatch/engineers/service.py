@@ -18,7 +18,7 @@ from dispatch.engineers.shifts import (
     validate_day,
     validate_template,
 )
-from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.errors import Conflict, InvalidInput, NotFound, check_version
 from dispatch.geo_support import check_point, geo_area
 from dispatch.models import Engineer, EngineerSkill, ServiceArea, Shift, ShiftException, Skill
 from dispatch.models.base import utcnow
@@ -145,11 +145,7 @@ def update_engineer(
 ) -> Engineer:
     """Change an engineer; a changed template re-generates their future shifts."""
     engineer = get_engineer_or_raise(session, engineer_id)
-    if expected_version is not None and expected_version != engineer.version:
-        raise Conflict(
-            f"engineer {engineer_id} is at version {engineer.version}, not {expected_version}",
-            field="version",
-        )
+    check_version(engineer, expected_version, "engineer")
     changes = dict(changes)
     if "service_area_id" in changes:
         _area_or_raise(session, changes["service_area_id"])

@@ -16,7 +16,7 @@ from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RepairRequest, RequestEvent, Shift, Visit
 from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
-from dispatch.planning.publish import bump_plan_version, first_name
+from dispatch.planning.publish import back_to_unassigned, bump_plan_version, first_name
 from dispatch.planning.snapshot import OPEN_STATUSES
 from dispatch.planning.timing import Timed, TimedRoute, day_visits, save_break, time_sequence
 
@@ -376,12 +376,7 @@ def unassign(
     assert request is not None
     engineer_id, day = visit.engineer_id, visit.date
     session.delete(visit)
-    if request.status == RequestStatus.ASSIGNED.value:
-        request.status = (
-            RequestStatus.ACKNOWLEDGED.value
-            if request.acknowledged_at
-            else RequestStatus.PROMISED.value
-        )
+    back_to_unassigned(request)
     request.predicted_arrival = None
     session.add(
         RequestEvent(

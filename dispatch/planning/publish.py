@@ -74,7 +74,8 @@ def _event(
     )
 
 
-def _back_to_unassigned(request: RepairRequest) -> None:
+def back_to_unassigned(request: RepairRequest) -> None:
+    """An assigned request whose visit is gone waits again (acknowledged or promised)."""
     if request.status == RequestStatus.ASSIGNED.value:
         request.status = (
             RequestStatus.ACKNOWLEDGED.value
@@ -217,7 +218,7 @@ def publish(
             VisitStatus.ACCEPTED.value,
         ):
             session.delete(visit)
-            _back_to_unassigned(request)
+            back_to_unassigned(request)
             why = reasons.get(f"r{job.request_id}")
             _event(
                 session,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,8 +39,8 @@ def submit_after_commit(session: Session, runner: JobRunner, run_id: int) -> Non
     event.listen(session, "after_commit", _submit, once=True)
 
 
-class InProcessRunner:
-    """One worker thread running queued runs in order; solves go to ``solver``."""
+class _Runner:
+    """What every runner holds: where runs are read, solved and written, and the time."""
 
     def __init__(
         self,
@@ -55,6 +55,18 @@ class InProcessRunner:
         self.solver = solver
         self.clock = clock
         self.settings = settings or RunSettings()
+
+    def _execute(self, run_id: int) -> None:
+        execute_run(
+            self.factory, self.geo, self.solver, run_id, clock=self.clock, settings=self.settings
+        )
+
+
+class InProcessRunner(_Runner):
+    """One worker thread running queued runs in order; solves go to ``solver``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._idle = threading.Condition()
@@ -87,14 +99,7 @@ class InProcessRunner:
             if run_id is None:
                 return
             try:
-                execute_run(
-                    self.factory,
-                    self.geo,
-                    self.solver,
-                    run_id,
-                    clock=self.clock,
-                    settings=self.settings,
-                )
+                self._execute(run_id)
             except Exception:  # execute_run records failures itself; never kill the worker
                 log.exception("dispatch run %s crashed the worker", run_id)
             finally:
@@ -114,27 +119,11 @@ class InProcessRunner:
         self.solver.close()
 
 
-class SynchronousRunner:
+class SynchronousRunner(_Runner):
     """Runs a submitted run at once in the caller's thread (tests, the CLI, the demo)."""
 
-    def __init__(
-        self,
-        factory: sessionmaker[Session],
-        geo: GeoContext,
-        solver: Solver,
-        clock: Clock,
-        settings: RunSettings | None = None,
-    ) -> None:
-        self.factory = factory
-        self.geo = geo
-        self.solver = solver
-        self.clock = clock
-        self.settings = settings or RunSettings()
-
     def submit(self, run_id: int) -> None:
-        execute_run(
-            self.factory, self.geo, self.solver, run_id, clock=self.clock, settings=self.settings
-        )
+        self._execute(run_id)
 
     def close(self) -> None:
         self.solver.close()

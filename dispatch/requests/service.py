@@ -20,7 +20,7 @@ from dispatch.calendars import calendar_for
 from dispatch.clock import ensure_utc
 from dispatch.common.paging import Page, paginate
 from dispatch.engineers.service import resolve_skills
-from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.errors import Conflict, InvalidInput, NotFound, check_version
 from dispatch.geo_support import GeoContext, Placement
 from dispatch.models import (
     Customer,
@@ -458,11 +458,7 @@ def correct_request(
     """Correct a request; a new tier, site, skills, duration or availability re-promises it."""
     request = get_request_or_raise(session, request_id)
     _open(request)
-    if expected_version is not None and expected_version != request.version:
-        raise Conflict(
-            f"request {request_id} is at version {request.version}, not {expected_version}",
-            field="version",
-        )
+    check_version(request, expected_version, "request")
     changes = dict(changes)
     before = {k: _snapshot(request, k) for k in changes}
     if "site_id" in changes:
