@@ -1,0 +1,486 @@
+// The Onsite dispatch board: sign-in, the day (map, timeline, unassigned, alerts, runs) and
+// the analytics page. Plain ES modules, no build step; times in the area's timezone.
+
+import { ApiError, createApi, query } from "./api.js";
+import { Analytics } from "./analytics.js";
+import { h, replace, setStatus } from "./dom.js";
+import { BoardMap } from "./map.js";
+import { renderAlerts, renderRun, renderUnassigned, renderVisit } from "./panels.js";
+import { renderTimeline } from "./timeline.js";
+import { dateIn, dayHm, hm } from "./time.js";
+
+const KEY = "onsite.apiKey";
+const AREA = "onsite.area";
+const ALERTS_EVERY_MS = 15000;
+const RUN_POLL_MS = 1000;
+const BOARD_ROLES = new Set(["dispatcher", "admin"]);
+
+const $ = (id) => document.getElementById(id);
+const api = createApi(() => sessionStorage.getItem(KEY));
+
+const state = {
+  me: null,
+  now: null, // the server's current time (ISO), refreshed with the alerts
+  areas: [],
+  areaId: null,
+  date: null,
+  plan: null,
+  planToken: 0,
+  selected: null, // request id of the selected visit
+  picks: new Map(), // request id -> engineer id picked in the unassigned list
+  checks: new Map(), // request id -> dry-run answer or {error}
+  alerts: [],
+  alertsTimer: null,
+  runTimer: null,
+  map: null,
+  analytics: null,
+};
+
+const area = () => state.areas.find((a) => a.id === state.areaId);
+const tz = () => (area() ? area().timezone : "UTC");
+
+// ------------------------------------------------------------------------------ sign-in
+
+function showSignIn(message = "") {
+  $("app").hidden = true;
+  $("signin").hidden = false;
+  const error = $("signin-error");
+  error.hidden = !message;
+  error.textContent = message;
+  $("signin-key").focus();
+}
+
+async function signIn(key) {
+  sessionStorage.setItem(KEY, key);
+  let me;
+  try {
+    me = await api.get("/v1/me");
+  } catch (err) {
+    sessionStorage.removeItem(KEY);
+    if (err instanceof ApiError && err.status === 401) {
+      throw new Error("That API key was not accepted (401): it is unknown or revoked.");
+    }
+    throw err;
+  }
+  if (!BOARD_ROLES.has(me.role)) {
+    sessionStorage.removeItem(KEY);
+    throw new Error(`This key belongs to a ${me.role.replace("_", " ")}; the board needs a dispatcher or admin key.`);
+  }
+  state.me = me;
+  state.now = me.now;
+  await startApp();
+}
+
+function signOut() {
+  sessionStorage.removeItem(KEY);
+  stopTimers();
+  Object.assign(state, { me: null, plan: null, selected: null, alerts: [] });
+  state.picks.clear();
+  state.checks.clear();
+  $("signin-key").value = "";
+  showSignIn();
+}
+
+function stopTimers() {
+  clearInterval(state.alertsTimer);
+  clearTimeout(state.runTimer);
+  state.alertsTimer = null;
+  state.runTimer = null;
+}
+
+// ------------------------------------------------------------------------------ app start
+
+async function startApp() {
+  $("signin").hidden = true;
+  $("app").hidden = false;
+  $("whoami").textContent = `${state.me.name} (${state.me.role})`;
+  const [areas, geojson] = await Promise.all([
+    api.get(`/v1/service-areas?${query({ limit: 200 })}`),
+    api.get("/v1/service-areas.geojson"),
+  ]);
+  const based = areas.items.filter((a) => a.engineers_based !== false);
+  state.areas = based.length ? based : areas.items;
+  const remembered = Number(sessionStorage.getItem(AREA));
+  state.areaId = state.areas.some((a) => a.id === remembered) ? remembered : state.areas[0]?.id ?? null;
+  replace($("area-select"), state.areas.map((a) => h("option", { value: a.id, selected: a.id === state.areaId }, a.name)));
+  state.date = state.areaId ? dateIn(state.now, tz()) : dateIn(state.now, "UTC");
+  $("date-input").value = state.date;
+  updateClock();
+
+  if (!state.map) state.map = new BoardMap($("map"), { onVisit: selectVisit });
+  state.map.setAreas(geojson);
+  if (!state.analytics) state.analytics = new Analytics(api, () => state.now);
+  route();
+  await Promise.all([loadPlan(), refreshAlerts()]);
+  state.alertsTimer = setInterval(refreshAlerts, ALERTS_EVERY_MS);
+}
+
+function updateClock() {
+  if (!state.now) return;
+  $("clock").textContent = `${dayHm(state.now, tz())} (${tz()})`;
+}
+
+// ------------------------------------------------------------------------------ views
+
+function route() {
+  const view = location.hash === "#/analytics" ? "analytics" : "board";
+  $("view-board").hidden = view !== "board";
+  $("view-analytics").hidden = view !== "analytics";
+  $("board-controls").hidden = view !== "board";
+  for (const link of document.querySelectorAll(".views a")) {
+    if (link.dataset.view === view) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  if (!state.me) return;
+  if (view === "board" && state.map) state.map.resize();
+  if (view === "analytics") state.analytics.show();
+}
+
+function selectTab(name, { focus = false } = {}) {
+  for (const tab of document.querySelectorAll('.tabs [role="tab"]')) {
+    const on = tab.id === `tab-${name}`;
+    tab.setAttribute("aria-selected", String(on));
+    $(tab.getAttribute("aria-controls")).hidden = !on;
+    if (on && focus) tab.focus();
+  }
+}
+
+// ------------------------------------------------------------------------------ the plan
+
+async function loadPlan() {
+  if (!state.areaId || !state.date) return;
+  const token = ++state.planToken;
+  setStatus($("plan-summary"), "Loading the plan…");
+  let plan;
+  try {
+    plan = await api.get(`/v1/dispatch/plan?${query({ service_area_id: state.areaId, date: state.date })}`);
+  } catch (err) {
+    if (token !== state.planToken) return;
+    state.plan = null;
+    setStatus($("plan-summary"), `The plan could not be loaded: ${err.message}`, "bad");
+    renderPlan();
+    return;
+  }
+  if (token !== state.planToken) return; // a newer request is on its way
+  state.plan = plan;
+  renderPlan();
+}
+
+function findVisit(requestId) {
+  if (!state.plan) return null;
+  for (const route of state.plan.routes) {
+    const visit = route.visits.find((v) => v.request_id === requestId);
+    if (visit) return { visit, route };
+  }
+  return null;
+}
+
+function renderPlan() {
+  const plan = state.plan;
+  if (plan) {
+    const visits = plan.routes.flatMap((r) => r.visits);
+    const count = (s) => visits.filter((v) => v.promise_state === s).length;
+    const working = plan.routes.filter((r) => r.visits.length).length;
+    setStatus($("plan-summary"),
+      `${visits.length} visits · ${working}/${plan.routes.length} engineers · ` +
+      `${count("on_time")} on time · ${count("at_risk")} at risk · ${count("late")} late · ` +
+      `${plan.unassigned.length} unassigned · plan v${plan.plan_version}`);
+  }
+  if (state.selected && !findVisit(state.selected)) state.selected = null;
+  state.map.showPlan(plan, state.areaId, tz());
+  renderTimeline($("timeline"), plan, {
+    timeZone: tz(), day: state.date, now: state.now, selected: state.selected,
+    onVisit: selectVisit, onDrop: dropOnEngineer,
+  });
+  renderUnassignedPanel();
+  renderVisitPanel();
+  renderAlertsPanel();
+}
+
+function renderUnassignedPanel() {
+  const open = new Set((state.plan ? state.plan.unassigned : []).map((u) => u.request_id));
+  for (const id of [...state.checks.keys()]) if (!open.has(id)) state.checks.delete(id);
+  $("unassigned-count").textContent = String(open.size);
+  renderUnassigned($("unassigned-list"), {
+    plan: state.plan, timeZone: tz(), day: state.date, picks: state.picks, checks: state.checks,
+    onCheck: checkAssignment, onAssign: commitAssignment,
+    onMessage: (text, kind) => setStatus($("assign-status"), text, kind),
+  });
+}
+
+function renderVisitPanel() {
+  const found = state.selected ? findVisit(state.selected) : null;
+  renderVisit($("visit-details"), {
+    visit: found?.visit, route: found?.route, timeZone: tz(), day: state.date,
+    onLock: (visitId, kind) => visitAction(api.post(`/v1/visits/${visitId}/lock`, { kind }), `Locked (${kind}).`),
+    onUnlock: (visitId) => visitAction(api.del(`/v1/visits/${visitId}/lock`), "Lock released."),
+    onUnassign: unassignVisit,
+  });
+}
+
+function selectVisit(requestId) {
+  state.selected = requestId;
+  state.map.select(requestId);
+  renderTimeline($("timeline"), state.plan, {
+    timeZone: tz(), day: state.date, now: state.now, selected: state.selected,
+    onVisit: selectVisit, onDrop: dropOnEngineer,
+  });
+  renderVisitPanel();
+  selectTab("visit");
+}
+
+async function visitAction(promise, done) {
+  try {
+    await promise;
+    await loadPlan();
+    setStatus($("visit-status"), done, "ok");
+  } catch (err) {
+    setStatus($("visit-status"), err.message, "bad");
+  }
+}
+
+async function unassignVisit(visit) {
+  const ok = await confirmDialog(
+    `Take ${visit.external_ref} off the route?`,
+    [h("p", {}, `${visit.customer} will wait for the next plan or a manual assignment.`)],
+    "Unassign",
+  );
+  if (!ok) return;
+  await visitAction(api.post(`/v1/visits/${visit.visit_id}/unassign`), `${visit.external_ref} unassigned.`);
+  selectTab("unassigned");
+}
+
+// ------------------------------------------------------------------------------ assigning
+
+async function checkAssignment(requestId, engineerId) {
+  state.picks.set(requestId, engineerId);
+  setStatus($("assign-status"), "Checking…");
+  try {
+    const answer = await api.post("/v1/dispatch/assignments", {
+      request_id: requestId, engineer_id: engineerId, date: state.date, dry_run: true,
+    });
+    state.checks.set(requestId, answer);
+    setStatus($("assign-status"), "");
+  } catch (err) {
+    state.checks.set(requestId, { error: err.message });
+    setStatus($("assign-status"), "");
+  }
+  renderUnassignedPanel();
+  const item = document.querySelector(`[data-testid="unassigned-item"][data-request-id="${requestId}"]`);
+  if (item) {
+    item.scrollIntoView({ block: "nearest" });
+    item.querySelector('[data-testid="assign-commit"]')?.focus();
+  }
+}
+
+async function commitAssignment(requestId) {
+  const check = state.checks.get(requestId);
+  const unassigned = state.plan.unassigned.find((u) => u.request_id === requestId);
+  if (!check || check.error || !unassigned) return;
+  const warnings = check.warnings || [];
+  if (warnings.length) {
+    const ok = await confirmDialog(
+      `Assign ${unassigned.external_ref} despite ${warnings.length === 1 ? "a warning" : `${warnings.length} warnings`}?`,
+      [h("ul", {}, warnings.map((w) => h("li", {}, h("code", {}, w.code), " ", w.message)))],
+      "Assign anyway",
+    );
+    if (!ok) return;
+  }
+  const engineer = state.plan.routes.find((r) => r.engineer.id === check.engineer_id);
+  try {
+    const answer = await api.post("/v1/dispatch/assignments", {
+      request_id: requestId, engineer_id: check.engineer_id, date: state.date,
+      dry_run: false, accept_warnings: warnings.length > 0,
+    });
+    state.checks.delete(requestId);
+    state.picks.delete(requestId);
+    setStatus($("assign-status"),
+      `${unassigned.external_ref} assigned to ${engineer ? engineer.engineer.name : `engineer ${check.engineer_id}`}` +
+      `, ETA ${hm(answer.eta, tz())}.`, "ok");
+    await Promise.all([loadPlan(), refreshAlerts()]);
+  } catch (err) {
+    // 409: the situation changed since the check (the message says what); keep it visible.
+    state.checks.set(requestId, { error: err.message });
+    setStatus($("assign-status"), err.message, "bad");
+    renderUnassignedPanel();
+  }
+}
+
+function dropOnEngineer(requestId, engineerId) {
+  selectTab("unassigned");
+  checkAssignment(requestId, engineerId);
+}
+
+/** A modal confirmation; resolves true when confirmed. */
+function confirmDialog(title, body, okLabel) {
+  const dialog = $("confirm-dialog");
+  $("confirm-title").textContent = title;
+  replace($("confirm-text"), body);
+  $("confirm-ok").textContent = okLabel;
+  dialog.returnValue = "";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+    dialog.showModal();
+  });
+}
+
+// ------------------------------------------------------------------------------ runs
+
+async function planNow() {
+  const button = $("plan-now");
+  button.disabled = true;
+  selectTab("run");
+  const status = $("run-status");
+  status.dataset.status = "starting";
+  status.textContent = "Starting a run…";
+  replace($("run-kpis"));
+  replace($("run-unassigned"));
+  try {
+    const run = await api.post("/v1/dispatch/runs", {
+      scope: { service_area_ids: [state.areaId] },
+      horizon_start: state.date,
+      days: 1,
+      time_limit_s: 10,
+    });
+    renderRun(status, $("run-kpis"), $("run-unassigned"), run);
+    pollRun(run.id);
+  } catch (err) {
+    status.dataset.status = "failed";
+    status.textContent = `The run could not be started: ${err.message}`;
+    button.disabled = false;
+  }
+}
+
+function pollRun(runId) {
+  clearTimeout(state.runTimer);
+  state.runTimer = setTimeout(async () => {
+    if (!state.me) return;
+    try {
+      const run = await api.get(`/v1/dispatch/runs/${runId}`);
+      renderRun($("run-status"), $("run-kpis"), $("run-unassigned"), run);
+      if (run.status === "succeeded" || run.status === "failed") {
+        $("plan-now").disabled = false;
+        await Promise.all([loadPlan(), refreshAlerts()]);
+        return;
+      }
+    } catch (err) {
+      $("run-status").textContent = `Lost track of run #${runId}: ${err.message}; retrying…`;
+    }
+    pollRun(runId);
+  }, RUN_POLL_MS);
+}
+
+// ------------------------------------------------------------------------------ alerts
+
+async function refreshAlerts() {
+  if (!state.me || !state.areaId) return;
+  try {
+    const [me, alerts] = await Promise.all([
+      api.get("/v1/me"),
+      api.get(`/v1/alerts?${query({ service_area_id: state.areaId })}`),
+    ]);
+    state.now = me.now;
+    state.alerts = alerts;
+    updateClock();
+    $("alerts-updated").textContent = `Updated ${hm(me.now, tz())}.`;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      signOut();
+      showSignIn("The key was revoked meanwhile; sign in again.");
+      return;
+    }
+    $("alerts-updated").textContent = `Could not refresh: ${err.message}`;
+  }
+  renderAlertsPanel();
+}
+
+function renderAlertsPanel() {
+  const alerts = state.alerts;
+  const danger = alerts.filter((a) => a.severity === "danger").length;
+  const badge = $("alerts-badge");
+  $("alerts-count").textContent = String(alerts.length);
+  badge.classList.toggle("has-danger", danger > 0);
+  badge.classList.toggle("has-warning", danger === 0 && alerts.length > 0);
+  badge.setAttribute("aria-label", `Alerts: ${alerts.length}, ${danger} urgent`);
+  $("tab-alerts").textContent = "Alerts ";
+  $("tab-alerts").append(h("span", { class: "count" }, String(alerts.length)));
+  renderAlerts($("alerts-list"), alerts, {
+    onSelect: selectVisit,
+    isPlanned: (requestId) => Boolean(findVisit(requestId)),
+  });
+}
+
+// ------------------------------------------------------------------------------ wiring
+
+function wire() {
+  $("signin-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const key = $("signin-key").value.trim();
+    const error = $("signin-error");
+    if (!key) {
+      error.hidden = false;
+      error.textContent = "Enter an API key.";
+      return;
+    }
+    $("signin-button").disabled = true;
+    try {
+      await signIn(key);
+    } catch (err) {
+      showSignIn(err.message);
+    } finally {
+      $("signin-button").disabled = false;
+    }
+  });
+  $("signout").addEventListener("click", signOut);
+  $("area-select").addEventListener("change", () => {
+    state.areaId = Number($("area-select").value);
+    sessionStorage.setItem(AREA, String(state.areaId));
+    state.selected = null;
+    state.checks.clear();
+    state.picks.clear();
+    state.alerts = [];
+    updateClock();
+    loadPlan();
+    refreshAlerts();
+  });
+  $("date-input").addEventListener("change", () => {
+    if (!$("date-input").value) return;
+    state.date = $("date-input").value;
+    state.checks.clear();
+    loadPlan();
+  });
+  $("plan-now").addEventListener("click", planNow);
+  $("alerts-badge").addEventListener("click", () => {
+    if (location.hash === "#/analytics") location.hash = "#/board";
+    selectTab("alerts", { focus: true });
+  });
+  const tabs = [...document.querySelectorAll('.tabs [role="tab"]')];
+  tabs.forEach((tab, i) => {
+    tab.removeAttribute("tabindex");
+    tab.addEventListener("click", () => selectTab(tab.id.replace("tab-", "")));
+    tab.addEventListener("keydown", (event) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (!step) return;
+      const next = tabs[(i + step + tabs.length) % tabs.length];
+      selectTab(next.id.replace("tab-", ""), { focus: true });
+    });
+  });
+  window.addEventListener("hashchange", route);
+}
+
+async function boot() {
+  wire();
+  route();
+  const key = sessionStorage.getItem(KEY);
+  if (!key) {
+    showSignIn();
+    return;
+  }
+  try {
+    await signIn(key);
+  } catch (err) {
+    showSignIn(err.message);
+  }
+}
+
+boot();

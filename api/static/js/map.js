@@ -1,0 +1,125 @@
+// The day on a map: Leaflet with vector layers only (no tiles: the board works offline).
+
+import { hm } from "./time.js";
+
+const L = window.L;
+
+export const STATE_COLOUR = { on_time: "#15803d", at_risk: "#d97706", late: "#dc2626" };
+
+// Route colours stay clear of the promise-state greens, ambers and reds.
+const ROUTE_COLOURS = [
+  "#2563eb", "#7c3aed", "#0891b2", "#db2777", "#4f46e5", "#0f766e", "#9333ea",
+  "#1e40af", "#be185d", "#475569", "#0369a1", "#6d28d9", "#155e75", "#a21caf",
+];
+
+/** The colour of the i-th route of the day (the same on the map and the timeline). */
+export function routeColour(index) {
+  return ROUTE_COLOURS[index % ROUTE_COLOURS.length];
+}
+
+export class BoardMap {
+  /** @param {HTMLElement} el  @param {{onVisit: (requestId: number) => void}} handlers */
+  constructor(el, { onVisit }) {
+    this.onVisit = onVisit;
+    this.map = L.map(el, {
+      zoomControl: true,
+      attributionControl: false,
+      preferCanvas: false, // SVG paths: inspectable and testable
+      zoomSnap: 0.25,
+    });
+    this.map.setView([31.2, 121.45], 10);
+    this.areaLayer = L.layerGroup().addTo(this.map);
+    this.routeLayer = L.layerGroup().addTo(this.map);
+    this.homeLayer = L.layerGroup().addTo(this.map);
+    this.visitLayer = L.layerGroup().addTo(this.map);
+    this.markers = new Map();
+    this.selected = null;
+    this.areas = null;
+  }
+
+  /** Service-area outlines from GET /v1/service-areas.geojson. */
+  setAreas(featureCollection) {
+    this.areas = featureCollection;
+    this.areaLayer.clearLayers();
+    L.geoJSON(featureCollection, {
+      interactive: false,
+      style: (feature) => ({
+        color: feature.properties.engineers_based ? "#334155" : "#94a3b8",
+        weight: feature.properties.engineers_based ? 2 : 1.5,
+        dashArray: feature.properties.engineers_based ? null : "6 4",
+        fillColor: "#ffffff",
+        fillOpacity: 0.55,
+        className: "area-outline",
+      }),
+    }).addTo(this.areaLayer);
+  }
+
+  /** Draw a day's plan: homes, route lines and visits, and fit the selected area. */
+  showPlan(plan, areaId, timeZone) {
+    this.routeLayer.clearLayers();
+    this.homeLayer.clearLayers();
+    this.visitLayer.clearLayers();
+    this.markers.clear();
+    const bounds = L.latLngBounds([]);
+    const area = this.areas && this.areas.features.find((f) => f.properties.id === areaId);
+    if (area) bounds.extend(L.geoJSON(area).getBounds());
+
+    (plan ? plan.routes : []).forEach((route, index) => {
+      const colour = routeColour(index);
+      const home = [route.engineer.home.lat, route.engineer.home.lon];
+      bounds.extend(home);
+      L.marker(home, {
+        keyboard: false,
+        icon: L.divIcon({
+          className: "",
+          html: `<div class="home-icon" style="background:${colour}"></div>`,
+          iconSize: [14, 14],
+          iconAnchor: [7, 7],
+        }),
+        title: `${route.engineer.name} (home)`,
+      }).addTo(this.homeLayer);
+      if (!route.visits.length) return;
+      const points = [home, ...route.visits.map((v) => [v.site.lat, v.site.lon]), home];
+      L.polyline(points, {
+        color: colour, weight: 3, opacity: 0.75, className: "route-line", interactive: false,
+      }).addTo(this.routeLayer);
+      for (const visit of route.visits) {
+        const at = [visit.site.lat, visit.site.lon];
+        bounds.extend(at);
+        const marker = L.circleMarker(at, {
+          radius: 7,
+          color: "#ffffff",
+          weight: 2,
+          fillColor: STATE_COLOUR[visit.promise_state] || "#64748b",
+          fillOpacity: 0.95,
+          className: `visit-marker state-${visit.promise_state}`,
+        });
+        marker.bindTooltip(
+          `${visit.external_ref} · ${visit.customer}<br>${route.engineer.name}, #${visit.sequence + 1}` +
+            ` · ETA ${hm(visit.eta, timeZone)}`,
+          { direction: "top", offset: [0, -6] },
+        );
+        marker.on("click", () => this.onVisit(visit.request_id));
+        marker.addTo(this.visitLayer);
+        this.markers.set(visit.request_id, marker);
+      }
+    });
+    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [16, 16] });
+    this.select(this.selected);
+  }
+
+  /** Emphasise one visit's marker (or none). */
+  select(requestId) {
+    this.selected = requestId;
+    for (const [id, marker] of this.markers) {
+      const on = id === requestId;
+      marker.setStyle({ radius: on ? 10 : 7, color: on ? "#0f172a" : "#ffffff", weight: on ? 3 : 2 });
+      if (on) marker.bringToFront();
+    }
+  }
+
+  /** Leaflet must re-measure after its container was hidden or resized. */
+  resize() {
+    this.map.invalidateSize();
+  }
+}

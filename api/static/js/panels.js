@@ -1,0 +1,205 @@
+// The sidebar's panels: unassigned requests (with the assignment check), a visit's details,
+// alerts, and the dispatch run's progress with its before/after KPIs.
+
+import { h, replace, setStatus, stateChip, tierChip } from "./dom.js";
+import { dayHm, hm, minutesText, windowText } from "./time.js";
+
+// ----------------------------------------------------------------------------- unassigned
+
+/**
+ * Render the unassigned list. ctx: {plan, timeZone, day, onCheck(requestId, engineerId),
+ * onAssign(requestId), checks: Map(requestId -> check result or error)}
+ */
+export function renderUnassigned(list, ctx) {
+  const { plan, timeZone, day } = ctx;
+  const items = plan ? plan.unassigned : [];
+  if (!items.length) {
+    replace(list, h("li", { class: "muted" }, "Every request of the day has an engineer."));
+    return;
+  }
+  const engineers = plan.routes.map((r) => r.engineer);
+  replace(list, items.map((u) => unassignedItem(u, engineers, ctx, timeZone, day)));
+}
+
+function unassignedItem(u, engineers, ctx, timeZone, day) {
+  const selectId = `pick-${u.request_id}`;
+  const chosen = ctx.picks.get(u.request_id);
+  const select = h("select", { id: selectId, "data-testid": "assign-engineer" },
+    h("option", { value: "" }, "Pick an engineer…"),
+    engineers.map((e) => h("option", { value: e.id, selected: chosen === e.id }, e.name)));
+  select.addEventListener("change", () => ctx.picks.set(u.request_id, Number(select.value) || null));
+  const check = h("button", {
+    type: "button", "data-testid": "assign-check",
+    onclick: () => {
+      const engineerId = Number(select.value);
+      if (!engineerId) {
+        select.focus();
+        ctx.onMessage("Pick an engineer first.", "bad");
+        return;
+      }
+      ctx.onCheck(u.request_id, engineerId);
+    },
+  }, "Check");
+  const li = h("li", {
+    class: "unassigned-item", draggable: "true", "data-testid": "unassigned-item",
+    dataset: { requestId: u.request_id },
+  },
+  h("div", { class: "card-title" },
+    h("strong", {}, u.external_ref), tierChip(u.tier), stateChip(u.promise_state),
+    h("span", { class: "muted small" }, `${u.service_minutes} min`)),
+  h("div", { class: "small" }, u.customer),
+  h("div", { class: "small muted" }, `${u.site.address}`),
+  h("div", { class: "small" }, `Promised ${windowText(u.window_start, u.window_end, timeZone, day)}`),
+  u.skills.length
+    ? h("div", { class: "small muted" }, `Skills: ${u.skills.map((s) => `${s.skill} ≥${s.min_level}`).join(", ")}`)
+    : null,
+  h("p", { class: "reason", "data-testid": "unassigned-reason" }, h("code", {}, u.reason), " ", u.message),
+  h("div", { class: "assign-row" },
+    select, check),
+  checkResult(u, ctx, timeZone));
+  select.setAttribute("aria-label", `Engineer for ${u.external_ref}`);
+  li.addEventListener("dragstart", (event) => {
+    event.dataTransfer.setData("application/x-onsite-request", String(u.request_id));
+    event.dataTransfer.effectAllowed = "move";
+    li.classList.add("dragging");
+  });
+  li.addEventListener("dragend", () => li.classList.remove("dragging"));
+  return li;
+}
+
+function checkResult(u, ctx, timeZone) {
+  const result = ctx.checks.get(u.request_id);
+  if (!result) return null;
+  if (result.error) {
+    return h("div", { class: "check-result error", role: "alert", "data-testid": "check-error" }, result.error);
+  }
+  const engineer = ctx.plan.routes.find((r) => r.engineer.id === result.engineer_id);
+  const name = engineer ? engineer.engineer.name : `engineer ${result.engineer_id}`;
+  const warnings = result.warnings || [];
+  return h("div", { class: "check-result", "data-testid": "check-result" },
+    h("div", {}, `${name}: ETA `, h("strong", { "data-testid": "check-eta" }, hm(result.eta, timeZone)),
+      `, stop ${result.position + 1} of ${result.route.length}.`),
+    warnings.length
+      ? h("ul", { class: "warn", "data-testid": "assign-warnings" },
+        warnings.map((w) => h("li", { dataset: { code: w.code } }, h("code", {}, w.code), " ", w.message)))
+      : h("div", { class: "ok" }, "No warnings."),
+    h("div", { class: "button-row" },
+      h("button", {
+        type: "button", class: warnings.length ? "danger" : "primary", "data-testid": "assign-commit",
+        onclick: () => ctx.onAssign(u.request_id),
+      }, warnings.length ? "Assign despite warnings…" : "Assign")));
+}
+
+// ----------------------------------------------------------------------------- visit
+
+/** The selected visit's details with lock and unassign actions. */
+export function renderVisit(el, { visit, route, timeZone, day, onLock, onUnlock, onUnassign }) {
+  if (!visit) {
+    replace(el, h("p", { class: "muted" }, "Select a visit on the map or the timeline."));
+    return;
+  }
+  const locked = visit.lock && visit.lock !== "none";
+  const row = (label, value) => [h("dt", {}, label), h("dd", {}, value)];
+  replace(el,
+    h("div", { class: "card-title" },
+      h("strong", { "data-testid": "visit-ref" }, visit.external_ref), tierChip(visit.tier), stateChip(visit.promise_state)),
+    h("div", {}, visit.customer),
+    h("dl", { class: "details" },
+      row("Engineer", `${route.engineer.name} (stop ${visit.sequence + 1})`),
+      row("Site", `${visit.site.name}, ${visit.site.address}`),
+      row("Promised", windowText(visit.window_start, visit.window_end, timeZone, day)),
+      row("ETA", hm(visit.eta, timeZone)),
+      row("Service", `${windowText(visit.planned_start, visit.planned_end, timeZone, day)} (${visit.service_minutes} min)`),
+      row("Travel", minutesText((visit.travel_seconds || 0) / 60)),
+      row("Status", visit.status),
+      visit.arrived_at ? row("Arrived", dayHm(visit.arrived_at, timeZone)) : null,
+      visit.skills.length ? row("Skills", visit.skills.map((s) => `${s.skill} ≥${s.min_level}`).join(", ")) : null,
+      row("Lock", locked ? `${visit.lock}${visit.locked_arrival ? ` at ${hm(visit.locked_arrival, timeZone)}` : ""}` : "none")),
+    h("div", { class: "button-row" },
+      h("button", { type: "button", onclick: () => onLock(visit.visit_id, "engineer") }, "Lock engineer"),
+      h("button", { type: "button", onclick: () => onLock(visit.visit_id, "time") }, "Lock time"),
+      h("button", { type: "button", onclick: () => onLock(visit.visit_id, "both") }, "Lock both"),
+      h("button", { type: "button", disabled: !locked, onclick: () => onUnlock(visit.visit_id) }, "Unlock"),
+      h("button", { type: "button", class: "danger", "data-testid": "visit-unassign", onclick: () => onUnassign(visit) }, "Unassign")),
+    h("p", { class: "status", id: "visit-status", role: "status" }));
+}
+
+// ----------------------------------------------------------------------------- alerts
+
+/** The alerts list; onSelect(requestId) when the request is on the plan. */
+export function renderAlerts(list, alerts, { onSelect, isPlanned }) {
+  if (!alerts.length) {
+    replace(list, h("li", { class: "muted" }, "No alerts for this area."));
+    return;
+  }
+  replace(list, alerts.map((a) => h("li", {
+    class: `alert-item sev-${a.severity}`, "data-testid": "alert-item", dataset: { kind: a.kind },
+  },
+  h("div", { class: "card-title" },
+    h("span", { class: `chip sev-${a.severity}` }, a.severity),
+    isPlanned(a.request_id)
+      ? h("button", { type: "button", class: "linklike", onclick: () => onSelect(a.request_id) }, a.external_ref)
+      : h("strong", {}, a.external_ref),
+    a.tier ? tierChip(a.tier) : null,
+    h("span", { class: "muted small" }, a.kind.replaceAll("_", " "))),
+  h("p", {}, a.customer),
+  h("p", {}, a.message),
+  a.suggested_action ? h("p", { class: "action" }, `→ ${a.suggested_action}`) : null)));
+}
+
+// ----------------------------------------------------------------------------- runs
+
+export const KPI_ROWS = [
+  ["assigned", "Visits assigned", "more"],
+  ["unassigned", "Unassigned", "less"],
+  ["late_visits", "Late visits", "less"],
+  ["late_minutes", "Late minutes", "less"],
+  ["travel_minutes", "Travel minutes", "less"],
+  ["promises_kept", "Promises kept", "more"],
+  ["promises_at_risk", "Promises at risk", "less"],
+  ["engineers_used", "Engineers used", null],
+];
+
+function num(value) {
+  if (value === null || value === undefined) return "–";
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}
+
+/** Status line and before/after KPI table of a run. */
+export function renderRun(statusEl, kpisEl, unassignedEl, run) {
+  statusEl.dataset.status = run.status;
+  const words = {
+    queued: "Queued: waiting for the planner…",
+    running: "Running: the optimiser is searching…",
+    succeeded: "Succeeded: the new plan is published.",
+    failed: `Failed: ${run.failure_reason || "no reason given"}`,
+  };
+  const timing = run.timings ? ` (${Object.values(run.timings).reduce((a, b) => a + b, 0).toFixed(1)} s)` : "";
+  statusEl.textContent = `Run #${run.id} ${words[run.status] || run.status}${run.status === "succeeded" ? timing : ""}`;
+  if (!run.kpis_before && !run.kpis_after) {
+    replace(kpisEl);
+    replace(unassignedEl);
+    return;
+  }
+  const before = run.kpis_before || {};
+  const after = run.kpis_after || {};
+  replace(kpisEl, h("table", { class: "kpis" },
+    h("thead", {}, h("tr", {}, h("th", {}, "KPI"), h("th", {}, "Before"), h("th", {}, "After"), h("th", {}, "Change"))),
+    h("tbody", {}, KPI_ROWS.map(([key, label, good]) => {
+      const b = before[key];
+      const a = after[key];
+      const delta = typeof a === "number" && typeof b === "number" ? a - b : null;
+      let cls = "";
+      if (delta && good) cls = (delta > 0) === (good === "more") ? "better" : "worse";
+      return h("tr", { dataset: { kpi: key } },
+        h("td", {}, label), h("td", {}, num(b)), h("td", {}, num(a)),
+        h("td", { class: cls }, delta === null ? "–" : `${delta > 0 ? "+" : ""}${num(delta)}`));
+    }))));
+  const left = run.unassigned || [];
+  replace(unassignedEl, left.length
+    ? [h("h3", { style: { marginTop: "12px" } }, `Left unassigned (${left.length})`),
+      h("ul", { class: "small" }, left.map((u) => h("li", {}, h("strong", {}, u.external_ref), ` ${u.reason}: ${u.message}`)))]
+    : null);
+}
+
+export { setStatus };
