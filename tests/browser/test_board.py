@@ -289,7 +289,12 @@ def test_analytics_page_shows_kpis_heatmap_and_trend(board: Board) -> None:
     assert page.locator("[data-testid=heatmap-cell][data-median]").count() > 0
     trend = api(board, "GET", "/v1/analytics/sla?from=2026-11-16&to=2026-11-24&group_by=day")
     chart = page.get_by_test_id("trend-chart")
-    assert chart.locator("[data-testid=trend-bar]").count() == len(trend["groups"]) > 0
+    bars = chart.locator("[data-testid=trend-bar]")
+    assert bars.count() == 8  # one per day of the range, empty days included
+    heights = [
+        float(h) for h in bars.evaluate_all("bars => bars.map(b => b.getAttribute('height'))")
+    ]
+    assert sum(1 for h in heights if h > 0) == sum(1 for g in trend["groups"] if g["requests"]) > 0
     rated = [g for g in trend["groups"] if g["on_time_rate"] is not None]
     assert chart.locator("circle.trend-dot").count() == len(rated)
     assert bool(chart.get_by_test_id("trend-line").get_attribute("d")) == bool(rated)

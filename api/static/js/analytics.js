@@ -175,9 +175,23 @@ function renderHeatmap(el, data) {
 
 // ------------------------------------------------------------------------------ trend chart
 
+/** One entry per day of [from, to): days without requests are shown as zero. */
+function everyDay(data) {
+  const byKey = new Map((data.groups || []).map((g) => [String(g.key), g]));
+  const days = [];
+  if (data.from && data.to) {
+    for (let d = data.from; d < data.to && days.length < 400; d = addDays(d, 1)) {
+      days.push(byKey.get(d) || { key: d, label: d, requests: 0, on_time_rate: null, broken_promise_rate: null });
+      byKey.delete(d);
+    }
+  }
+  days.push(...byKey.values());
+  return days.sort((a, b) => String(a.key).localeCompare(String(b.key)));
+}
+
 function renderTrend(el, data) {
-  const days = [...(data.groups || [])].sort((a, b) => String(a.key).localeCompare(String(b.key)));
-  if (!days.length) {
+  const days = everyDay(data);
+  if (!days.some((d) => d.requests)) {
     replace(el, h("p", { class: "muted" }, "No requests in this period."));
     return;
   }
@@ -194,7 +208,7 @@ function renderTrend(el, data) {
 
   const bars = days.map((d, i) => s("rect", {
     class: "trend-bar", "data-testid": "trend-bar",
-    x: x(i) - step * 0.3, width: step * 0.6, y: yReq(d.requests || 0), height: m.t + ih - yReq(d.requests || 0),
+    x: x(i) - Math.min(step * 0.3, 18), width: Math.min(step * 0.6, 36), y: yReq(d.requests || 0), height: m.t + ih - yReq(d.requests || 0),
   }, s("title", {}, `${d.label ?? d.key}: ${d.requests} requests`)));
 
   const line = (field) => {

@@ -73,15 +73,15 @@ export class BoardMap {
         icon: L.divIcon({
           className: "",
           html: `<div class="home-icon" style="background:${colour}"></div>`,
-          iconSize: [14, 14],
-          iconAnchor: [7, 7],
+          iconSize: [10, 10],
+          iconAnchor: [5, 5],
         }),
         title: `${route.engineer.name} (home)`,
       }).addTo(this.homeLayer);
       if (!route.visits.length) return;
       const points = [home, ...route.visits.map((v) => [v.site.lat, v.site.lon]), home];
       L.polyline(points, {
-        color: colour, weight: 3, opacity: 0.75, className: "route-line", interactive: false,
+        color: colour, weight: 2.5, opacity: 0.7, className: "route-line", interactive: false,
       }).addTo(this.routeLayer);
       for (const visit of route.visits) {
         const at = [visit.site.lat, visit.site.lon];
