@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.routers import (
     analytics,
     areas,
     auth,
+    board,
     customers,
     desk,
     dispatch,
@@ -31,6 +34,8 @@ from dispatch.planning.runner import InProcessRunner
 from dispatch.planning.runs import RunSettings
 from dispatch.planning.solver import InlineSolver, ProcessSolver
 from dispatch.settings import Settings, get_settings
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 DESCRIPTION = """
 Onsite answers three users: the **service desk** (promises and live ETAs), **dispatchers**
@@ -75,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RunSettings(freeze=timedelta(minutes=settings.freeze_minutes)),
     )
     install_error_handlers(app)
+    app.include_router(board.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(areas.router)

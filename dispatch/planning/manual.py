@@ -7,14 +7,15 @@ run solving meanwhile notices) and is written to the request's timeline.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.geo_support import GeoContext
-from dispatch.models import Engineer, RepairRequest, RequestEvent, Shift, Visit
+from dispatch.models import Engineer, RepairRequest, RequestEvent, ServiceArea, Shift, Visit
 from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
 from dispatch.planning.publish import back_to_unassigned, bump_plan_version, first_name
 from dispatch.planning.snapshot import OPEN_STATUSES
@@ -134,6 +135,13 @@ def evaluate_assignment(
                 f"{engineer.name} has {need.skill.code} at level {have or 0}, "
                 f"the request needs level {need.min_level}",
             )
+    area = session.get(ServiceArea, engineer.service_area_id)
+    zone = ZoneInfo(area.timezone) if area is not None else UTC
+
+    def local(moment: datetime) -> str:
+        # Messages are read by dispatchers: their area's clock, not UTC.
+        return moment.astimezone(zone).strftime("%H:%M")
+
     if mine.departure > shift.end_at:
         evaluation.warn("shift", f"the visit would end after {engineer.name}'s shift")
     if mine.missed:
@@ -141,8 +149,8 @@ def evaluate_assignment(
     if request.window_end is not None and mine.start > request.window_end:
         evaluation.warn(
             "promise",
-            f"arrival {mine.start.isoformat()} is after the promised window "
-            f"(ends {request.window_end.isoformat()})",
+            f"arrival {local(mine.start)} is after the promised window "
+            f"(ends {local(request.window_end)})",
         )
     if request.arrival_target is not None and mine.start > request.arrival_target:
         evaluation.warn("sla", "arrival would be after the SLA's arrival deadline")
@@ -162,7 +170,7 @@ def evaluate_assignment(
             evaluation.warn(
                 "delays_others",
                 f"request {other.external_ref} would arrive after its window "
-                f"({t.start.isoformat()})",
+                f"({local(t.start)}, window ends {local(other.window_end)})",
             )
     evaluation.route = [{"request_id": t.request_id, "eta": t.start.isoformat()} for t in timed]
     return evaluation, pending, timed_route
@@ -231,17 +239,19 @@ def assign(
     by_request = {v.request_id: v for v in pending}
     by_request[request_id] = visit
     timed = timed_route.visits
-    for offset, t in enumerate(timed):
-        v = by_request[t.request_id]
-        v.sequence = offset
-        v.planned_arrival = t.arrival
-        v.planned_start = t.start
-        v.planned_end = t.departure
-        v.travel_seconds = t.travel_s
-        v.eta = t.start
-        other = session.get(RepairRequest, t.request_id)
-        assert other is not None
-        other.predicted_arrival = t.start
+    # A new visit is complete only after this loop: nothing may be flushed before then.
+    with session.no_autoflush:
+        for offset, t in enumerate(timed):
+            v = by_request[t.request_id]
+            v.sequence = offset
+            v.planned_arrival = t.arrival
+            v.planned_start = t.start
+            v.planned_end = t.departure
+            v.travel_seconds = t.travel_s
+            v.eta = t.start
+            other = session.get(RepairRequest, t.request_id)
+            assert other is not None
+            other.predicted_arrival = t.start
     session.flush()
     save_break(session, engineer_id, day, timed_route)
     # Visits under way or done keep the front of the route; the re-timed order follows them.

@@ -341,8 +341,15 @@ def job_snaps(
         tz = ZoneInfo(areas[r.base_area_id].timezone) if r.base_area_id in areas else None
         local_start = r.window_start.astimezone(tz).date() if tz else r.window_start.date()
         visit = visits.get(r.id)
-        if horizon_end is not None and local_start > horizon_end and visit is None:
-            continue  # promised beyond the horizon: a later plan takes it
+        if horizon_end is not None:
+            if visit is None and local_start > horizon_end:
+                continue  # promised beyond the horizon: a later plan takes it
+            if (
+                visit is not None
+                and visit.date > horizon_end
+                and visit.status in (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value)
+            ):
+                continue  # planned for a day after the horizon: that day's plan keeps it
         site = sites[r.site_id]
         out.append(
             JobSnap(

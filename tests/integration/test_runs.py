@@ -188,3 +188,44 @@ def test_overlapping_runs_take_turns(world: dict[str, Any]) -> None:
         assert session.scalar(select(PlanScope.plan_version)) == 2
         assert session.scalar(select(func.count()).select_from(Visit)) == 4
         check_published_routes(session)
+
+
+def test_a_one_day_run_leaves_the_next_days_visits_alone(world: dict[str, Any]) -> None:
+    """Visits planned for tomorrow by a two-day run survive a later run of today only."""
+    factory = world["factory"]
+    with unit_of_work(factory) as session:
+        site_id = session.scalar(select(RepairRequest.site_id))
+        tomorrow = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai
+        request, _ = create_request(
+            session,
+            now=NOW,
+            actor="test",
+            site_id=site_id,
+            channel="email",
+            tier="general",
+            availability=[{"start": tomorrow, "end": tomorrow.replace(hour=4)}],
+        )
+        tomorrow_id = request.id
+        run = create_run(
+            session,
+            area_ids=[world["area_id"]],
+            horizon_start=NOW.date(),
+            days=2,
+            time_limit_s=1,
+            actor="test",
+        )
+        two_days = run.id
+    execute_run(factory, GeoContext(), InlineSolver(), two_days, clock=FixedClock(NOW))
+    with factory() as session:
+        planned = session.scalar(select(Visit).where(Visit.request_id == tomorrow_id))
+        assert planned is not None and planned.date.isoformat() == "2026-11-24"
+        kept = (planned.id, planned.engineer_id, planned.planned_start)
+    today_only = _queue(factory, world["area_id"])
+    execute_run(factory, GeoContext(), InlineSolver(), today_only, clock=FixedClock(NOW))
+    with factory() as session:
+        run = session.get(DispatchRun, today_only)
+        assert run is not None and run.status == "succeeded"
+        visit = session.scalar(select(Visit).where(Visit.request_id == tomorrow_id))
+        assert visit is not None
+        assert (visit.id, visit.engineer_id, visit.planned_start) == kept
+        assert run.kpis_before["assigned"] == run.kpis_after["assigned"] == 4

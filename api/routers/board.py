@@ -1,0 +1,18 @@
+"""The dispatcher board: a single-page app served by the API itself (no separate server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+router = APIRouter(include_in_schema=False)
+
+INDEX = Path(__file__).resolve().parent.parent / "static" / "index.html"
+
+
+@router.get("/")
+def board() -> FileResponse:
+    """The board (it signs in with an API key and talks to /v1)."""
+    return FileResponse(INDEX, media_type="text/html")
