@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -271,17 +272,21 @@ def test_analytics_page_shows_kpis_heatmap_and_trend(board: Board) -> None:
     page = board.page
     page.click("#nav-analytics")
     page.locator("#view-analytics").wait_for()
-    today = DEMO_NOW.date()  # UTC days
+    today = DEMO_NOW.astimezone(ZoneInfo("Asia/Shanghai")).date()  # the area's days
     assert page.input_value("#an-from") == (today - timedelta(days=7)).isoformat()
     assert page.input_value("#an-to") == (today + timedelta(days=1)).isoformat()
     table = page.get_by_test_id("sla-table")
     table.locator("tbody tr.group").first.wait_for()
     assert table.locator("tfoot tr.total").count() == 1
-    heat = api(board, "GET", "/v1/analytics/heatmap?from=2026-11-16&to=2026-11-24")
+    heat = api(board, "GET", "/v1/analytics/heatmap?from=2026-11-16&to=2026-11-24&tz=Asia/Shanghai")
     cells = page.get_by_test_id("heatmap-cell")
     assert cells.count() == len(heat["stages"]) * len(heat["channels"])
     assert page.locator("[data-testid=heatmap-cell][data-median]").count() > 0
-    trend = api(board, "GET", "/v1/analytics/sla?from=2026-11-16&to=2026-11-24&group_by=day")
+    trend = api(
+        board,
+        "GET",
+        "/v1/analytics/sla?from=2026-11-16&to=2026-11-24&group_by=day&tz=Asia/Shanghai",
+    )
     chart = page.get_by_test_id("trend-chart")
     bars = chart.locator("[data-testid=trend-bar]")
     assert bars.count() == 8  # one per day of the range, empty days included

@@ -26,9 +26,11 @@ const COLUMNS = [
 ];
 
 export class Analytics {
-  constructor(api, serverNow) {
+  constructor(api, serverNow, timezone = () => "UTC") {
     this.api = api;
     this.serverNow = serverNow;
+    // Days are counted on the selected area's clock, like everything else on the board.
+    this.timezone = timezone;
     this.loadedOnce = false;
     this.token = 0;
     $("analytics-form").addEventListener("submit", (event) => {
@@ -44,18 +46,18 @@ export class Analytics {
   show() {
     if (this.loadedOnce) return;
     this.loadedOnce = true;
-    const today = dateIn(this.serverNow(), "UTC");
+    const today = dateIn(this.serverNow(), this.timezone());
     $("an-from").value = addDays(today, -7);
     $("an-to").value = addDays(today, 1);
     this.load();
   }
 
   range() {
-    return { from: $("an-from").value, to: $("an-to").value };
+    return { from: $("an-from").value, to: $("an-to").value, tz: this.timezone() };
   }
 
   async load() {
-    const { from, to } = this.range();
+    const { from, to, tz } = this.range();
     const status = $("analytics-status");
     if (!from || !to || from >= to) {
       setStatus(status, "Choose a From date before the To date.", "bad");
@@ -65,11 +67,11 @@ export class Analytics {
     const groupBy = $("an-group").value;
     setStatus(status, "Loading…");
     const results = await Promise.allSettled([
-      this.api.get(`/v1/analytics/sla?${query({ from, to, group_by: groupBy })}`),
-      this.api.get(`/v1/analytics/heatmap?${query({ from, to })}`),
+      this.api.get(`/v1/analytics/sla?${query({ from, to, tz, group_by: groupBy })}`),
+      this.api.get(`/v1/analytics/heatmap?${query({ from, to, tz })}`),
       groupBy === "day"
         ? null
-        : this.api.get(`/v1/analytics/sla?${query({ from, to, group_by: "day" })}`),
+        : this.api.get(`/v1/analytics/sla?${query({ from, to, tz, group_by: "day" })}`),
     ]);
     if (token !== this.token) return;
     const [sla, heatmap, trendResult] = results;
@@ -95,10 +97,10 @@ export class Analytics {
 
   /** Fetch a CSV export with the key and hand it to the browser as a download. */
   async download(kind) {
-    const { from, to } = this.range();
+    const { from, to, tz } = this.range();
     const params = kind === "sla"
-      ? { from, to, group_by: $("an-group").value, format: "csv" }
-      : { from, to, format: "csv" };
+      ? { from, to, tz, group_by: $("an-group").value, format: "csv" }
+      : { from, to, tz, format: "csv" };
     try {
       const text = await this.api.text(`/v1/analytics/${kind}?${query(params)}`);
       const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));

@@ -109,7 +109,7 @@ async function startApp() {
 
   if (!state.map) state.map = new BoardMap($("map"), { onVisit: selectVisit });
   state.map.setAreas(geojson);
-  if (!state.analytics) state.analytics = new Analytics(api, () => state.now);
+  if (!state.analytics) state.analytics = new Analytics(api, () => state.now, tz);
   route();
   await Promise.all([loadPlan(), refreshAlerts()]);
   state.alertsTimer = setInterval(refreshAlerts, ALERTS_EVERY_MS);
