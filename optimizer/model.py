@@ -111,6 +111,7 @@ class RoutingModel:
         weights: Weights,
     ) -> None:
         self.problem = problem
+        self._closed = False
         self.slots = list(slots)
         self.weights = weights
         self.job_of_node = sorted(candidates)
@@ -302,7 +303,10 @@ class RoutingModel:
         """
         sp = self.search_parameters(params)
         routing = self.routing
-        routing.CloseModelWithParameters(sp)
+        if not self._closed:
+            # Closing fixes the model; later calls only change limits and the start.
+            routing.CloseModelWithParameters(sp)
+            self._closed = True
         solution = None
         if initial_routes is not None:
             routes = [

@@ -34,6 +34,15 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
         Routes with ETAs, unassigned jobs with reasons, and KPIs. When no plan honours the hard
         constraints (only possible with visits under way), the plan has status
         :attr:`PlanStatus.NO_SOLUTION` and every job is unassigned.
+
+    Notes
+    -----
+    The search runs in phases: pre-solve checks give every ineligible job its reason; a first
+    plan is built by Onsite's cheapest-insertion construction (or taken from the previous plan
+    when jobs carry :attr:`~optimizer.problem.Job.previous`); ruin-and-recreate improves it;
+    OR-Tools' guided local search refines it (small problems alternate the two twice). Every
+    phase's plan is costed by the same function and the cheapest is returned; jobs left out
+    get a reason from an insertion analysis of the final routes.
     """
     params = params or SolveParams()
     weights = params.weights
@@ -72,6 +81,7 @@ _MIN_ORTOOLS_S = 0.5
 # Problems up to this many jobs leave 70 % of the time to OR-Tools' guided local search.
 _SMALL_PROBLEM = 300
 _SMALL_SHARE = 0.3
+_ROUNDS = 2
 
 
 def _search(
@@ -81,35 +91,64 @@ def _search(
     params: SolveParams,
     started: float,
 ) -> RawSolution | None:
-    """First plan, ruin-and-recreate, then OR-Tools; the cheapest plan of the phases wins.
+    """First plan, then rounds of ruin-and-recreate and OR-Tools; the cheapest plan wins.
 
-    Onsite's own plan is kept as a fallback: OR-Tools may run out of time before it has even
-    restored it on large instances, and then answers nothing or an empty plan.
+    Under a time limit, small problems alternate the two searches twice: each restarts from
+    the other's best plan, which neither finds alone. Onsite's own plan is kept as a
+    fallback: OR-Tools may run out of time before it has even restored it on large instances,
+    and then answers nothing or an empty plan.
     """
     weights = params.weights
     sequences = _initial_routes(problem, slots, candidates, params)
     ours: RawSolution | None = None
     if sequences is not None:
         ours = _own_solution(problem, slots, candidates, weights, sequences)
-        if params.metaheuristic in _RUIN_FIRST:
-            improved = _ruin_phase(problem, slots, candidates, params, sequences, started)
+    share = _ruin_share(params, candidates)
+    limit = params.time_limit_s
+    rounds = _ROUNDS if limit is not None and 0.0 < share < 1.0 else 1
+    model: RoutingModel | None = None
+    for r in range(rounds):
+        if sequences is not None and params.metaheuristic in _RUIN_FIRST:
+            deadline = None if limit is None else started + limit * (r + share) / rounds
+            improved = _ruin_phase(problem, slots, candidates, params, sequences, deadline)
             better = _own_solution(problem, slots, candidates, weights, improved)
             if better is not None and (ours is None or better.objective <= ours.objective):
                 ours, sequences = better, improved
-    remaining = _remaining(params, started)
-    if ours is not None and (
-        _ruin_share(params, candidates) >= 1.0
-        or (remaining.time_limit_s is not None and remaining.time_limit_s < _MIN_ORTOOLS_S)
-    ):
-        return ours
-    model = RoutingModel(problem, slots, candidates, weights)
-    initial = None
-    if sequences is not None:
-        initial = [[j for j in seq if j is not None] for seq in sequences]
-    theirs = model.solve(_remaining(params, started), initial)
-    if theirs is None or ours is None:
-        return theirs or ours
-    return min((ours, theirs), key=lambda raw: _cost(problem, slots, candidates, weights, raw))
+        round_end = None if limit is None else started + limit * (r + 1) / rounds
+        left = None if round_end is None else round_end - time.perf_counter()
+        if ours is not None and (share >= 1.0 or (left is not None and left < _MIN_ORTOOLS_S)):
+            continue
+        if model is None:
+            model = RoutingModel(problem, slots, candidates, weights)
+        initial = None
+        if sequences is not None:
+            initial = [[j for j in seq if j is not None] for seq in sequences]
+        round_params = params if left is None else dataclasses.replace(params, time_limit_s=left)
+        theirs = model.solve(round_params, initial)
+        if theirs is None:
+            continue
+        theirs = dataclasses.replace(
+            theirs, objective=_cost(problem, slots, candidates, weights, theirs)
+        )
+        if ours is None or theirs.objective < ours.objective:
+            ours, sequences = theirs, _sequences(slots, theirs)
+    return ours
+
+
+def _sequences(slots: list[RouteSlot], raw: RawSolution) -> list[list[int | None]]:
+    """Routes of a solver answer as job sequences with the break marked where it is taken."""
+    sequences: list[list[int | None]] = [
+        [None] if slot.break_ is not None else [] for slot in slots
+    ]
+    for r in raw.routes:
+        seq: list[int | None] = list(r.jobs)
+        if slots[r.slot].break_ is not None:
+            at = len(seq)
+            if r.break_start is not None:
+                at = next((i for i, t in enumerate(r.starts) if t >= r.break_start), len(seq))
+            seq.insert(at, None)
+        sequences[r.slot] = seq
+    return sequences
 
 
 def _own_solution(
@@ -200,16 +239,11 @@ def _ruin_phase(
     candidates: dict[int, tuple[int, ...]],
     params: SolveParams,
     initial: list[list[int | None]],
-    started: float,
+    deadline: float | None,
 ) -> list[list[int | None]]:
-    """Run ruin-and-recreate on the first plan for its share of the time or iteration budget."""
+    """Run ruin-and-recreate until the deadline or for the configured iterations."""
     iterations = params.ruin_iterations
-    deadline = None
-    if params.time_limit_s is not None:
-        deadline = started + _ruin_share(params, candidates) * params.time_limit_s
-    if iterations is None and deadline is None:
-        return initial
-    if iterations == 0:
+    if iterations == 0 or (iterations is None and deadline is None):
         return initial
     return ruin_and_recreate(
         problem,
@@ -227,14 +261,6 @@ def _ruin_share(params: SolveParams, candidates: dict[int, tuple[int, ...]]) -> 
     if params.ruin_share is not None:
         return params.ruin_share
     return _SMALL_SHARE if len(candidates) <= _SMALL_PROBLEM else 1.0
-
-
-def _remaining(params: SolveParams, started: float) -> SolveParams:
-    """The parameters for OR-Tools with the time already spent taken off the limit."""
-    if params.time_limit_s is None:
-        return params
-    left = params.time_limit_s - (time.perf_counter() - started)
-    return dataclasses.replace(params, time_limit_s=max(0.05, left))
 
 
 def _initial_routes(
