@@ -17,9 +17,11 @@ from optimizer.problem import Priority
 class FirstSolution(StrEnum):
     """How the first plan is built.
 
-    ``AUTO`` uses Onsite's own regret-insertion construction (it serves far more jobs than the
-    OR-Tools strategies on tight windows) and falls back to parallel cheapest insertion.
-    The other values are OR-Tools first-solution strategies of the same name.
+    ``AUTO`` and ``INSERTION`` use Onsite's own construction: cheapest feasible insertion of
+    each job in turn, most constrained first (in-progress, urgent, fewest engineers, earliest
+    deadline). It serves far more jobs than OR-Tools' strategies on tight windows, and the
+    search starts from it. The other values are OR-Tools first-solution strategies of the
+    same name, used with an OR-Tools-only search (a non-``AUTO`` metaheuristic).
     """
 
     AUTO = "auto"

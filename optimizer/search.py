@@ -312,7 +312,11 @@ def _ruin(
             keep_at = rng.randrange(total - extra + 1)
             kept = set(span[keep_at : keep_at + extra])
             chosen = [i for i in span if i not in kept]
-        drop = {i for i in chosen if state.problem.jobs[seq[i]].in_progress is None}  # type: ignore[index]
+        drop = {
+            i
+            for i in chosen
+            if (x := seq[i]) is not None and state.problem.jobs[x].in_progress is None
+        }
         state.seqs[v] = [x for i, x in enumerate(seq) if i not in drop]
         state.refresh(v)
         if not _feasible(state.stops[v], state.slots[v]) and not _replace_break(state, v):
