@@ -83,7 +83,7 @@ def main() -> None:
         "engineers": len(problem.engineers),
         "jobs": len(problem.jobs),
         "planted_feasible": planted_ok,
-        "first_feasible_s": first.runtime_s and round(first.runtime_s, 2),
+        "first_feasible_s": round(first.runtime_s, 2),
         "first_dropped": first.kpis.dropped,
         "all_served_s": min(all_served) if all_served else None,
         "dropped_60s": last["dropped"],
