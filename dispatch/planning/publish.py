@@ -243,7 +243,8 @@ def plan_kpis(built: Built, plan: Plan) -> dict[str, Any]:
         "unassigned": len(plan.unassigned),
         "late_visits": len(late),
         "late_minutes": round(sum(v.lateness_s for v in late) / 60, 1),
-        "travel_minutes": round(sum(r.travel_s for r in plan.routes) / 60, 1),
+        # The legs into visits, as the stored plan counts them (before/after must compare alike).
+        "travel_minutes": round(sum(v.travel_s for r in plan.routes for v in r.visits) / 60, 1),
         "promises_kept": assigned - len(late),
         "promises_at_risk": len(late) + len(plan.unassigned),
         "engineers_used": len({r.engineer_id for r in plan.routes if r.visits}),

@@ -229,3 +229,18 @@ def test_a_one_day_run_leaves_the_next_days_visits_alone(world: dict[str, Any]) 
         assert visit is not None
         assert (visit.id, visit.engineer_id, visit.planned_start) == kept
         assert run.kpis_before["assigned"] == run.kpis_after["assigned"] == 4
+
+
+def test_before_figures_of_a_run_are_the_after_figures_of_the_last(world: dict[str, Any]) -> None:
+    """Before/after KPIs count alike: a second run starts from exactly what the first published."""
+    factory = world["factory"]
+    first = _queue(factory, world["area_id"])
+    execute_run(factory, GeoContext(), InlineSolver(), first, clock=FixedClock(NOW))
+    second = _queue(factory, world["area_id"])
+    execute_run(factory, GeoContext(), InlineSolver(), second, clock=FixedClock(NOW))
+    with factory() as session:
+        a = session.get(DispatchRun, first)
+        b = session.get(DispatchRun, second)
+        assert a is not None and b is not None and a.kpis_after and b.kpis_before
+        for key in ("assigned", "unassigned", "late_visits", "travel_minutes", "engineers_used"):
+            assert b.kpis_before[key] == pytest.approx(a.kpis_after[key], abs=0.1), key
