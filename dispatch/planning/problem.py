@@ -3,6 +3,7 @@ and translate its answers back into datetimes and database ids."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,6 +27,9 @@ from optimizer import (
 from optimizer import VisitStatus as OptVisitStatus
 
 DEFAULT_FREEZE = timedelta(minutes=60)
+
+Seconds = Callable[[datetime], int]
+"""Converts an instant to whole seconds from the plan epoch."""
 
 
 def job_key(request_id: int) -> str:
@@ -155,11 +159,10 @@ def _engineer(
     e: EngineerSnap,
     snapshot: Snapshot,
     points: _Points,
-    sec: object,
+    sec: Seconds,
     now_s: int,
     busy: JobSnap | None,
 ) -> Engineer | None:
-    assert callable(sec)
     home = points(e.home)
     shifts = []
     for s in e.shifts:
@@ -216,13 +219,12 @@ def _job(
     j: JobSnap,
     snapshot: Snapshot,
     points: _Points,
-    sec: object,
+    sec: Seconds,
     now_s: int,
     horizon_end_s: int,
     freeze: timedelta,
     history: bool,
 ) -> Job:
-    assert callable(sec)
     visit = j.visit
     in_progress = None
     windows: tuple[TimeWindow, ...] = ()
@@ -285,8 +287,7 @@ def _merge(windows: list[TimeWindow]) -> list[TimeWindow]:
     return merged
 
 
-def _lock(j: JobSnap, snapshot: Snapshot, sec: object, freeze: timedelta) -> Lock | None:
-    assert callable(sec)
+def _lock(j: JobSnap, snapshot: Snapshot, sec: Seconds, freeze: timedelta) -> Lock | None:
     visit = j.visit
     if visit is None:
         return None
