@@ -23,7 +23,6 @@ from dispatch.planning.problem import (
     PRIORITY,
     Built,
     build_problem,
-    engineer_key,
     engineer_of,
     job_key,
 )
@@ -285,4 +284,4 @@ def predict(
     )
 
 
-__all__ = ["CapacityIndex", "Context", "Prediction", "engineer_key", "insertion_options", "predict"]
+__all__ = ["CapacityIndex", "Context", "Prediction", "insertion_options", "predict"]
