@@ -277,3 +277,32 @@ def test_validation_names_the_field() -> None:
         Shift(0, 0, 100, 0, 0, break_=Break(90, 120, 10))
     with pytest.raises(ValueError, match=r"SolveParams\.time_limit_s"):
         SolveParams(time_limit_s=None)
+
+
+def test_identical_idle_vans_are_offered_to_or_tools_only_twice() -> None:
+    """A depot's identical idle vans are grouped: the solver sees the used ones and two more.
+
+    Vans that differ (skills, base) are never grouped with the others, and the plan found
+    through the reduced fleet is still complete and checked.
+    """
+    from optimizer.eligibility import check_job, route_slots
+    from optimizer.solve import _FleetModel
+
+    jobs = [Job(f"j{i}", 1 + i % 3, 5, demand=1) for i in range(6)]
+    vans = [engineer(f"v{k}", capacity=2) for k in range(12)]
+    vans.append(engineer("expert", skills={"gas": 3}, capacity=2))
+    vans.append(engineer("north", base=3, capacity=2))
+    problem = make_problem([0, 10, 20, 30], jobs, vans)
+    weights = Weights()
+    slots = route_slots(problem)
+    candidates = {j: check_job(problem, job, slots, weights).slots for j, job in enumerate(jobs)}
+    sequences: list[list[int | None]] = [[] for _ in slots]
+    sequences[0], sequences[1], sequences[2] = [0, 1], [2, 3], [4, 5]
+    fleet = _FleetModel(problem, slots, candidates, weights, sequences)
+    assert fleet.kept == [0, 1, 2, 3, 4, 12, 13]
+    assert fleet.covers(sequences)
+    sequences[7] = [0]
+    assert not fleet.covers(sequences)
+
+    plan = run(problem, SolveParams(time_limit_s=1.0, solution_limit=100, ruin_share=0.0))
+    assert plan.kpis.dropped == 0 and plan.kpis.routes == 3
