@@ -28,6 +28,8 @@ _NEIGHBOURS = 40
 _T_START = 1.0
 _T_END = 0.01
 _GRANULAR = 20
+# Share of iterations that empty a whole route instead of removing strings.
+_ELIMINATE = 0.1
 
 
 class _State:
@@ -53,6 +55,8 @@ class _State:
                 seq.insert(_break_index(problem, slot, jobs_only), None)
             self.seqs.append(seq)
         self.stops = [self._stops(v) for v in range(len(slots))]
+        # Over-qualification and stability cost of each job on each route, once computed.
+        self._fixed: dict[tuple[int, int], int] = {}
         for v in range(len(slots)):
             if not _feasible(self.stops[v], slots[v]):
                 # A warm start may no longer fit (times moved): start that route afresh.
@@ -66,6 +70,19 @@ class _State:
                 if j is not None:
                     self.route_of[j] = v
         self.unserved = {j for j in candidates if j not in self.route_of}
+        self.empty_keys = [
+            (
+                s.start_location,
+                s.start_time,
+                s.end_location,
+                s.end_time,
+                s.capacity,
+                s.max_visits,
+                s.max_work_s,
+                s.break_,
+            )
+            for s in slots
+        ]
 
     def _stops(self, v: int) -> _Stops:
         jobs: list[Job | None] = [None if j is None else self.problem.jobs[j] for j in self.seqs[v]]
@@ -97,8 +114,12 @@ class _State:
                 if late > 0:
                     cost += w.lateness_per_s[job.priority] * late
                     late_jobs.append(j)
-            cost += w.over_qualification_per_level * max(0, over_qualification(eng, job))
-            cost += stability_cost(job, eng.id, day, w)
+            fixed = self._fixed.get((v, j))
+            if fixed is None:
+                fixed = w.over_qualification_per_level * max(0, over_qualification(eng, job))
+                fixed += stability_cost(job, eng.id, day, w)
+                self._fixed[v, j] = fixed
+            cost += fixed
             loc = job.location
         cost += w.travel_per_s * dur[loc][slot.end_location]
         cost += w.distance_per_unit * dist[loc][slot.end_location]
@@ -244,11 +265,15 @@ def ruin_and_recreate(
         temperature = t_start * (t_end / t_start) ** frac
         k += 1
         touched: dict[int, list[int | None]] = {}
-        removed = _ruin(state, rng, neighbours, touched)
+        eliminate = rng.random() < _ELIMINATE
+        if eliminate:
+            removed = _ruin_route(state, rng, touched)
+        else:
+            removed = _ruin(state, rng, neighbours, touched)
         if not removed:
             continue
         old_unserved = set(state.unserved)
-        _recreate(state, rng, removed, touched, neighbours)
+        _recreate(state, rng, removed, touched, neighbours, open_routes=not eliminate)
         new = state.total()
         if new < current - temperature * math.log(rng.random() or 1e-12):
             current = new
@@ -332,6 +357,34 @@ def _ruin(
     return removed
 
 
+def _ruin_route(
+    state: _State, rng: random.Random, touched: dict[int, list[int | None]]
+) -> list[int]:
+    """Empty the shorter of two routes drawn at random (route elimination).
+
+    String removals rarely empty a route, and a greedy re-insertion reopens one whenever a
+    round trip is cheaper than a detour; plans then keep more, shorter routes than they need.
+    Emptying a whole route and re-inserting its visits into the others (never into an idle
+    engineer-day) lets the annealing weigh the plan with one route fewer.
+    """
+    used = sorted(set(state.route_of.values()))
+    if len(used) < 2:
+        return []
+    a, b = used[rng.randrange(len(used))], used[rng.randrange(len(used))]
+    size = state.stops
+    v = a if size[a].n_visits <= size[b].n_visits else b
+    seq = state.seqs[v]
+    if any(j is not None and state.problem.jobs[j].in_progress is not None for j in seq):
+        return []
+    touched[v] = list(seq)
+    removed = [j for j in seq if j is not None]
+    state.seqs[v] = [None] if state.slots[v].break_ is not None else []
+    state.refresh(v)
+    for j in removed:
+        state.route_of.pop(j, None)
+    return removed
+
+
 def _replace_break(state: _State, v: int) -> bool:
     """Move the break of route ``v`` to the cheapest position where the route is feasible."""
     seq = state.seqs[v]
@@ -359,6 +412,8 @@ def _recreate(
     removed: list[int],
     touched: dict[int, list[int | None]],
     neighbours: dict[int, list[int]],
+    *,
+    open_routes: bool = True,
 ) -> None:
     problem = state.problem
     order = list(removed) + [j for j in state.unserved if j not in removed]
@@ -380,24 +435,16 @@ def _recreate(
         # Granular insertion: only routes serving one of the job's nearest neighbours, and
         # empty routes; a job fits elsewhere only at a higher cost.
         near = {state.route_of.get(k) for k in neighbours.get(j, ())[:_GRANULAR]}
+        stops = state.stops
         for v in state.candidates[j]:
-            seq = state.seqs[v]
-            if v not in near and any(x is not None for x in seq):
-                continue
-            if not any(x is not None for x in seq):
+            if stops[v].n_visits:
+                if v not in near:
+                    continue
+            else:
+                if not open_routes:
+                    continue
                 # Identical empty engineer-days give identical insertions: try one of each.
-                s = state.slots[v]
-                key = (
-                    s.start_location,
-                    s.start_time,
-                    s.end_location,
-                    s.end_time,
-                    s.capacity,
-                    s.max_visits,
-                    s.max_work_s,
-                    s.break_,
-                    s.engineer if job.skills else None,
-                )
+                key = (state.empty_keys[v], state.slots[v].engineer if job.skills else None)
                 if key in empty_seen:
                     continue
                 empty_seen.add(key)

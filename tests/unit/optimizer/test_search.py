@@ -38,3 +38,25 @@ def test_ruin_and_recreate_keeps_windows_and_moves_jobs_between_routes() -> None
     crossed = [[1], [0]]
     best = ruin_and_recreate(problem, slots, candidates, weights, crossed, iterations=30)
     assert best == [[0], [1]]
+
+
+def test_route_elimination_empties_a_route_and_never_reopens_an_idle_one() -> None:
+    """Emptying a route puts all its visits back into the other routes, not into idle ones."""
+    import random
+
+    from optimizer.search import _neighbours, _recreate, _ruin_route, _State
+
+    jobs = [Job(f"j{i}", 1 + i, 0) for i in range(4)]
+    vans = [engineer(f"v{k}") for k in range(4)]
+    problem = make_problem([0, 10, 11, 12, 13], jobs, vans)
+    weights = Weights()
+    slots = route_slots(problem)
+    candidates = {j: check_job(problem, job, slots, weights).slots for j, job in enumerate(jobs)}
+    state = _State(problem, slots, candidates, weights, [[0, 1, 2], [3], [], []])
+    touched: dict[int, list[int | None]] = {}
+    removed = _ruin_route(state, random.Random(0), touched)
+    assert removed == [3] and touched == {1: [3]} and state.seqs[1] == []
+    near = _neighbours(problem, list(candidates))
+    _recreate(state, random.Random(0), removed, touched, near, open_routes=False)
+    assert state.seqs[1:] == [[], [], []] and sorted(state.seqs[0]) == [0, 1, 2, 3]
+    assert state.unserved == set()
