@@ -5,8 +5,7 @@ it stalls a few per cent above the best known plans. Removing strings of nearby 
 few neighbouring routes and re-inserting them greedily, with blinks and simulated-annealing
 acceptance (Christiaens and Vanden Berghe, "Slack induction by string removals", 2020),
 does restructure it; it only needs a fast feasibility test, which :mod:`optimizer.insertion`
-provides. One iteration in ten instead empties a short route and re-inserts its visits into
-the other routes (route elimination), which string removals alone almost never achieve.
+provides.
 """
 
 from __future__ import annotations
@@ -266,9 +265,10 @@ def ruin_and_recreate(
         temperature = t_start * (t_end / t_start) ** frac
         k += 1
         touched: dict[int, list[int | None]] = {}
-        removed = _ruin_route(state, rng, touched) if rng.random() < _ELIMINATE else []
-        eliminate = bool(removed)
-        if not eliminate:
+        eliminate = rng.random() < _ELIMINATE
+        if eliminate:
+            removed = _ruin_route(state, rng, touched)
+        else:
             removed = _ruin(state, rng, neighbours, touched)
         if not removed:
             continue
@@ -373,10 +373,6 @@ def _ruin_route(
     a, b = used[rng.randrange(len(used))], used[rng.randrange(len(used))]
     size = state.stops
     v = a if size[a].n_visits <= size[b].n_visits else b
-    if size[v].n_visits > _MAX_STRING:
-        # A long route almost never fits into the others: a string removal is a better use
-        # of the iteration.
-        return []
     seq = state.seqs[v]
     if any(j is not None and state.problem.jobs[j].in_progress is not None for j in seq):
         return []
