@@ -129,6 +129,11 @@ def _search(
         )
         if ours is None or theirs.objective < ours.objective:
             ours, sequences = theirs, _sequences(slots, theirs)
+    if ours is None and params.first_solution not in (FirstSolution.AUTO, FirstSolution.INSERTION):
+        # OR-Tools' own first-solution strategies can fail outright (e.g. parallel cheapest
+        # insertion under tight visit limits); Onsite's construction always gives a plan.
+        fallback = construct_routes(problem, slots, candidates, weights)
+        ours = _own_solution(problem, slots, candidates, weights, fallback)
     return ours
 
 

@@ -9,10 +9,13 @@ from optimizer import (
     Break,
     CurrentPosition,
     Engineer,
+    FirstSolution,
     InProgress,
     Job,
     Lock,
+    Metaheuristic,
     Plan,
+    PlanStatus,
     Priority,
     Problem,
     Reason,
@@ -306,3 +309,20 @@ def test_identical_idle_vans_are_offered_to_or_tools_only_twice() -> None:
 
     plan = run(problem, SolveParams(time_limit_s=1.0, solution_limit=100, ruin_share=0.0))
     assert plan.kpis.dropped == 0 and plan.kpis.routes == 3
+
+
+def test_a_failed_or_tools_first_solution_falls_back_to_our_construction() -> None:
+    """Parallel cheapest insertion finds nothing here (one visit per engineer, five urgent
+    jobs); the plan still serves two jobs and explains the three others, never NO_SOLUTION."""
+    jobs = [Job(f"j{i}", 0, 0, priority=Priority.URGENT) for i in range(5)]
+    engineers = [engineer("e0", max_visits=1), engineer("e1", base=1, max_visits=1)]
+    params = SolveParams(
+        time_limit_s=2,
+        solution_limit=30,
+        first_solution=FirstSolution.PARALLEL_CHEAPEST_INSERTION,
+        metaheuristic=Metaheuristic.GUIDED_LOCAL_SEARCH,
+    )
+    plan = run(make_problem([0, 0], jobs, engineers), params)
+    assert plan.status is PlanStatus.SOLVED and plan.is_feasible()
+    assert (plan.kpis.assigned, plan.kpis.dropped) == (2, 3)
+    assert {u.reason for u in plan.unassigned} == {Reason.FULL}
