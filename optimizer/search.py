@@ -290,7 +290,63 @@ def ruin_and_recreate(
                         state.route_of[j] = v
                 state.refresh(v)
             state.unserved = old_unserved
-    return best_routes
+    return _repair_late(problem, slots, candidates, weights, best_routes)
+
+
+def _repair_late(
+    problem: Problem,
+    slots: Sequence[RouteSlot],
+    candidates: dict[int, tuple[int, ...]],
+    weights: Weights,
+    routes: list[list[int | None]],
+) -> list[list[int | None]]:
+    """Move each late or unserved visit to its cheapest place over every eligible route.
+
+    The search only tries the routes near a visit (granular insertion); a late visit far from
+    the others (out of town) may have an on-time place on a route that serves none of its
+    neighbours. Each move is kept only if the plan's total cost falls.
+    """
+    state = _State(problem, slots, candidates, weights, routes)
+    todo = [j for late in state.late for j in late] + sorted(state.unserved)
+    for j in todo:
+        if problem.jobs[j].in_progress is not None:
+            continue
+        before = state.total()
+        snapshot = {v: list(seq) for v, seq in enumerate(state.seqs)}
+        old_unserved = set(state.unserved)
+        v0 = state.route_of.pop(j, None)
+        if v0 is not None:
+            state.seqs[v0].remove(j)
+            state.refresh(v0)
+            if not _feasible(state.stops[v0], slots[v0]):
+                _restore(state, snapshot, old_unserved)
+                continue
+        state.unserved.discard(j)
+        job = problem.jobs[j]
+        best: tuple[int, int, int] | None = None
+        for v in candidates[j]:
+            found = best_in_slot(problem, slots[v], state.stops[v], job, weights)
+            if found is not None and (best is None or found[0].cost < best[0]):
+                best = (found[0].cost, v, found[1])
+        if best is None or best[0] >= state.penalty(j):
+            state.unserved.add(j)
+        else:
+            _, v, p = best
+            state.seqs[v].insert(p, j)
+            state.route_of[j] = v
+            state.refresh(v)
+        if state.total() >= before:
+            _restore(state, snapshot, old_unserved)
+    return state.routes()
+
+
+def _restore(state: _State, snapshot: dict[int, list[int | None]], unserved: set[int]) -> None:
+    for v, seq in snapshot.items():
+        if seq != state.seqs[v]:
+            state.seqs[v] = seq
+            state.refresh(v)
+    state.route_of = {j: v for v, seq in enumerate(state.seqs) for j in seq if j is not None}
+    state.unserved = unserved
 
 
 def _ruin(

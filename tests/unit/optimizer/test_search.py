@@ -60,3 +60,19 @@ def test_route_elimination_empties_a_route_and_never_reopens_an_idle_one() -> No
     _recreate(state, random.Random(0), removed, touched, near, open_routes=False)
     assert state.seqs[1:] == [[], [], []] and sorted(state.seqs[0]) == [0, 1, 2, 3]
     assert state.unserved == set()
+
+
+def test_late_visits_are_moved_to_an_on_time_route_at_the_end() -> None:
+    """A visit left late on a busy route moves to the idle engineer who is on time."""
+    from optimizer.search import _repair_late
+
+    jobs = [
+        Job("busy", 1, 100, windows=(TimeWindow(0, 10),)),
+        Job("late", 2, 10, promise_due=60),
+    ]
+    problem = make_problem([0, 5, 8, 50], jobs, [engineer("a"), engineer("b", base=3)])
+    weights = Weights()
+    slots = route_slots(problem)
+    candidates = {j: check_job(problem, job, slots, weights).slots for j, job in enumerate(jobs)}
+    repaired = _repair_late(problem, slots, candidates, weights, [[0, 1], []])
+    assert repaired == [[0], [1]]
