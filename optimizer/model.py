@@ -283,7 +283,8 @@ class RoutingModel:
         sp.guided_local_search_lambda_coefficient = 0.6
         # Ruin-and-recreate inside the local search (remove a visit and its nearest neighbours,
         # re-insert them cheapest first) and operators chosen by a multi-armed bandit: on the
-        # 56 Solomon instances at 10 s the mean gap went from 2.20 % to 1.84 %.
+        # 56 Solomon instances at 10 s, with the lean fleet of solve._FleetModel, the mean gap
+        # went from 2.20 % to 1.85 %.
         operators = sp.local_search_operators
         operators.use_global_cheapest_insertion_close_nodes_lns = _ON
         operators.use_local_cheapest_insertion_close_nodes_lns = _ON
