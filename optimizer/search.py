@@ -216,8 +216,9 @@ def ruin_and_recreate(
 ) -> list[list[int | None]]:
     """Improve ``routes`` by string removals and greedy re-insertion; return the best found.
 
-    One iteration in ten empties a short route instead; at the end, late and unserved visits
-    of the best plan are moved to their cheapest place over every eligible route.
+    One iteration in ten empties the shorter of two random routes instead; at the end, late and
+    unserved visits of the best plan are moved to their cheapest place over every eligible
+    route.
 
     Parameters
     ----------
