@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from optimizer.eligibility import RouteSlot
-from optimizer.insertion import best_in_slot, empty_stops, sequence_stops
+from optimizer.insertion import cheapest_insertion, empty_stops, sequence_stops
 from optimizer.params import Weights
 from optimizer.problem import Job, Priority, Problem
 
@@ -67,11 +67,7 @@ def construct_routes(
     order = sorted(candidates, key=lambda j: _difficulty(problem, j, candidates))
     for j in order:
         job = problem.jobs[j]
-        best: tuple[int, int, int] | None = None
-        for v in candidates[j]:
-            found = best_in_slot(problem, slots[v], stops[v], job, weights)
-            if found is not None and (best is None or found[0].cost < best[0]):
-                best = (found[0].cost, v, found[1])
+        best = cheapest_insertion(problem, slots, stops, job, weights, candidates[j])
         penalty = job.drop_penalty
         if penalty is None:
             penalty = weights.drop_per_priority[job.priority]

@@ -6,7 +6,7 @@ plan extraction, so that they agree on what a route may do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from optimizer.params import Weights
@@ -64,6 +64,12 @@ class RouteSlot:
     max_work_s: int | None
     max_visits: int | None
     capacity: int | None
+
+
+def slot_shape(slot: RouteSlot) -> RouteSlot:
+    """The slot without its engineer and shift: equal shapes give identical empty routes
+    (start, end, times, limits, break), whoever the engineer is."""
+    return replace(slot, engineer=0, shift=0)
 
 
 def route_slots(problem: Problem) -> list[RouteSlot]:

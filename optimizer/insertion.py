@@ -204,6 +204,23 @@ def best_in_slot(
     return None if isinstance(outcome, _Blocked) else outcome
 
 
+def cheapest_insertion(
+    problem: Problem,
+    slots: Sequence[RouteSlot],
+    stops: Sequence[_Stops],
+    job: Job,
+    weights: Weights,
+    allowed: Sequence[int],
+) -> tuple[int, int, int] | None:
+    """Return ``(cost, slot, stop index)`` of the cheapest feasible insertion over ``allowed``."""
+    best: tuple[int, int, int] | None = None
+    for v in allowed:
+        found = best_in_slot(problem, slots[v], stops[v], job, weights)
+        if found is not None and (best is None or found[0].cost < best[0]):
+            best = (found[0].cost, v, found[1])
+    return best
+
+
 @dataclass(frozen=True, slots=True)
 class _Blocked:
     reason: Reason

@@ -15,8 +15,14 @@ import random
 import time
 from collections.abc import Sequence
 
-from optimizer.eligibility import RouteSlot, over_qualification
-from optimizer.insertion import _Stops, best_in_slot, sequence_stops, stability_cost
+from optimizer.eligibility import RouteSlot, over_qualification, slot_shape
+from optimizer.insertion import (
+    _Stops,
+    best_in_slot,
+    cheapest_insertion,
+    sequence_stops,
+    stability_cost,
+)
 from optimizer.params import Weights
 from optimizer.problem import Job, Problem
 
@@ -70,19 +76,7 @@ class _State:
                 if j is not None:
                     self.route_of[j] = v
         self.unserved = {j for j in candidates if j not in self.route_of}
-        self.empty_keys = [
-            (
-                s.start_location,
-                s.start_time,
-                s.end_location,
-                s.end_time,
-                s.capacity,
-                s.max_visits,
-                s.max_work_s,
-                s.break_,
-            )
-            for s in slots
-        ]
+        self.empty_keys = [slot_shape(s) for s in slots]
 
     def _stops(self, v: int) -> _Stops:
         jobs: list[Job | None] = [None if j is None else self.problem.jobs[j] for j in self.seqs[v]]
@@ -129,6 +123,19 @@ class _State:
     def refresh(self, v: int) -> None:
         self.stops[v] = self._stops(v)
         self.costs[v] = self._cost(v)
+
+    def revert(self, touched: dict[int, list[int | None]], unserved: set[int]) -> None:
+        """Put back the routes saved in ``touched`` and the set of unserved jobs."""
+        for v, seq in touched.items():
+            for j in self.seqs[v]:
+                if j is not None:
+                    self.route_of.pop(j, None)
+            self.seqs[v] = seq
+            for j in seq:
+                if j is not None:
+                    self.route_of[j] = v
+            self.refresh(v)
+        self.unserved = unserved
 
     def penalty(self, j: int) -> int:
         job = self.problem.jobs[j]
@@ -284,16 +291,7 @@ def ruin_and_recreate(
             if new < best_cost:
                 best_cost, best_routes = new, state.routes()
         else:
-            for v, seq in touched.items():
-                for j in state.seqs[v]:
-                    if j is not None:
-                        state.route_of.pop(j, None)
-                state.seqs[v] = seq
-                for j in seq:
-                    if j is not None:
-                        state.route_of[j] = v
-                state.refresh(v)
-            state.unserved = old_unserved
+            state.revert(touched, old_unserved)
     return _repair_late(problem, slots, candidates, weights, best_routes)
 
 
@@ -316,41 +314,31 @@ def _repair_late(
         if problem.jobs[j].in_progress is not None:
             continue
         before = state.total()
-        snapshot = {v: list(seq) for v, seq in enumerate(state.seqs)}
+        touched: dict[int, list[int | None]] = {}
         old_unserved = set(state.unserved)
         v0 = state.route_of.pop(j, None)
         if v0 is not None:
+            touched[v0] = list(state.seqs[v0])
             state.seqs[v0].remove(j)
             state.refresh(v0)
             if not _feasible(state.stops[v0], slots[v0]):
-                _restore(state, snapshot, old_unserved)
+                state.revert(touched, old_unserved)
                 continue
         state.unserved.discard(j)
-        job = problem.jobs[j]
-        best: tuple[int, int, int] | None = None
-        for v in candidates[j]:
-            found = best_in_slot(problem, slots[v], state.stops[v], job, weights)
-            if found is not None and (best is None or found[0].cost < best[0]):
-                best = (found[0].cost, v, found[1])
+        best = cheapest_insertion(
+            problem, slots, state.stops, problem.jobs[j], weights, candidates[j]
+        )
         if best is None or best[0] >= state.penalty(j):
             state.unserved.add(j)
         else:
             _, v, p = best
+            touched.setdefault(v, list(state.seqs[v]))
             state.seqs[v].insert(p, j)
             state.route_of[j] = v
             state.refresh(v)
         if state.total() >= before:
-            _restore(state, snapshot, old_unserved)
+            state.revert(touched, old_unserved)
     return state.routes()
-
-
-def _restore(state: _State, snapshot: dict[int, list[int | None]], unserved: set[int]) -> None:
-    for v, seq in snapshot.items():
-        if seq != state.seqs[v]:
-            state.seqs[v] = seq
-            state.refresh(v)
-    state.route_of = {j: v for v, seq in enumerate(state.seqs) for j in seq if j is not None}
-    state.unserved = unserved
 
 
 def _ruin(

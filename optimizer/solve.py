@@ -6,7 +6,14 @@ import dataclasses
 import time
 
 from optimizer.construct import construct_routes
-from optimizer.eligibility import Reason, RouteSlot, check_job, over_qualification, route_slots
+from optimizer.eligibility import (
+    Reason,
+    RouteSlot,
+    check_job,
+    over_qualification,
+    route_slots,
+    slot_shape,
+)
 from optimizer.insertion import explain_unassigned, stability_cost
 from optimizer.model import RawRoute, RawSolution, RoutingModel
 from optimizer.params import FirstSolution, Metaheuristic, SolveParams, Weights
@@ -179,7 +186,7 @@ class _FleetModel:
                 kept.append(v)
                 continue
             key = (
-                dataclasses.replace(slot, engineer=0, shift=0),
+                slot_shape(slot),
                 tuple(sorted(eng.skills.items())),
                 tuple(allowed[v]),
             )
