@@ -105,6 +105,8 @@ class _Stops:
         self.pinned: list[int | None] = [None] * n
         self.earliest = [0] * n
         self.latest = [0] * n
+        # Each job's latest allowed start, computed once for the backward pass.
+        his: list[int | None] = [None] * n
         loc, t = slot.start_location, slot.start_time
         for i, job in enumerate(self.jobs):
             if job is None:
@@ -116,14 +118,14 @@ class _Stops:
                 self.locations[i] = job.location
                 self.service[i] = job.service_s
                 ip = job.in_progress
+                lo, his[i] = start_bounds(job, weights)
                 if ip is not None and ip.status is VisitStatus.ON_SITE:
                     self.pinned[i] = ip.started_at
                     s = ip.started_at if ip.started_at is not None else t
                 else:
                     arrival = t + dur[loc][job.location]
-                    lo, _ = start_bounds(job, weights)
-                    if lo is not None:
-                        arrival = max(arrival, lo)
+                    if lo is not None and lo > arrival:
+                        arrival = lo
                     first = earliest_feasible_start(job, arrival) if ip is None else arrival
                     s = arrival if first is None else first
                 loc = job.location
@@ -147,18 +149,19 @@ class _Stops:
                 bound, next_loc = latest, here
                 continue
             limit = bound - dur[job.location][next_loc] - job.service_s
-            self.latest[i] = _latest_start(job, limit, weights)
+            self.latest[i] = _latest_start(job, limit, his[i])
             bound = self.latest[i]
             next_loc = job.location
 
 
-def _latest_start(job: Job, limit: int, weights: Weights) -> int:
+def _latest_start(job: Job, limit: int, hi: int | None) -> int:
+    """Latest start of ``job`` that keeps the stops after it feasible; ``hi`` from
+    :func:`~optimizer.eligibility.start_bounds`."""
     ip = job.in_progress
     if ip is not None and ip.status is VisitStatus.ON_SITE and ip.started_at is not None:
         return ip.started_at if ip.started_at <= limit else -(2**62)
-    _, hi = start_bounds(job, weights)
-    if hi is not None:
-        limit = min(limit, hi)
+    if hi is not None and hi < limit:
+        limit = hi
     if ip is not None or not job.windows:
         return limit
     for w in reversed(job.windows):
@@ -262,13 +265,18 @@ def _best_in_route(
     brk = slot.break_
     best: tuple[int, int, int, int, int, int] | None = None  # cost, p, arrival, start, travel, dist
     late_only = False
+    # First the detour of every position (it bounds the cost from below), then the positions in
+    # order of detour, stopping once the detour alone costs more than the best feasible one.
+    detours: list[tuple[int, int, int, int, int, int]] = []
     for p in range(first_free, n + 1):
         if p > 0:
             prev_loc = locations[p - 1]
             prev_dep = earliest[p - 1] + service[p - 1]
         else:
             prev_loc, prev_dep = slot.start_location, stops.departure
-        # Cheapest first: the detour and the job's own lateness bound the cost from below.
+        if hi_uncapped is not None and prev_dep > hi_uncapped:
+            # Departures only grow along the route: no later position can start in time.
+            break
         if p < n and stops.jobs[p] is None:
             next_loc = locations[p + 1] if p + 1 < n else slot.end_location
             old_from = locations[p]
@@ -277,6 +285,12 @@ def _best_in_route(
             old_from = prev_loc
         added_travel = dur[prev_loc][jl] + dur_from[next_loc] - dur[old_from][next_loc]
         added_dist = dist[prev_loc][jl] + dist[jl][next_loc] - dist[old_from][next_loc]
+        detour = w_t * added_travel + w_d * added_dist + fixed_cost
+        detours.append((detour, p, prev_loc, prev_dep, added_travel, added_dist))
+    detours.sort()
+    for cost, p, prev_loc, prev_dep, added_travel, added_dist in detours:
+        if best is not None and cost > best[0]:
+            break
         arrival = prev_dep + dur[prev_loc][jl]
         s = earliest_feasible_start(job, arrival if lo is None or arrival >= lo else lo)
         if s is None:
@@ -285,10 +299,10 @@ def _best_in_route(
             if hi_uncapped is None or s <= hi_uncapped:
                 late_only = True
             continue
-        own_late = 0 if due is None or s <= due else s - due
-        cost = w_t * added_travel + w_d * added_dist + own_w * own_late + fixed_cost
-        if best is not None and cost >= best[0]:
-            continue
+        if due is not None and s > due:
+            cost += own_w * (s - due)
+            if best is not None and cost > best[0]:
+                continue
         t = s + job.service_s
         # Constant-time test: the next stop must start no later than its latest start.
         if p < n:
@@ -319,7 +333,8 @@ def _best_in_route(
         if stops.has_promises:
             _, _, late_cost = _propagate(problem, stops, p, t, jl, late_w)
             cost += late_cost
-        if best is None or cost < best[0]:
+        # The cheapest position wins; between equal costs, the earliest one.
+        if best is None or cost < best[0] or (cost == best[0] and p < best[1]):
             best = (cost, p, arrival, s, added_travel, added_dist)
     if best is not None:
         cost, p, arrival, s, added_travel, added_dist = best

@@ -76,7 +76,9 @@ class _State:
                 if j is not None:
                     self.route_of[j] = v
         self.unserved = {j for j in candidates if j not in self.route_of}
-        self.empty_keys = [slot_shape(s) for s in slots]
+        # Identical empty engineer-days share a class number (see _recreate).
+        shapes: dict[RouteSlot, int] = {}
+        self.empty_class = [shapes.setdefault(slot_shape(s), len(shapes)) for s in slots]
 
     def _stops(self, v: int) -> _Stops:
         jobs: list[Job | None] = [None if j is None else self.problem.jobs[j] for j in self.seqs[v]]
@@ -126,10 +128,13 @@ class _State:
 
     def revert(self, touched: dict[int, list[int | None]], unserved: set[int]) -> None:
         """Put back the routes saved in ``touched`` and the set of unserved jobs."""
-        for v, seq in touched.items():
+        # Forget every touched route's visits before recording the saved ones: a visit that
+        # moved between two touched routes must end up on the route it came from.
+        for v in touched:
             for j in self.seqs[v]:
                 if j is not None:
                     self.route_of.pop(j, None)
+        for v, seq in touched.items():
             self.seqs[v] = seq
             for j in seq:
                 if j is not None:
@@ -475,7 +480,7 @@ def _recreate(
     else:
         order.sort(key=lambda j: problem.jobs[j].latest_start() or 2**62)
     state.unserved = set()
-    empty_seen: set[tuple[object, ...]] = set()
+    empty_seen: set[tuple[int, int]] = set()
     for j in order:
         job = problem.jobs[j]
         best: tuple[int, int, int] | None = None
@@ -492,7 +497,7 @@ def _recreate(
                 if not open_routes:
                     continue
                 # Identical empty engineer-days give identical insertions: try one of each.
-                key = (state.empty_keys[v], state.slots[v].engineer if job.skills else None)
+                key = (state.empty_class[v], state.slots[v].engineer if job.skills else -1)
                 if key in empty_seen:
                     continue
                 empty_seen.add(key)

@@ -85,9 +85,17 @@ _RUIN_FIRST = (Metaheuristic.AUTO, Metaheuristic.RUIN_AND_RECREATE)
 _EMPTY = RawSolution(routes=(), objective=0)
 # Below this much time left, OR-Tools cannot even restore a plan of a thousand visits.
 _MIN_ORTOOLS_S = 0.5
-# Problems up to this many jobs leave 70 % of the time to OR-Tools' guided local search.
+# Problems up to this many jobs alternate ruin-and-recreate with OR-Tools' guided local search;
+# larger ones give all the time to ruin-and-recreate.
 _SMALL_PROBLEM = 300
-_SMALL_SHARE = 0.3
+# The share of the time ruin-and-recreate gets on a small problem depends on its routes' length
+# in the first plan. Short routes (tight windows, many engineers) are restructured best by
+# ruin-and-recreate; on long routes each of its insertions scans the whole route in Python,
+# while OR-Tools' moves inside a route are cheap. Measured on the Solomon set (10 s): short
+# routes 1.6 % mean gap at 0.7 against 2.3 % at 0.3; long routes 2.2 % at 0.3, 2.6 % at 0.5.
+_SHORT_ROUTE = 15
+_SHORT_ROUTE_SHARE = 0.7
+_LONG_ROUTE_SHARE = 0.3
 _ROUNDS = 2
 
 
@@ -110,7 +118,7 @@ def _search(
     ours: RawSolution | None = None
     if sequences is not None:
         ours = _own_solution(problem, slots, candidates, weights, sequences)
-    share = _ruin_share(params, candidates)
+    share = _ruin_share(params, candidates, sequences)
     limit = params.time_limit_s
     rounds = _ROUNDS if limit is not None and 0.0 < share < 1.0 else 1
     model: _FleetModel | None = None
@@ -345,10 +353,20 @@ def _ruin_phase(
     )
 
 
-def _ruin_share(params: SolveParams, candidates: dict[int, tuple[int, ...]]) -> float:
+def _ruin_share(
+    params: SolveParams,
+    candidates: dict[int, tuple[int, ...]],
+    sequences: list[list[int | None]] | None,
+) -> float:
+    """The share of the time limit given to ruin-and-recreate (see ``_SHORT_ROUTE``)."""
     if params.ruin_share is not None:
         return params.ruin_share
-    return _SMALL_SHARE if len(candidates) <= _SMALL_PROBLEM else 1.0
+    if len(candidates) > _SMALL_PROBLEM:
+        return 1.0
+    lengths = [n for seq in sequences or () if (n := sum(j is not None for j in seq))]
+    if lengths and sum(lengths) <= _SHORT_ROUTE * len(lengths):
+        return _SHORT_ROUTE_SHARE
+    return _LONG_ROUTE_SHARE
 
 
 def _initial_routes(

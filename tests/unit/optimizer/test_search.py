@@ -76,3 +76,28 @@ def test_late_visits_are_moved_to_an_on_time_route_at_the_end() -> None:
     candidates = {j: check_job(problem, job, slots, weights).slots for j, job in enumerate(jobs)}
     repaired = _repair_late(problem, slots, candidates, weights, [[0, 1], []])
     assert repaired == [[0], [1]]
+
+
+def test_revert_restores_a_visit_that_moved_between_two_touched_routes() -> None:
+    """Undoing an iteration that moved a visit from route 0 to route 1 leaves it on route 0.
+
+    Regression: the undo forgot the visit's route when it restored route 0 before route 1, so
+    the search stopped seeing it (never ruined it again, never counted it as a neighbour).
+    """
+    from optimizer.search import _State
+
+    jobs = [Job(f"j{i}", 1 + i, 0) for i in range(3)]
+    problem = make_problem([0, 10, 11, 12], jobs, [engineer("a"), engineer("b")])
+    weights = Weights()
+    slots = route_slots(problem)
+    candidates = {j: check_job(problem, job, slots, weights).slots for j, job in enumerate(jobs)}
+    state = _State(problem, slots, candidates, weights, [[0, 1], [2]])
+    touched: dict[int, list[int | None]] = {0: [0, 1], 1: [2]}
+    state.seqs[0] = [0]
+    state.seqs[1] = [2, 1]
+    state.route_of[1] = 1
+    state.refresh(0)
+    state.refresh(1)
+    state.revert(touched, set())
+    assert state.seqs == [[0, 1], [2]]
+    assert state.route_of == {0: 0, 1: 0, 2: 1}
