@@ -8,6 +8,7 @@ delay is not absorbed by waiting. The break is treated as a stop at the previous
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -268,7 +269,15 @@ def _best_in_route(
     # First the detour of every position (it bounds the cost from below), then the positions in
     # order of detour, stopping once the detour alone costs more than the best feasible one.
     detours: list[tuple[int, int, int, int, int, int]] = []
-    for p in range(first_free, n + 1):
+    start_p = first_free
+    if lo is not None:
+        # Latest starts only grow along the route: before a visit whose latest start is earlier
+        # than this job could even finish, there is no room. A break just before the first
+        # position left is kept: the travel after it changes with the job's site.
+        start_p = max(first_free, bisect.bisect_left(latest, lo + job.service_s))
+        if start_p > first_free and stops.jobs[start_p - 1] is None:
+            start_p -= 1
+    for p in range(start_p, n + 1):
         if p > 0:
             prev_loc = locations[p - 1]
             prev_dep = earliest[p - 1] + service[p - 1]
