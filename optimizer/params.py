@@ -148,9 +148,9 @@ class SolveParams:
     ruin_share
         Share of the time limit given to the ruin-and-recreate phase (``AUTO`` metaheuristic);
         ``None`` (default) picks, up to 300 jobs, 0.7 when the first plan's routes are short
-        (15 visits or fewer on average) and 0.3 when they are long, where OR-Tools' guided
-        local search refines better; above 300 jobs it picks 1.0, as OR-Tools does not get
-        past restoring the plan in useful time.
+        (15 visits or fewer on average), where OR-Tools' guided local search polishes well,
+        and 0.85 when they are long, where its moves are slow; above 300 jobs it picks 1.0, as
+        OR-Tools does not get past restoring the plan in useful time.
     ruin_iterations
         Number of ruin-and-recreate iterations instead of a share of the time; with only a
         solution limit, the phase runs only if this is set.

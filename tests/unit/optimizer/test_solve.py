@@ -326,3 +326,16 @@ def test_a_failed_or_tools_first_solution_falls_back_to_our_construction() -> No
     assert plan.status is PlanStatus.SOLVED and plan.is_feasible()
     assert (plan.kpis.assigned, plan.kpis.dropped) == (2, 3)
     assert {u.reason for u in plan.unassigned} == {Reason.FULL}
+
+
+def test_ruin_share_follows_the_first_plans_route_length() -> None:
+    """Short routes leave 30 % of the time to OR-Tools, long ones 15 %, large problems none."""
+    from optimizer.solve import _ruin_share
+
+    small = {j: (0,) for j in range(40)}
+    short = [list(range(k, k + 10)) for k in range(0, 40, 10)]
+    long = [list(range(20)), [*range(20, 40), None]]
+    assert _ruin_share(SolveParams(), small, short) == 0.7
+    assert _ruin_share(SolveParams(), small, long) == 0.85
+    assert _ruin_share(SolveParams(), {j: (0,) for j in range(301)}, short) == 1.0
+    assert _ruin_share(SolveParams(ruin_share=0.2), small, long) == 0.2
