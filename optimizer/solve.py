@@ -91,7 +91,7 @@ _SMALL_PROBLEM = 300
 # The share of the time ruin-and-recreate gets on a small problem depends on its routes' length
 # in the first plan. On short routes (tight windows, many engineers) OR-Tools' local search is
 # quick and polishes the plan well in 30 % of the time; on long routes with wide windows each of
-# its moves re-times a long route and it does little, so it only gets a final 15 %. Measured on
+# its moves re-times a long route and it does little, so it gets 15 %. Measured on
 # the Solomon set at 10 s (mean gap): short routes (R1, RC1) 1.2 % at 0.7 against 1.5 % with
 # ruin-and-recreate alone; long routes (R2, RC2) 2.0 % at 0.85 against 2.7 % at 0.3; and on the
 # five long-route Gehring & Homberger instances at 30 s, 2.1 % at 0.85 against 3.2 % alone.
