@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api.deps import plain_parameters
 from api.errors import install_error_handlers
 from api.routers import (
     analytics,
@@ -26,6 +27,8 @@ from api.routers import (
     requests,
     sla,
 )
+from api.schemas.common import ErrorResponse
+from api.security import AuthFailureLimit, BodyLimit, SecurityHeaders
 from dispatch.clock import SystemClock
 from dispatch.db import make_engine, make_session_factory
 from dispatch.geo_support import GeoContext
@@ -65,8 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(plain_parameters)],
     )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.state.settings = settings
+    app.state.auth_limit = AuthFailureLimit(
+        settings.auth_failure_limit, settings.rate_limit_storage_url
+    )
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.geo = GeoContext.from_settings(settings)
@@ -83,15 +92,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(board.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(areas.router)
-    app.include_router(engineers.router)
-    app.include_router(customers.router)
-    app.include_router(geo.router)
-    app.include_router(requests.router)
-    app.include_router(sla.router)
-    app.include_router(dispatch.router)
-    app.include_router(field.router)
-    app.include_router(desk.router)
-    app.include_router(analytics.router)
+    for router in (
+        auth.router,
+        areas.router,
+        engineers.router,
+        customers.router,
+        geo.router,
+        requests.router,
+        sla.router,
+        dispatch.router,
+        field.router,
+        desk.router,
+        analytics.router,
+    ):
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app
+
+
+# What any /v1 route may answer besides its success, all in the one error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in (
+        (401, "no API key, or an unknown, revoked or deactivated one"),
+        (403, "the key's role may not do this"),
+        (404, "a referenced object does not exist (or is not visible to the key)"),
+        (409, "the change clashes with the current state (duplicate, stale version)"),
+        (413, "the request body is too large"),
+        (422, "invalid input; `loc` names the field"),
+        (429, "too many failed authentications from this client; see Retry-After"),
+        (503, "the database or a service Onsite depends on is unavailable; retry later"),
+    )
+}

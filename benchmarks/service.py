@@ -147,6 +147,7 @@ def run_once(url: str, area_id: int, days: int, time_limit: int) -> tuple[float,
             days=days,
             time_limit_s=time_limit,
             actor="bench",
+            now=NOW,
         )
         run_id = run.id
     solver = ProcessSolver()

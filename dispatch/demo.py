@@ -410,6 +410,7 @@ def plan_demo_day(
     """Plan today and tomorrow for every demo area, once (a later call finds the run and
     does nothing); returns the run id, or None when a plan already exists."""
     from dispatch.db import unit_of_work
+    from dispatch.errors import InvalidInput
     from dispatch.models import DispatchRun
     from dispatch.models.enums import RunStatus
     from dispatch.planning.runs import create_run, execute_run
@@ -421,14 +422,18 @@ def plan_demo_day(
         ):
             return None
         today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
-        run = create_run(
-            session,
-            area_ids=None,
-            horizon_start=today,
-            days=2,
-            time_limit_s=time_limit_s,
-            actor="demo",
-        )
+        try:
+            run = create_run(
+                session,
+                area_ids=None,
+                horizon_start=today,
+                days=2,
+                time_limit_s=time_limit_s,
+                actor="demo",
+                now=now,
+            )
+        except InvalidInput:
+            return None  # nobody works today or tomorrow (a weekend night): nothing to plan
         run_id = run.id
 
     execute_run(session_factory, geo, InlineSolver(), run_id, clock=FixedClock(now))

@@ -236,6 +236,7 @@ def take_request(
                 days=1,
                 time_limit_s=settings.replan_time_limit_s,
                 actor=f"auto: urgent {request.external_ref}",
+                now=now,
             )
             run_id = run.id
             submit_after_commit(session, runner, run.id)

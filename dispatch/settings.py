@@ -54,6 +54,19 @@ class Settings(BaseSettings):
     page_size_default: int = 50
     page_size_max: int = 500
 
+    # The edge.
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, description="larger request bodies are refused (413)"
+    )
+    auth_failure_limit: str = Field(
+        default="30/minute",
+        description="failed authentications allowed per client, then 429 (a `limits` string)",
+    )
+    rate_limit_storage_url: str = Field(
+        default="memory://",
+        description="where failure counts live: memory:// (per process) or redis://host:port",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

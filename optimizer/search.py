@@ -55,11 +55,7 @@ class _State:
         self.candidates = candidates
         self.seqs: list[list[int | None]] = []
         for slot, route in zip(slots, routes, strict=True):
-            seq: list[int | None] = list(route)
-            if slot.break_ is not None and None not in seq:
-                jobs_only = [j for j in seq if j is not None]
-                seq.insert(_break_index(problem, slot, jobs_only), None)
-            self.seqs.append(seq)
+            self.seqs.append(with_break(problem, slot, route))
         self.stops = [self._stops(v) for v in range(len(slots))]
         # Over-qualification and stability cost of each job on each route, once computed.
         self._fixed: dict[tuple[int, int], int] = {}
@@ -174,10 +170,11 @@ def timed_routes(
     Returns ``None`` if some route breaks a hard constraint.
     """
     out = []
-    for v, seq in enumerate(sequences):
-        if all(j is None for j in seq):
+    for v, given in enumerate(sequences):
+        if all(j is None for j in given):
             continue
         slot = slots[v]
+        seq = with_break(problem, slot, given)
         jobs: list[Job | None] = [None if j is None else problem.jobs[j] for j in seq]
         stops = sequence_stops(problem, slot, jobs, weights)
         if not _feasible(stops, slot):
@@ -186,6 +183,29 @@ def timed_routes(
         breaks = [stops.earliest[i] for i, j in enumerate(seq) if j is None]
         out.append((v, [j for j in seq if j is not None], starts, breaks[0] if breaks else None))
     return out
+
+
+def with_break(problem: Problem, slot: RouteSlot, route: Sequence[int | None]) -> list[int | None]:
+    """``route`` with the break marked (``None``) when its engineer-day has one.
+
+    The break is a hard constraint in every phase: a sequence given without its marker (a
+    previous plan, an outside answer) gets it where the day can take it, so no timing or cost
+    ever treats a day with a break as break-free.
+    """
+    seq = list(route)
+    if slot.break_ is None or None in seq:
+        return seq
+    jobs = [j for j in seq if j is not None]
+    first = _break_index(problem, slot, jobs)
+    weights = Weights()
+    for i in (first, *(i for i in range(len(jobs) + 1) if i != first)):
+        candidate: list[int | None] = [*jobs[:i], None, *jobs[i:]]
+        stops = sequence_stops(
+            problem, slot, [None if j is None else problem.jobs[j] for j in candidate], weights
+        )
+        if _feasible(stops, slot):
+            return candidate
+    return [*jobs[:first], None, *jobs[first:]]
 
 
 def _break_index(problem: Problem, slot: RouteSlot, route: Sequence[int]) -> int:

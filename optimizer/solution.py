@@ -165,6 +165,11 @@ class Plan:
         pre-solve checks.
     runtime_s
         Wall-clock time of the solve.
+    warm_start_cost
+        Cost of the previous plan (the jobs' :attr:`~optimizer.problem.Job.previous`
+        assignments) in this problem, when there is one and it still honours every hard
+        constraint. ``cost`` is never above it: a re-plan never returns a worse plan than the
+        one in force unless the inputs made that one impossible.
     """
 
     status: PlanStatus
@@ -173,6 +178,7 @@ class Plan:
     kpis: Kpis
     cost: int
     runtime_s: float
+    warm_start_cost: int | None = None
 
     def is_feasible(self) -> bool:
         """Return whether the plan honours every hard constraint."""

@@ -19,7 +19,7 @@ from optimizer.model import RawRoute, RawSolution, RoutingModel
 from optimizer.params import FirstSolution, Metaheuristic, SolveParams, Weights
 from optimizer.problem import Problem
 from optimizer.schedule import build_route
-from optimizer.search import ruin_and_recreate, timed_routes
+from optimizer.search import ruin_and_recreate, timed_routes, with_break
 from optimizer.solution import Kpis, Plan, PlanStatus, Route, Unassigned
 
 _NO_SOLUTION_MESSAGE = "no plan keeps every visit under way and lock within the shifts"
@@ -65,6 +65,11 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
             assert elig.message is not None
             unassigned[j] = Unassigned(job.id, elig.reason, elig.message)
 
+    warm = _warm_start(problem, slots, candidates)
+    warm_cost = None
+    if warm is not None:
+        start = _own_solution(problem, slots, candidates, weights, warm)
+        warm_cost = start.objective if start is not None else None
     raw = _search(problem, slots, candidates, params, started) if candidates else _EMPTY
     if raw is None:
         for j in candidates:
@@ -78,7 +83,8 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
             reason, message = explain_unassigned(problem, routes, problem.jobs[j], weights, slots)
             unassigned[j] = Unassigned(problem.jobs[j].id, reason, message)
     cost = _cost(problem, slots, candidates, weights, raw)
-    return _plan(problem, slots, PlanStatus.SOLVED, routes, unassigned, cost, started)
+    plan = _plan(problem, slots, PlanStatus.SOLVED, routes, unassigned, cost, started)
+    return dataclasses.replace(plan, warm_start_cost=warm_cost)
 
 
 _RUIN_FIRST = (Metaheuristic.AUTO, Metaheuristic.RUIN_AND_RECREATE)
@@ -378,23 +384,36 @@ def _initial_routes(
     params: SolveParams,
 ) -> list[list[int | None]] | None:
     """Warm start from the previous plan if there is one, else Onsite's own construction."""
-    if any(problem.jobs[j].previous is not None for j in candidates):
-        slot_of = {
-            (problem.engineers[s.engineer].id, problem.engineers[s.engineer].shifts[s.shift].day): v
-            for v, s in enumerate(slots)
-        }
-        routes: list[list[tuple[int, int]]] = [[] for _ in slots]
-        for j in candidates:
-            prev = problem.jobs[j].previous
-            if prev is None:
-                continue
-            v = slot_of.get((prev.engineer_id, prev.day))
-            if v is not None and v in candidates[j]:
-                routes[v].append((prev.position, j))
-        return [[j for _, j in sorted(r)] for r in routes]
+    warm = _warm_start(problem, slots, candidates)
+    if warm is not None:
+        return warm
     if params.first_solution in (FirstSolution.AUTO, FirstSolution.INSERTION):
         return construct_routes(problem, slots, candidates, params.weights)
     return None
+
+
+def _warm_start(
+    problem: Problem, slots: list[RouteSlot], candidates: dict[int, tuple[int, ...]]
+) -> list[list[int | None]] | None:
+    """The previous plan as sequences (breaks placed), or None when no job has one."""
+    if not any(problem.jobs[j].previous is not None for j in candidates):
+        return None
+    slot_of = {
+        (problem.engineers[s.engineer].id, problem.engineers[s.engineer].shifts[s.shift].day): v
+        for v, s in enumerate(slots)
+    }
+    routes: list[list[tuple[int, int]]] = [[] for _ in slots]
+    for j in candidates:
+        prev = problem.jobs[j].previous
+        if prev is None:
+            continue
+        v = slot_of.get((prev.engineer_id, prev.day))
+        if v is not None and v in candidates[j]:
+            routes[v].append((prev.position, j))
+    return [
+        with_break(problem, slot, [j for _, j in sorted(r)])
+        for slot, r in zip(slots, routes, strict=True)
+    ]
 
 
 def _plan(

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import ClockDep, CurrentUser, SessionDep
+from api.deps import ClockDep, DispatcherUser, SessionDep
+from api.schemas.analytics import Heatmap, SlaReport
+from api.schemas.common import Day, QueryText
 from dispatch.analytics import service
-from dispatch.models.enums import Role
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 
-From = Annotated[dt.date, Query(alias="from", description="first local date (inclusive)")]
-To = Annotated[dt.date, Query(alias="to", description="last local date (exclusive)")]
-Tz = Annotated[str, Query(description="IANA timezone the dates are in")]
+From = Annotated[Day, Query(alias="from", description="first local date (inclusive)")]
+To = Annotated[Day, Query(alias="to", description="last local date (exclusive)")]
+Tz = Annotated[QueryText, Query(description="IANA timezone the dates are in")]
 Format = Annotated[Literal["json", "csv"], Query(alias="format")]
+CSV = {200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}}
 
 
-@router.get("/sla", response_model=None)
+@router.get("/sla", response_model=SlaReport, response_model_by_alias=True, responses=CSV)
 def sla(
     session: SessionDep,
     clock: ClockDep,
-    user: CurrentUser,
+    user: DispatcherUser,
     start: From,
     end: To,
     group_by: Annotated[
@@ -31,9 +32,8 @@ def sla(
     ] = "channel",
     tz: Tz = "UTC",
     format_: Format = "json",
-) -> dict[str, Any] | Response:
+) -> Any:
     """Response and arrival times, on-time and broken-promise rates, overdue ratios, per group."""
-    user.require(Role.DISPATCHER)
     report = service.sla_report(
         session, start=start, end=end, group_by=group_by, tz=tz, now=clock.now()
     )
@@ -42,17 +42,16 @@ def sla(
     return report
 
 
-@router.get("/heatmap", response_model=None)
+@router.get("/heatmap", response_model=Heatmap, response_model_by_alias=True, responses=CSV)
 def heatmap(
     session: SessionDep,
-    user: CurrentUser,
+    user: DispatcherUser,
     start: From,
     end: To,
     tz: Tz = "UTC",
     format_: Format = "json",
-) -> dict[str, Any] | Response:
+) -> Any:
     """Median minutes per stage (response, travel, on site, resolution) and channel."""
-    user.require(Role.DISPATCHER)
     report = service.heatmap(session, start=start, end=end, tz=tz)
     if format_ == "csv":
         return _csv(service.heatmap_csv(report), f"heatmap-{start}-{end}.csv")

@@ -6,12 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentUser, PagingDep, SessionDep
-from api.schemas.areas import AreaCreate, AreaRead, AreaUpdate
-from api.schemas.common import Page
+from api.deps import AdminUser, PagingDep, SessionDep, StaffOrEngineer
+from api.schemas.areas import AreaCreate, AreaFeatures, AreaRead, AreaUpdate
+from api.schemas.common import Id, Page, QueryText
 from dispatch.areas import service
-from dispatch.auth.principal import STAFF
-from dispatch.models.enums import Role
 
 router = APIRouter(prefix="/v1", tags=["service areas"])
 
@@ -19,13 +17,12 @@ router = APIRouter(prefix="/v1", tags=["service areas"])
 @router.get("/service-areas", response_model=Page[AreaRead])
 def list_areas(
     session: SessionDep,
-    user: CurrentUser,
+    user: StaffOrEngineer,
     paging: PagingDep,
-    name: Annotated[str | None, Query(description="name contains")] = None,
+    name: Annotated[QueryText | None, Query(description="name contains")] = None,
     engineers_based: bool | None = None,
 ) -> dict[str, Any]:
     """Service areas, filtered."""
-    user.require(*STAFF, Role.ENGINEER)
     page = service.list_areas(
         session,
         limit=paging.limit,
@@ -36,32 +33,28 @@ def list_areas(
     return Page.of(page, AreaRead.model_validate)
 
 
-@router.get("/service-areas.geojson")
-def areas_geojson(session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+@router.get("/service-areas.geojson", response_model=AreaFeatures)
+def areas_geojson(session: SessionDep, user: StaffOrEngineer) -> dict[str, Any]:
     """Every service area as one GeoJSON FeatureCollection (for maps)."""
-    user.require(*STAFF, Role.ENGINEER)
     return service.areas_feature_collection(session)
 
 
 @router.post("/service-areas", response_model=AreaRead, status_code=status.HTTP_201_CREATED)
-def create_area(body: AreaCreate, session: SessionDep, user: CurrentUser) -> AreaRead:
+def create_area(body: AreaCreate, session: SessionDep, user: AdminUser) -> AreaRead:
     """Add a service area."""
-    user.require()
     data = body.model_dump()
     return AreaRead.model_validate(service.create_area(session, **data))
 
 
 @router.get("/service-areas/{area_id}", response_model=AreaRead)
-def get_area(area_id: int, session: SessionDep, user: CurrentUser) -> AreaRead:
+def get_area(area_id: Id, session: SessionDep, user: StaffOrEngineer) -> AreaRead:
     """One service area."""
-    user.require(*STAFF, Role.ENGINEER)
     return AreaRead.model_validate(service.get_area_or_raise(session, area_id))
 
 
 @router.patch("/service-areas/{area_id}", response_model=AreaRead)
-def update_area(area_id: int, body: AreaUpdate, session: SessionDep, user: CurrentUser) -> AreaRead:
+def update_area(area_id: Id, body: AreaUpdate, session: SessionDep, user: AdminUser) -> AreaRead:
     """Change a service area (send ``version`` to guard against concurrent edits)."""
-    user.require()
     area = service.update_area(
         session,
         area_id,
@@ -72,8 +65,7 @@ def update_area(area_id: int, body: AreaUpdate, session: SessionDep, user: Curre
 
 
 @router.delete("/service-areas/{area_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_area(area_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def delete_area(area_id: Id, session: SessionDep, user: AdminUser) -> Response:
     """Remove a service area without engineers."""
-    user.require()
     service.delete_area(session, area_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentUser, GeoDep, PagingDep, SessionDep
-from api.schemas.common import Page
+from api.deps import GeoDep, PagingDep, SessionDep, StaffUser
+from api.schemas.common import Id, Page, QueryText
 from api.schemas.customers import (
     CustomerCreate,
     CustomerRead,
@@ -16,7 +16,6 @@ from api.schemas.customers import (
     SiteRead,
     SiteUpdate,
 )
-from dispatch.auth.principal import STAFF
 from dispatch.customers import service
 
 router = APIRouter(prefix="/v1", tags=["customers"])
@@ -25,13 +24,12 @@ router = APIRouter(prefix="/v1", tags=["customers"])
 @router.get("/customers", response_model=Page[CustomerRead])
 def list_customers(
     session: SessionDep,
-    user: CurrentUser,
+    user: StaffUser,
     paging: PagingDep,
-    name: Annotated[str | None, Query(description="name contains")] = None,
+    name: Annotated[QueryText | None, Query(description="name contains")] = None,
     vip_tier: Annotated[str | None, Query(pattern="^(none|silver|gold|platinum)$")] = None,
 ) -> dict:
     """Customers, filtered."""
-    user.require(*STAFF)
     page = service.list_customers(
         session, limit=paging.limit, offset=paging.offset, name=name, vip_tier=vip_tier
     )
@@ -39,25 +37,22 @@ def list_customers(
 
 
 @router.post("/customers", response_model=CustomerRead, status_code=status.HTTP_201_CREATED)
-def create_customer(body: CustomerCreate, session: SessionDep, user: CurrentUser) -> CustomerRead:
+def create_customer(body: CustomerCreate, session: SessionDep, user: StaffUser) -> CustomerRead:
     """Add a customer."""
-    user.require(*STAFF)
     return CustomerRead.model_validate(service.create_customer(session, **body.model_dump()))
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerRead)
-def get_customer(customer_id: int, session: SessionDep, user: CurrentUser) -> CustomerRead:
+def get_customer(customer_id: Id, session: SessionDep, user: StaffUser) -> CustomerRead:
     """One customer."""
-    user.require(*STAFF)
     return CustomerRead.model_validate(service.get_customer_or_raise(session, customer_id))
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerRead)
 def update_customer(
-    customer_id: int, body: CustomerUpdate, session: SessionDep, user: CurrentUser
+    customer_id: Id, body: CustomerUpdate, session: SessionDep, user: StaffUser
 ) -> CustomerRead:
     """Change a customer."""
-    user.require(*STAFF)
     customer = service.update_customer(
         session,
         customer_id,
@@ -68,9 +63,8 @@ def update_customer(
 
 
 @router.delete("/customers/{customer_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_customer(customer_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def delete_customer(customer_id: Id, session: SessionDep, user: StaffUser) -> Response:
     """Remove a customer without sites."""
-    user.require(*STAFF)
     service.delete_customer(session, customer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -78,14 +72,13 @@ def delete_customer(customer_id: int, session: SessionDep, user: CurrentUser) ->
 @router.get("/sites", response_model=Page[SiteRead])
 def list_sites(
     session: SessionDep,
-    user: CurrentUser,
+    user: StaffUser,
     paging: PagingDep,
-    customer_id: int | None = None,
-    service_area_id: int | None = None,
+    customer_id: Id | None = None,
+    service_area_id: Id | None = None,
     locality: Annotated[str | None, Query(pattern="^(same_city|out_of_town)$")] = None,
 ) -> dict:
     """Sites, filtered by customer, service area and locality."""
-    user.require(*STAFF)
     page = service.list_sites(
         session,
         limit=paging.limit,
@@ -98,26 +91,23 @@ def list_sites(
 
 
 @router.post("/sites", response_model=SiteRead, status_code=status.HTTP_201_CREATED)
-def create_site(body: SiteCreate, geo: GeoDep, session: SessionDep, user: CurrentUser) -> SiteRead:
+def create_site(body: SiteCreate, geo: GeoDep, session: SessionDep, user: StaffUser) -> SiteRead:
     """Add a site; it is placed in a service area (same city / out of town) at once."""
-    user.require(*STAFF)
     site = service.create_site(session, geo, **body.model_dump())
     return SiteRead.model_validate(site)
 
 
 @router.get("/sites/{site_id}", response_model=SiteRead)
-def get_site(site_id: int, session: SessionDep, user: CurrentUser) -> SiteRead:
+def get_site(site_id: Id, session: SessionDep, user: StaffUser) -> SiteRead:
     """One site."""
-    user.require(*STAFF)
     return SiteRead.model_validate(service.get_site_or_raise(session, site_id))
 
 
 @router.patch("/sites/{site_id}", response_model=SiteRead)
 def update_site(
-    site_id: int, body: SiteUpdate, geo: GeoDep, session: SessionDep, user: CurrentUser
+    site_id: Id, body: SiteUpdate, geo: GeoDep, session: SessionDep, user: StaffUser
 ) -> SiteRead:
     """Change a site; new coordinates re-classify it."""
-    user.require(*STAFF)
     site = service.update_site(
         session,
         geo,
@@ -129,8 +119,7 @@ def update_site(
 
 
 @router.delete("/sites/{site_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_site(site_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def delete_site(site_id: Id, session: SessionDep, user: StaffUser) -> Response:
     """Remove a site without requests."""
-    user.require(*STAFF)
     service.delete_site(session, site_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import ClockDep, CurrentUser, GeoDep, PagingDep, RunnerDep, SessionDep
-from api.schemas.common import Page
-from api.schemas.dispatch import AssignmentCreate, LockCreate, RunCreate, RunRead
-from dispatch.models.enums import Role
+from api.deps import ClockDep, DispatcherUser, GeoDep, PagingDep, RunnerDep, SessionDep
+from api.schemas.common import Day, Id, Page
+from api.schemas.dispatch import (
+    AssignmentCreate,
+    AssignmentRead,
+    LockCreate,
+    LockRead,
+    PlanRead,
+    RunCreate,
+    RunRead,
+    UnassignRead,
+)
+from dispatch.models.enums import RunStatus
 from dispatch.planning import manual, runs, views
 from dispatch.planning.runner import submit_after_commit
 
@@ -19,17 +27,18 @@ router = APIRouter(prefix="/v1", tags=["dispatch"])
 
 @router.post("/dispatch/runs", response_model=RunRead, status_code=status.HTTP_202_ACCEPTED)
 def start_run(
-    body: RunCreate, session: SessionDep, runner: RunnerDep, user: CurrentUser
+    body: RunCreate, session: SessionDep, runner: RunnerDep, clock: ClockDep, user: DispatcherUser
 ) -> RunRead:
     """Queue a dispatch run; poll GET /v1/dispatch/runs/{id} for its progress and result."""
-    user.require(Role.DISPATCHER)
     run = runs.create_run(
         session,
         area_ids=body.scope.service_area_ids,
         horizon_start=body.horizon_start,
         days=body.days,
         time_limit_s=body.time_limit_s,
+        include_other_days=body.include_other_days,
         actor=user.actor,
+        now=clock.now(),
     )
     submit_after_commit(session, runner, run.id)
     return RunRead.model_validate(run)
@@ -38,43 +47,43 @@ def start_run(
 @router.get("/dispatch/runs", response_model=Page[RunRead])
 def list_runs(
     session: SessionDep,
-    user: CurrentUser,
+    user: DispatcherUser,
     paging: PagingDep,
-    status_: Annotated[str | None, Query(alias="status")] = None,
+    status_: Annotated[RunStatus | None, Query(alias="status")] = None,
 ) -> dict[str, Any]:
     """Runs, newest first."""
-    user.require(Role.DISPATCHER)
     page = runs.list_runs(session, limit=paging.limit, offset=paging.offset, status=status_)
     return Page.of(page, RunRead.model_validate)
 
 
 @router.get("/dispatch/runs/{run_id}", response_model=RunRead)
-def get_run(run_id: int, session: SessionDep, user: CurrentUser) -> RunRead:
+def get_run(run_id: Id, session: SessionDep, user: DispatcherUser) -> RunRead:
     """A run's status, KPIs before and after, unassigned requests with reasons, and the plan."""
-    user.require(Role.DISPATCHER)
     return RunRead.model_validate(runs.get_run_or_raise(session, run_id))
 
 
-@router.get("/dispatch/plan")
+@router.get("/dispatch/plan", response_model=PlanRead)
 def get_plan(
     session: SessionDep,
     clock: ClockDep,
-    user: CurrentUser,
-    service_area_id: int,
-    date: dt.date,
+    user: DispatcherUser,
+    service_area_id: Id,
+    date: Day,
 ) -> dict[str, Any]:
     """The plan of an area on a day: routes, visits, ETAs, promise states, unassigned."""
-    user.require(Role.DISPATCHER)
     return views.area_day_plan(session, area_id=service_area_id, day=date, now=clock.now())
 
 
-@router.post("/dispatch/assignments")
+@router.post("/dispatch/assignments", response_model=AssignmentRead)
 def assign(
-    body: AssignmentCreate, session: SessionDep, geo: GeoDep, clock: ClockDep, user: CurrentUser
-) -> dict[str, Any]:
+    body: AssignmentCreate,
+    session: SessionDep,
+    geo: GeoDep,
+    clock: ClockDep,
+    user: DispatcherUser,
+) -> manual.Evaluation:
     """Assign or move a request to an engineer-day; answers the check's warnings first."""
-    user.require(Role.DISPATCHER)
-    evaluation = manual.assign(
+    return manual.assign(
         session,
         geo,
         request_id=body.request_id,
@@ -86,45 +95,30 @@ def assign(
         actor=user.actor,
         now=clock.now(),
     )
-    return {
-        "request_id": evaluation.request_id,
-        "engineer_id": evaluation.engineer_id,
-        "date": evaluation.date,
-        "position": evaluation.position,
-        "eta": evaluation.eta,
-        "warnings": evaluation.warnings,
-        "route": evaluation.route,
-        "committed": evaluation.committed,
-    }
 
 
-@router.post("/visits/{visit_id}/lock")
+@router.post("/visits/{visit_id}/lock", response_model=LockRead)
 def lock(
-    visit_id: int, body: LockCreate, session: SessionDep, clock: ClockDep, user: CurrentUser
-) -> dict[str, Any]:
+    visit_id: Id, body: LockCreate, session: SessionDep, clock: ClockDep, user: DispatcherUser
+) -> LockRead:
     """Lock a visit to its engineer, its time, or both; runs respect it."""
-    user.require(Role.DISPATCHER)
     visit = manual.lock_visit(
         session, visit_id, kind=body.kind, arrival=body.arrival, actor=user.actor, now=clock.now()
     )
-    return {"visit_id": visit.id, "lock": visit.lock, "locked_arrival": visit.locked_arrival}
+    return LockRead(visit_id=visit.id, lock=visit.lock, locked_arrival=visit.locked_arrival)
 
 
-@router.delete("/visits/{visit_id}/lock")
-def unlock(
-    visit_id: int, session: SessionDep, clock: ClockDep, user: CurrentUser
-) -> dict[str, Any]:
+@router.delete("/visits/{visit_id}/lock", response_model=LockRead)
+def unlock(visit_id: Id, session: SessionDep, clock: ClockDep, user: DispatcherUser) -> LockRead:
     """Release a lock."""
-    user.require(Role.DISPATCHER)
     visit = manual.unlock_visit(session, visit_id, actor=user.actor, now=clock.now())
-    return {"visit_id": visit.id, "lock": visit.lock, "locked_arrival": None}
+    return LockRead(visit_id=visit.id, lock=visit.lock, locked_arrival=None)
 
 
-@router.post("/visits/{visit_id}/unassign")
+@router.post("/visits/{visit_id}/unassign", response_model=UnassignRead)
 def unassign(
-    visit_id: int, session: SessionDep, geo: GeoDep, clock: ClockDep, user: CurrentUser
-) -> dict[str, Any]:
+    visit_id: Id, session: SessionDep, geo: GeoDep, clock: ClockDep, user: DispatcherUser
+) -> UnassignRead:
     """Take a visit off its route; the request waits for the next plan."""
-    user.require(Role.DISPATCHER)
     request = manual.unassign(session, geo, visit_id, actor=user.actor, now=clock.now())
-    return {"request_id": request.id, "status": request.status}
+    return UnassignRead(request_id=request.id, status=request.status)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentUser, PagingDep, SessionDep
-from api.schemas.common import Page
+from api.deps import (
+    DispatcherUser,
+    PagingDep,
+    SessionDep,
+    StaffOrEngineer,
+    StaffOrOwnEngineer,
+)
+from api.schemas.common import Day, Id, Page, QueryText
 from api.schemas.engineers import (
     EngineerCreate,
     EngineerRead,
@@ -19,7 +24,6 @@ from api.schemas.engineers import (
     SkillCreate,
     SkillRead,
 )
-from dispatch.auth.principal import STAFF
 from dispatch.engineers import service
 from dispatch.models.enums import Role
 
@@ -27,34 +31,30 @@ router = APIRouter(prefix="/v1", tags=["engineers"])
 
 
 @router.get("/skills", response_model=list[SkillRead])
-def list_skills(session: SessionDep, user: CurrentUser) -> list[SkillRead]:
+def list_skills(session: SessionDep, user: StaffOrEngineer) -> list[SkillRead]:
     """The skill catalogue."""
-    user.require(*STAFF, Role.ENGINEER)
     return [SkillRead.model_validate(s) for s in service.list_skills(session)]
 
 
 @router.post("/skills", response_model=SkillRead, status_code=status.HTTP_201_CREATED)
-def create_skill(body: SkillCreate, session: SessionDep, user: CurrentUser) -> SkillRead:
+def create_skill(body: SkillCreate, session: SessionDep, user: DispatcherUser) -> SkillRead:
     """Add a skill to the catalogue."""
-    user.require(Role.DISPATCHER)
     return SkillRead.model_validate(service.create_skill(session, code=body.code, name=body.name))
 
 
 @router.get("/engineers", response_model=Page[EngineerRead])
 def list_engineers(
     session: SessionDep,
-    user: CurrentUser,
+    user: StaffOrEngineer,
     paging: PagingDep,
-    service_area_id: int | None = None,
+    service_area_id: Id | None = None,
     active: bool | None = None,
-    skill: Annotated[str | None, Query(description="holds this skill")] = None,
+    skill: Annotated[QueryText | None, Query(description="holds this skill")] = None,
     min_level: Annotated[int | None, Query(ge=1, le=5)] = None,
-    name: Annotated[str | None, Query(description="name contains")] = None,
+    name: Annotated[QueryText | None, Query(description="name contains")] = None,
 ) -> dict[str, Any]:
     """Engineers, filtered; an engineer key sees only itself."""
     only = user.engineer_id if user.role is Role.ENGINEER else None
-    if only is None:
-        user.require(*STAFF)
     page = service.list_engineers(
         session,
         limit=paging.limit,
@@ -70,9 +70,10 @@ def list_engineers(
 
 
 @router.post("/engineers", response_model=EngineerRead, status_code=status.HTTP_201_CREATED)
-def create_engineer(body: EngineerCreate, session: SessionDep, user: CurrentUser) -> EngineerRead:
+def create_engineer(
+    body: EngineerCreate, session: SessionDep, user: DispatcherUser
+) -> EngineerRead:
     """Add an engineer."""
-    user.require(Role.DISPATCHER)
     data = body.model_dump(exclude={"home", "skills", "weekly_template"})
     engineer = service.create_engineer(
         session,
@@ -86,18 +87,16 @@ def create_engineer(body: EngineerCreate, session: SessionDep, user: CurrentUser
 
 
 @router.get("/engineers/{engineer_id}", response_model=EngineerRead)
-def get_engineer(engineer_id: int, session: SessionDep, user: CurrentUser) -> EngineerRead:
+def get_engineer(engineer_id: Id, session: SessionDep, user: StaffOrOwnEngineer) -> EngineerRead:
     """One engineer."""
-    user.require_engineer_or(engineer_id, *STAFF)
     return EngineerRead.of(service.get_engineer_or_raise(session, engineer_id))
 
 
 @router.patch("/engineers/{engineer_id}", response_model=EngineerRead)
 def update_engineer(
-    engineer_id: int, body: EngineerUpdate, session: SessionDep, user: CurrentUser
+    engineer_id: Id, body: EngineerUpdate, session: SessionDep, user: DispatcherUser
 ) -> EngineerRead:
     """Change an engineer (send ``version`` to guard against concurrent edits)."""
-    user.require(Role.DISPATCHER)
     changes = body.model_dump(exclude_unset=True, exclude={"version", "home"})
     if body.home is not None:
         changes |= {"home_lat": body.home.lat, "home_lon": body.home.lon}
@@ -110,29 +109,26 @@ def update_engineer(
 
 
 @router.delete("/engineers/{engineer_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_engineer(engineer_id: int, session: SessionDep, user: CurrentUser) -> Response:
+def delete_engineer(engineer_id: Id, session: SessionDep, user: DispatcherUser) -> Response:
     """Remove an engineer without visits (otherwise deactivate them)."""
-    user.require(Role.DISPATCHER)
     service.delete_engineer(session, engineer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/engineers/{engineer_id}/shift-exceptions", response_model=list[ShiftExceptionRead])
 def list_shift_exceptions(
-    engineer_id: int, session: SessionDep, user: CurrentUser
+    engineer_id: Id, session: SessionDep, user: StaffOrOwnEngineer
 ) -> list[ShiftExceptionRead]:
     """Leave and overtime recorded for an engineer."""
-    user.require_engineer_or(engineer_id, *STAFF)
     engineer = service.get_engineer_or_raise(session, engineer_id)
     return [ShiftExceptionRead.model_validate(e) for e in engineer.exceptions]
 
 
 @router.put("/engineers/{engineer_id}/shift-exceptions", response_model=ShiftExceptionRead)
 def set_shift_exception(
-    engineer_id: int, body: ShiftExceptionCreate, session: SessionDep, user: CurrentUser
+    engineer_id: Id, body: ShiftExceptionCreate, session: SessionDep, user: DispatcherUser
 ) -> ShiftExceptionRead:
     """Record leave or other hours on a date (replaces that date's exception)."""
-    user.require(Role.DISPATCHER)
     exc = service.set_shift_exception(
         session,
         engineer_id,
@@ -148,24 +144,22 @@ def set_shift_exception(
     "/engineers/{engineer_id}/shift-exceptions/{day}", status_code=status.HTTP_204_NO_CONTENT
 )
 def delete_shift_exception(
-    engineer_id: int, day: dt.date, session: SessionDep, user: CurrentUser
+    engineer_id: Id, day: Day, session: SessionDep, user: DispatcherUser
 ) -> Response:
     """Drop a date's exception; the weekly template applies again."""
-    user.require(Role.DISPATCHER)
     service.delete_shift_exception(session, engineer_id, day=day)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/engineers/{engineer_id}/shifts", response_model=list[ShiftRead])
 def list_shifts(
-    engineer_id: int,
+    engineer_id: Id,
     session: SessionDep,
-    user: CurrentUser,
-    start: Annotated[dt.date, Query(alias="from")],
+    user: StaffOrOwnEngineer,
+    start: Annotated[Day, Query(alias="from")],
     days: Annotated[int, Query(ge=1, le=92)] = 7,
 ) -> list[ShiftRead]:
     """The engineer's shifts for ``days`` days from ``from``, from template and exceptions."""
-    user.require_engineer_or(engineer_id, *STAFF)
     return [
         ShiftRead.model_validate(s) for s in service.shifts_for(session, engineer_id, start, days)
     ]

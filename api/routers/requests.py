@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -10,14 +9,14 @@ from fastapi import APIRouter, Header, Query, Response, status
 from api.deps import (
     CapacityDep,
     ClockDep,
-    CurrentUser,
     GeoDep,
     IntakeDep,
     PagingDep,
     RunnerDep,
     SessionDep,
+    StaffUser,
 )
-from api.schemas.common import Page
+from api.schemas.common import Id, Instant, Page, QueryText
 from api.schemas.requests import (
     Acknowledge,
     Cancel,
@@ -32,7 +31,7 @@ from api.schemas.requests import (
     SlotRead,
 )
 from dispatch import intake
-from dispatch.auth.principal import STAFF
+from dispatch.models.enums import RequestStatus
 from dispatch.requests import service
 from dispatch.requests.service import promise_payload
 
@@ -55,10 +54,9 @@ def quote(
     geo: GeoDep,
     capacity: CapacityDep,
     clock: ClockDep,
-    user: CurrentUser,
+    user: StaffUser,
 ) -> dict[str, Any]:
     """The promise a request would get now, with the arrival current capacity allows."""
-    user.require(*STAFF)
     promise, prediction = intake.quote(
         session,
         geo,
@@ -86,10 +84,9 @@ def slots(
     geo: GeoDep,
     capacity: CapacityDep,
     clock: ClockDep,
-    user: CurrentUser,
+    user: StaffUser,
 ) -> list[dict[str, Any]]:
     """Arrival windows current capacity can keep, best first; book one with ``slot``."""
-    user.require(*STAFF)
     return intake.offer_slots(
         session,
         geo,
@@ -120,11 +117,10 @@ def create_request(
     runner: RunnerDep,
     settings: IntakeDep,
     clock: ClockDep,
-    user: CurrentUser,
+    user: StaffUser,
     idempotency_key: IdempotencyKey = None,
 ) -> RequestRead:
     """Take a repair request and answer with its capacity-aware promise."""
-    user.require(*STAFF)
     data = body.model_dump(exclude={"skills", "availability", "slot"})
     taken = intake.take_request(
         session,
@@ -153,18 +149,17 @@ def create_request(
 @router.get("/requests", response_model=Page[RequestRead])
 def list_requests(
     session: SessionDep,
-    user: CurrentUser,
+    user: StaffUser,
     paging: PagingDep,
-    status_: Annotated[str | None, Query(alias="status")] = None,
-    service_area_id: int | None = None,
+    status_: Annotated[RequestStatus | None, Query(alias="status")] = None,
+    service_area_id: Id | None = None,
     tier: Annotated[str | None, Query(pattern="^(urgent|important|general)$")] = None,
     locality: Annotated[str | None, Query(pattern="^(same_city|out_of_town)$")] = None,
-    customer_id: int | None = None,
-    received_from: Annotated[dt.datetime | None, Query(alias="from")] = None,
-    received_to: Annotated[dt.datetime | None, Query(alias="to")] = None,
+    customer_id: Id | None = None,
+    received_from: Annotated[Instant | None, Query(alias="from")] = None,
+    received_to: Annotated[Instant | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
     """Requests by received time, filtered by status, area, tier, locality, customer and dates."""
-    user.require(*STAFF)
     page = service.list_requests(
         session,
         limit=paging.limit,
@@ -181,32 +176,28 @@ def list_requests(
 
 
 @router.get("/requests/by-ref/{external_ref}", response_model=RequestRead)
-def get_by_ref(external_ref: str, session: SessionDep, user: CurrentUser) -> RequestRead:
+def get_by_ref(external_ref: QueryText, session: SessionDep, user: StaffUser) -> RequestRead:
     """Look a request up by its external reference."""
-    user.require(*STAFF)
     return RequestRead.of(service.get_by_external_ref(session, external_ref))
 
 
 @router.get("/requests/{request_id}", response_model=RequestRead)
-def get_request(request_id: int, session: SessionDep, user: CurrentUser) -> RequestRead:
+def get_request(request_id: Id, session: SessionDep, user: StaffUser) -> RequestRead:
     """One request with its current promise."""
-    user.require(*STAFF)
     return RequestRead.of(service.get_request_or_raise(session, request_id))
 
 
 @router.get("/requests/{request_id}/events", response_model=list[EventRead])
-def get_events(request_id: int, session: SessionDep, user: CurrentUser) -> list[EventRead]:
+def get_events(request_id: Id, session: SessionDep, user: StaffUser) -> list[EventRead]:
     """The request's timeline, oldest first."""
-    user.require(*STAFF)
     return [EventRead.model_validate(e) for e in service.timeline(session, request_id)]
 
 
 @router.patch("/requests/{request_id}", response_model=RequestRead)
 def correct_request(
-    request_id: int, body: RequestUpdate, session: SessionDep, clock: ClockDep, user: CurrentUser
+    request_id: Id, body: RequestUpdate, session: SessionDep, clock: ClockDep, user: StaffUser
 ) -> RequestRead:
     """Correct a request; a changed tier, site, skills, duration or availability re-promises."""
-    user.require(*STAFF)
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     request = service.correct_request(
         session,
@@ -221,10 +212,9 @@ def correct_request(
 
 @router.post("/requests/{request_id}/acknowledge", response_model=RequestRead)
 def acknowledge(
-    request_id: int, body: Acknowledge, session: SessionDep, clock: ClockDep, user: CurrentUser
+    request_id: Id, body: Acknowledge, session: SessionDep, clock: ClockDep, user: StaffUser
 ) -> RequestRead:
     """Record the first response (first effective contact), once."""
-    user.require(*STAFF)
     request = service.acknowledge(
         session, request_id, actor=user.actor, now=clock.now(), at=body.at, note=body.note
     )
@@ -233,15 +223,14 @@ def acknowledge(
 
 @router.post("/requests/{request_id}/cancel", response_model=RequestRead)
 def cancel(
-    request_id: int,
+    request_id: Id,
     body: Cancel,
     session: SessionDep,
     geo: GeoDep,
     clock: ClockDep,
-    user: CurrentUser,
+    user: StaffUser,
 ) -> RequestRead:
     """Cancel a request with a reason (by the customer, or by us); its visit leaves the route."""
-    user.require(*STAFF)
     request = intake.cancel(
         session,
         geo,

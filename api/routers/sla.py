@@ -4,32 +4,29 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import AdminUser, SessionDep, StaffUser
+from api.schemas.common import Id
 from api.schemas.requests import SlaPolicyCreate, SlaPolicyRead
-from dispatch.auth.principal import STAFF
 from dispatch.sla import service
 
 router = APIRouter(prefix="/v1", tags=["SLA policies"])
 
 
 @router.get("/sla-policies", response_model=list[SlaPolicyRead])
-def list_policies(session: SessionDep, user: CurrentUser) -> list[SlaPolicyRead]:
+def list_policies(session: SessionDep, user: StaffUser) -> list[SlaPolicyRead]:
     """Every policy version, newest first; exactly one is active."""
-    user.require(*STAFF)
     return [SlaPolicyRead.model_validate(p) for p in service.list_policies(session)]
 
 
 @router.get("/sla-policies/{policy_id}", response_model=SlaPolicyRead)
-def get_policy(policy_id: int, session: SessionDep, user: CurrentUser) -> SlaPolicyRead:
+def get_policy(policy_id: Id, session: SessionDep, user: StaffUser) -> SlaPolicyRead:
     """One policy version."""
-    user.require(*STAFF)
     return SlaPolicyRead.model_validate(service.get_policy_row(session, policy_id))
 
 
 @router.post("/sla-policies", response_model=SlaPolicyRead, status_code=status.HTTP_201_CREATED)
-def publish_policy(body: SlaPolicyCreate, session: SessionDep, user: CurrentUser) -> SlaPolicyRead:
+def publish_policy(body: SlaPolicyCreate, session: SessionDep, user: AdminUser) -> SlaPolicyRead:
     """Publish a new version and make it active; promised requests keep their version."""
-    user.require()
     row = service.publish_policy(
         session,
         name=body.name,

@@ -3,50 +3,56 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from api.schemas.common import InputModel, Name, OutputModel
+from api.schemas.common import Day, InputModel, Name, OutputModel, UpdateModel, Version
 
-Interval = Annotated[list[str], Field(min_length=2, max_length=2, examples=[["09:00", "18:00"]])]
+HHMM = Annotated[str, Field(max_length=5, examples=["09:00"])]
+Interval = Annotated[list[HHMM], Field(min_length=2, max_length=2, examples=[["09:00", "18:00"]])]
 
 BOUNDARY_DOC = "GeoJSON Polygon or MultiPolygon (or a Feature with one), [lon, lat] order"
 
 
+DayIntervals = Annotated[list[Interval], Field(max_length=12)]
+
+
 class BusinessHours(InputModel):
-    mon: list[Interval] = []
-    tue: list[Interval] = []
-    wed: list[Interval] = []
-    thu: list[Interval] = []
-    fri: list[Interval] = []
-    sat: list[Interval] = []
-    sun: list[Interval] = []
+    mon: DayIntervals = []
+    tue: DayIntervals = []
+    wed: DayIntervals = []
+    thu: DayIntervals = []
+    fri: DayIntervals = []
+    sat: DayIntervals = []
+    sun: DayIntervals = []
 
 
 class AreaCreate(InputModel):
     name: Name
     boundary: dict[str, Any] = Field(description=BOUNDARY_DOC)
-    timezone: Annotated[str, Field(examples=["Asia/Shanghai"])]
+    timezone: Annotated[str, Field(max_length=64, examples=["Asia/Shanghai"])]
     business_hours: BusinessHours
     holiday_country: Annotated[str, Field(max_length=8, examples=["CN"])] | None = None
     holiday_subdivision: Annotated[str, Field(max_length=16)] | None = None
-    closed_dates: list[dt.date] = []
+    closed_dates: Annotated[list[Day], Field(max_length=1000)] = []
     engineers_based: bool = True
     travel_profile: dict[str, Any] | None = None
 
 
-class AreaUpdate(InputModel):
+class AreaUpdate(UpdateModel):
+    nullable = frozenset({"version", "holiday_country", "holiday_subdivision", "travel_profile"})
+
     name: Name | None = None
     boundary: dict[str, Any] | None = Field(default=None, description=BOUNDARY_DOC)
-    timezone: str | None = None
+    timezone: Annotated[str, Field(max_length=64)] | None = None
     business_hours: BusinessHours | None = None
     holiday_country: Annotated[str, Field(max_length=8)] | None = None
     holiday_subdivision: Annotated[str, Field(max_length=16)] | None = None
-    closed_dates: list[dt.date] | None = None
+    closed_dates: Annotated[list[Day], Field(max_length=1000)] | None = None
     engineers_based: bool | None = None
     travel_profile: dict[str, Any] | None = None
-    version: int | None = None
+    version: Version | None = None
 
 
 class AreaRead(OutputModel):
@@ -63,3 +69,24 @@ class AreaRead(OutputModel):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class AreaFeatureProperties(OutputModel):
+    id: int
+    name: str
+    timezone: str
+    engineers_based: bool
+
+
+class AreaFeature(OutputModel):
+    type: Literal["Feature"]
+    id: int
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon, [lon, lat]")
+    properties: AreaFeatureProperties
+
+
+class AreaFeatures(OutputModel):
+    """Every service area as a GeoJSON FeatureCollection."""
+
+    type: Literal["FeatureCollection"]
+    features: list[AreaFeature]

@@ -7,7 +7,16 @@ from typing import Annotated
 
 from pydantic import Field
 
-from api.schemas.common import InputModel, Latitude, Longitude, Name, OutputModel
+from api.schemas.common import (
+    Id,
+    InputModel,
+    Latitude,
+    Longitude,
+    Name,
+    OutputModel,
+    UpdateModel,
+    Version,
+)
 
 VipTier = Annotated[str, Field(pattern="^(none|silver|gold|platinum)$")]
 
@@ -20,13 +29,15 @@ class CustomerCreate(InputModel):
     email: str | None = Field(default=None, max_length=200)
 
 
-class CustomerUpdate(InputModel):
+class CustomerUpdate(UpdateModel):
+    nullable = frozenset({"version", "contact_name", "phone", "email"})
+
     name: Name | None = None
     vip_tier: VipTier | None = None
     contact_name: str | None = Field(default=None, max_length=120)
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=200)
-    version: int | None = None
+    version: Version | None = None
 
 
 class CustomerRead(OutputModel):
@@ -41,7 +52,7 @@ class CustomerRead(OutputModel):
 
 
 class SiteCreate(InputModel):
-    customer_id: int
+    customer_id: Id
     name: Name
     address: Annotated[str, Field(min_length=1, max_length=400)]
     lat: Latitude | None = Field(default=None, description="omit both to geocode the address")
@@ -50,14 +61,16 @@ class SiteCreate(InputModel):
     contact_phone: str | None = Field(default=None, max_length=40)
 
 
-class SiteUpdate(InputModel):
+class SiteUpdate(UpdateModel):
+    nullable = frozenset({"version", "contact_name", "contact_phone"})
+
     name: Name | None = None
     address: Annotated[str, Field(min_length=1, max_length=400)] | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
     contact_name: str | None = Field(default=None, max_length=120)
     contact_phone: str | None = Field(default=None, max_length=40)
-    version: int | None = None
+    version: Version | None = None
 
 
 class SiteRead(OutputModel):

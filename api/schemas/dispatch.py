@@ -7,20 +7,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from api.schemas.common import InputModel, OutputModel
+from api.schemas.common import Day, Id, InputModel, Instant, OutputModel, PointRead
 
 
 class RunScope(InputModel):
-    service_area_ids: Annotated[list[int], Field(min_length=1)] | None = Field(
+    service_area_ids: Annotated[list[Id], Field(min_length=1, max_length=200)] | None = Field(
         default=None, description="omit for every area with engineers based"
     )
 
 
 class RunCreate(InputModel):
     scope: RunScope = RunScope()
-    horizon_start: dt.date
+    horizon_start: Day = Field(description="first local day to plan: today or later")
     days: Annotated[int, Field(ge=1, le=14)] = 1
     time_limit_s: Annotated[int, Field(ge=1, le=600)] = 30
+    include_other_days: bool = Field(
+        default=False,
+        description="also take in requests planned on days outside the horizon (by default "
+        "their visits stay where they are)",
+    )
 
 
 class RunRead(OutputModel):
@@ -46,19 +51,143 @@ class RunRead(OutputModel):
 
 class LockCreate(InputModel):
     kind: Literal["engineer", "time", "both"]
-    arrival: dt.datetime | None = Field(
+    arrival: Instant | None = Field(
         default=None, description="for time locks: the arrival to keep (default: the planned one)"
     )
 
 
 class AssignmentCreate(InputModel):
-    request_id: int
-    engineer_id: int
-    date: dt.date
-    position: Annotated[int, Field(ge=0)] | None = Field(
+    request_id: Id
+    engineer_id: Id
+    date: Day
+    position: Annotated[int, Field(ge=0, le=1000)] | None = Field(
         default=None, description="place in the route (0 = first); omit for the best place"
     )
     dry_run: bool = Field(default=False, description="only check; change nothing")
     accept_warnings: bool = Field(
         default=False, description="commit although the check found warnings"
     )
+
+
+PromiseState = Literal["on_time", "at_risk", "late"]
+
+
+class RequiredSkillRead(OutputModel):
+    skill: str
+    min_level: int
+
+
+class SiteBrief(OutputModel):
+    id: int
+    name: str
+    address: str
+    lat: float
+    lon: float
+
+
+class RequestBrief(OutputModel):
+    """What the board shows of a request, planned or not."""
+
+    request_id: int
+    external_ref: str
+    tier: str | None
+    customer: str
+    site: SiteBrief
+    skills: list[RequiredSkillRead]
+    service_minutes: int
+    window_start: dt.datetime | None
+    window_end: dt.datetime | None
+    promise_state: PromiseState
+
+
+class VisitView(RequestBrief):
+    """One visit as dispatchers see it."""
+
+    visit_id: int
+    status: str
+    sequence: int
+    arrival_target: dt.datetime | None
+    planned_arrival: dt.datetime | None
+    planned_start: dt.datetime | None
+    planned_end: dt.datetime | None
+    eta: dt.datetime | None
+    arrived_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    travel_seconds: int
+    lock: str
+    locked_arrival: dt.datetime | None
+
+
+class EngineerBrief(OutputModel):
+    id: int
+    name: str
+    home: PointRead
+
+
+class ShiftView(OutputModel):
+    start: dt.datetime
+    end: dt.datetime
+    break_start: dt.datetime | None
+    break_end: dt.datetime | None
+    break_minutes: int | None
+    planned_break_start: dt.datetime | None
+    planned_break_end: dt.datetime | None
+
+
+class RouteView(OutputModel):
+    engineer: EngineerBrief
+    shift: ShiftView | None
+    visits: list[VisitView]
+    travel_seconds: int
+
+
+class UnassignedView(RequestBrief):
+    """An open request with no engineer yet, and why."""
+
+    reason: str
+    message: str | None
+
+
+class PlanRead(OutputModel):
+    """The plan of one service area on one day."""
+
+    service_area_id: int
+    date: dt.date
+    timezone: str
+    plan_version: int
+    routes: list[RouteView]
+    unassigned: list[UnassignedView]
+
+
+class CheckWarning(OutputModel):
+    code: str = Field(description="skill, shift, availability, promise, sla or delays_others")
+    message: str
+
+
+class RouteEta(OutputModel):
+    request_id: int
+    eta: dt.datetime
+
+
+class AssignmentRead(OutputModel):
+    """What an assignment does (or would do, on a dry run), with the check's warnings."""
+
+    request_id: int
+    engineer_id: int
+    date: dt.date
+    position: int
+    eta: dt.datetime | None
+    warnings: list[CheckWarning]
+    route: list[RouteEta] = Field(description="the engineer's day after the change")
+    committed: bool
+
+
+class LockRead(OutputModel):
+    visit_id: int
+    lock: str
+    locked_arrival: dt.datetime | None
+
+
+class UnassignRead(OutputModel):
+    request_id: int
+    status: str

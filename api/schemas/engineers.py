@@ -7,7 +7,17 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from api.schemas.common import InputModel, Name, OutputModel, Point, PointRead
+from api.schemas.common import (
+    Day,
+    Id,
+    InputModel,
+    Name,
+    OutputModel,
+    Point,
+    PointRead,
+    UpdateModel,
+    Version,
+)
 
 SkillCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_\-]+$")]
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["08:30"])]
@@ -53,30 +63,32 @@ class EngineerBase(InputModel):
     active: bool = True
     max_work_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 540
     max_visits: Annotated[int, Field(gt=0, le=100)] = 8
-    capacity: Annotated[int, Field(ge=0)] | None = None
+    capacity: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
 
 
 class EngineerCreate(EngineerBase):
     name: Name
     home: Point
-    service_area_id: int
-    skills: list[SkillLevel] = []
+    service_area_id: Id
+    skills: Annotated[list[SkillLevel], Field(max_length=100)] = []
     weekly_template: WeeklyTemplate = WeeklyTemplate()
 
 
-class EngineerUpdate(InputModel):
+class EngineerUpdate(UpdateModel):
+    nullable = frozenset({"version", "phone", "email", "capacity"})
+
     name: Name | None = None
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=200)
     active: bool | None = None
     max_work_minutes: Annotated[int, Field(gt=0, le=24 * 60)] | None = None
     max_visits: Annotated[int, Field(gt=0, le=100)] | None = None
-    capacity: Annotated[int, Field(ge=0)] | None = None
+    capacity: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     home: Point | None = None
-    service_area_id: int | None = None
-    skills: list[SkillLevel] | None = None
+    service_area_id: Id | None = None
+    skills: Annotated[list[SkillLevel], Field(max_length=100)] | None = None
     weekly_template: WeeklyTemplate | None = None
-    version: int | None = Field(default=None, description="the version you read; 409 if stale")
+    version: Version | None = Field(default=None, description="the version you read; 409 if stale")
 
 
 class EngineerSkillRead(OutputModel):
@@ -126,7 +138,7 @@ class EngineerRead(OutputModel):
 
 
 class ShiftExceptionCreate(InputModel):
-    date: dt.date
+    date: Day
     kind: Annotated[str, Field(pattern="^(leave|overtime|changed)$")]
     hours: DayHours | None = None
     note: str | None = Field(default=None, max_length=200)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from pydantic import Field
 
-from api.schemas.common import InputModel, OutputModel, Point
+from api.schemas.common import InputModel, Instant, OutputModel, Point
 
 
 class TravelTimesQuery(InputModel):
     points: Annotated[list[Point], Field(min_length=1, max_length=100)]
-    departure: dt.datetime | None = Field(
+    departure: Instant | None = Field(
         default=None, description="aware departure time, for rush-hour effects"
     )
 

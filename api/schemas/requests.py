@@ -5,9 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from api.schemas.common import InputModel, Latitude, Longitude, OutputModel
+from api.schemas.common import (
+    Id,
+    InputModel,
+    Instant,
+    Latitude,
+    Longitude,
+    OutputModel,
+    UpdateModel,
+    Version,
+)
 
 Tier = Literal["urgent", "important", "general"]
 Channel = Literal["phone", "online", "email", "app", "on_site"]
@@ -20,8 +29,20 @@ class RequiredSkill(InputModel):
 
 
 class AvailabilityWindow(InputModel):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AvailabilityWindow:
+        if self.end <= self.start:
+            raise ValueError("a window must end after it starts")
+        return self
+
+
+Skills = Annotated[list[RequiredSkill], Field(max_length=20)]
+Windows = Annotated[list[AvailabilityWindow], Field(max_length=50)]
+Minutes = Annotated[int, Field(gt=0, le=366 * 24 * 60)]
+Seconds = Annotated[int, Field(gt=0, le=7 * 24 * 3600)]
 
 
 class Location(InputModel):
@@ -30,14 +51,14 @@ class Location(InputModel):
 
 
 class QuoteCreate(InputModel):
-    site_id: int | None = Field(default=None, description="a known site, or give location")
+    site_id: Id | None = Field(default=None, description="a known site, or give location")
     location: Location | None = None
-    customer_id: int | None = Field(default=None, description="for the VIP tier, with location")
+    customer_id: Id | None = Field(default=None, description="for the VIP tier, with location")
     tier: Tier | None = Field(default=None, description="omit to derive from problem type and VIP")
     problem_type: Annotated[str, Field(max_length=64)] | None = None
-    skills: list[RequiredSkill] = []
+    skills: Skills = []
     service_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
-    availability: list[AvailabilityWindow] = []
+    availability: Windows = []
 
     @model_validator(mode="after")
     def _where(self) -> QuoteCreate:
@@ -50,15 +71,15 @@ class RequestCreate(InputModel):
     external_ref: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
         default=None, description="your case number; repeating it returns the original request"
     )
-    site_id: int
+    site_id: Id
     channel: Channel
     description: Annotated[str, Field(max_length=5000)] = ""
     problem_type: Annotated[str, Field(max_length=64)] | None = None
     tier: Tier | None = None
-    skills: list[RequiredSkill] = []
+    skills: Skills = []
     service_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
-    availability: list[AvailabilityWindow] = []
-    received_at: AwareDatetime | None = Field(
+    availability: Windows = []
+    received_at: Instant | None = Field(
         default=None, description="when the customer asked, if earlier than now (e.g. an email)"
     )
     slot: AvailabilityWindow | None = Field(
@@ -67,10 +88,10 @@ class RequestCreate(InputModel):
 
 
 class SlotQuery(InputModel):
-    site_id: int
+    site_id: Id
     tier: Tier | None = None
     problem_type: Annotated[str, Field(max_length=64)] | None = None
-    skills: list[RequiredSkill] = []
+    skills: Skills = []
     service_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
     slot_minutes: Annotated[int, Field(ge=30, le=480)] = 120
     limit: Annotated[int, Field(ge=1, le=50)] = 5
@@ -98,22 +119,22 @@ class CapacityRead(OutputModel):
     options: int = Field(description="how many engineer-days could take it")
 
 
-class RequestUpdate(InputModel):
-    site_id: int | None = None
+class RequestUpdate(UpdateModel):
+    nullable = frozenset({"version", "problem_type", "tier"})
+
+    site_id: Id | None = None
     channel: Channel | None = None
     description: Annotated[str, Field(max_length=5000)] | None = None
     problem_type: Annotated[str, Field(max_length=64)] | None = None
     tier: Tier | None = None
-    skills: list[RequiredSkill] | None = None
+    skills: Skills | None = None
     service_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
-    availability: list[AvailabilityWindow] | None = None
-    version: int | None = None
+    availability: Windows | None = None
+    version: Version | None = None
 
 
 class Acknowledge(InputModel):
-    at: AwareDatetime | None = Field(
-        default=None, description="when contact was made; now if omitted"
-    )
+    at: Instant | None = Field(default=None, description="when contact was made; now if omitted")
     note: Annotated[str, Field(max_length=500)] | None = None
 
 
@@ -259,19 +280,19 @@ class EventRead(OutputModel):
 class SlaRuleIn(InputModel):
     tier: Tier
     locality: Literal["same_city", "out_of_town"]
-    max_travel_s: Annotated[int, Field(gt=0)] | None = Field(
+    max_travel_s: Seconds | None = Field(
         default=None, description="out-of-town band: up to this travel time from the base"
     )
-    first_response_min: Annotated[int, Field(gt=0)]
-    arrival_min: Annotated[int, Field(gt=0)]
-    resolution_min: Annotated[int, Field(gt=0)]
+    first_response_min: Minutes
+    arrival_min: Minutes
+    resolution_min: Minutes
     clock: Literal["24x7", "business_hours"]
 
 
 class SlaPolicyCreate(InputModel):
     name: Annotated[str, Field(min_length=1, max_length=120)] = "default"
-    rules: Annotated[list[SlaRuleIn], Field(min_length=1)]
-    max_service_travel_s: Annotated[int, Field(gt=0)] | None = None
+    rules: Annotated[list[SlaRuleIn], Field(min_length=1, max_length=100)]
+    max_service_travel_s: Seconds | None = None
     window_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 120
     min_lead_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 30
     priority_rules: dict[str, Any] | None = Field(

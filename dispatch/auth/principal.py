@@ -22,6 +22,13 @@ class Principal:
         """How the caller appears in timelines."""
         return f"{self.role.value}:{self.name}"
 
+    @property
+    def own_engineer_id(self) -> int:
+        """The engineer an engineer key is bound to (every engineer key is, by constraint)."""
+        if self.role is not Role.ENGINEER or self.engineer_id is None:
+            raise PermissionDenied("this is the engineer's app: use an engineer key")
+        return self.engineer_id
+
     def require(self, *roles: Role) -> None:
         """Refuse unless the caller has one of ``roles`` (admin may do everything)."""
         if self.role is Role.ADMIN or self.role in roles:

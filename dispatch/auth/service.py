@@ -74,10 +74,15 @@ def create_api_key(
 
 
 def authenticate(session: Session, key: str, *, now: datetime | None = None) -> Principal | None:
-    """The principal for ``key``, or None when it is unknown or revoked."""
+    """The principal for ``key``, or None when it is unknown, revoked, or the key of an engineer
+    who is no longer active (a deactivated engineer's phone must stop working at once)."""
     row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
     if row is None or row.revoked_at is not None:
         return None
+    if row.engineer_id is not None:
+        engineer = session.get(Engineer, row.engineer_id)
+        if engineer is None or not engineer.active:
+            return None
     return Principal(key_id=row.id, name=row.name, role=Role(row.role), engineer_id=row.engineer_id)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.calendars import calendar_for
+from dispatch.common.paging import Page, paginate
 from dispatch.errors import InvalidInput
 from dispatch.models import (
     Customer,
@@ -208,18 +209,25 @@ def find_promises(
     external_ref: str | None = None,
     customer_id: int | None = None,
     limit: int = 50,
-) -> list[dict[str, Any]]:
+    offset: int = 0,
+) -> Page[dict[str, Any]]:
     """Promise views by external reference or customer (newest first)."""
     if external_ref is None and customer_id is None:
         raise InvalidInput("external_ref", "give external_ref or customer_id")
-    stmt = select(RepairRequest).order_by(RepairRequest.received_at.desc()).limit(limit)
+    stmt = select(RepairRequest).order_by(RepairRequest.received_at.desc(), RepairRequest.id.desc())
     if external_ref is not None:
         stmt = stmt.where(RepairRequest.external_ref == external_ref)
     if customer_id is not None:
         stmt = stmt.where(
             RepairRequest.site_id.in_(select(Site.id).where(Site.customer_id == customer_id))
         )
-    return [promise_view(session, r, now=now) for r in session.scalars(stmt)]
+    page = paginate(session, stmt, limit=limit, offset=offset)
+    return Page(
+        items=[promise_view(session, r, now=now) for r in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 # --- alerts ---------------------------------------------------------------------------------
@@ -234,8 +242,13 @@ def _hhmm(moment: datetime, area: ServiceArea | None) -> str:
 
 
 def alerts(
-    session: Session, *, now: datetime, area_ids: Sequence[int] | None = None
-) -> list[dict[str, Any]]:
+    session: Session,
+    *,
+    now: datetime,
+    area_ids: Sequence[int] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[dict[str, Any]]:
     """What needs doing now: responses and resolutions about to be missed, ETAs beyond the
     promised window, engineers running more than 30 minutes behind the plan."""
     stmt = select(RepairRequest).where(RepairRequest.status.in_(OPEN_STATUSES))
@@ -336,4 +349,4 @@ def alerts(
             )
     order = {"danger": 0, "warning": 1}
     out.sort(key=lambda a: (order[a["severity"]], a["request_id"], a["kind"]))
-    return out
+    return Page(items=out[offset : offset + limit], total=len(out), limit=limit, offset=offset)

@@ -54,6 +54,9 @@ TIMESTAMP = {
     "completed": "completed_at",
 }
 CLOCK_SKEW = timedelta(minutes=5)
+PING_MAX_AGE = timedelta(hours=24)
+# A report of the same event again within this long is a retry (a phone that lost the answer).
+REPEAT_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,11 @@ def report_visit_event(
         raise InvalidInput("type", f"unknown event {type_!r}; use one of {', '.join(TRANSITIONS)}")
     visit = _own_visit(session, engineer_id, visit_id)
     at = _check_time(at, now) if at is not None else now
+    received = session.scalar(
+        select(RepairRequest.received_at).where(RepairRequest.id == visit.request_id)
+    )
+    if received is not None and at < received:
+        raise InvalidInput("at", "earlier than the request itself; check the phone's clock")
     if (lat is None) != (lon is None):
         raise InvalidInput("lat" if lat is None else "lon", "give both lat and lon, or neither")
     last = session.scalar(
@@ -108,7 +116,9 @@ def report_visit_event(
         .limit(1)
     )
     if last is not None and last.type == type_:
-        if last.at == at:
+        # A retry (the phone lost the answer): the same event again, at the same time or
+        # within a few minutes of it, changes nothing and is answered as a repeat.
+        if abs(at - last.at) <= REPEAT_WINDOW:
             return Reported(visit=visit, duplicate=True, newly_at_risk=[])
         raise Conflict(f"visit {visit_id} is already {type_} (since {last.at.isoformat()})")
     allowed_from, new_status, request_status = TRANSITIONS[type_]
@@ -194,6 +204,8 @@ def report_location(
 ) -> list[int]:
     """Store a position; when the engineer is on the way, re-time the rest of the day."""
     at = _check_time(at, now) if at is not None else now
+    if at < now - PING_MAX_AGE:
+        raise InvalidInput("at", "a position older than a day is no use to anyone")
     session.add(
         LocationPing(engineer_id=engineer_id, at=at, lat=lat, lon=lon, accuracy_m=accuracy_m)
     )

@@ -47,6 +47,13 @@ class DispatchRun(TimestampMixin, Base):
     # Seconds spent loading the snapshot, solving and publishing (last attempt).
     timings: Mapped[dict[str, float] | None] = mapped_column(JSON)
     plan_version: Mapped[int | None] = mapped_column(Integer)
+    # Who is executing the run ("host:pid:start"), until when the claim holds unless renewed by
+    # the owner's heartbeat, and how often an expired claim was taken over.
+    owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None]
+    recoveries: Mapped[int] = mapped_column(Integer, default=0)
+    # What the dispatcher should know about the result: broken locks, the plan kept, ...
+    notes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class Visit(TimestampMixin, Base):

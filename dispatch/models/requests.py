@@ -46,6 +46,8 @@ class RepairRequest(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_ref: Mapped[str] = mapped_column(String(100), unique=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # What the keyed request asked for: a retry must ask for the same.
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="RESTRICT"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     problem_type: Mapped[str | None] = mapped_column(String(64))

@@ -7,7 +7,7 @@ run solving meanwhile notices) and is written to the request's timeline.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from dispatch.planning.snapshot import OPEN_STATUSES
 from dispatch.planning.timing import Timed, TimedRoute, day_visits, save_break, time_sequence
 
 MOVABLE = (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value)
+MAX_AHEAD = timedelta(days=366)
 
 
 @dataclass
@@ -86,6 +87,13 @@ def evaluate_assignment(
     engineer = session.get(Engineer, engineer_id)
     if engineer is None or not engineer.active:
         raise InvalidInput("engineer_id", f"engineer {engineer_id} does not exist or is inactive")
+    area = session.get(ServiceArea, engineer.service_area_id)
+    zone = ZoneInfo(area.timezone) if area is not None else UTC
+    today = now.astimezone(zone).date()
+    if day < today:
+        raise InvalidInput("date", f"{day.isoformat()} is in the past (today is {today})")
+    if day > today + MAX_AHEAD:
+        raise InvalidInput("date", "assign at most a year ahead")
     current = _current_visit(session, request_id)
     if current is not None and current.status not in MOVABLE:
         raise Conflict(f"the visit for request {request_id} is already {current.status}")
@@ -117,7 +125,10 @@ def evaluate_assignment(
     for p in positions:
         sequence = [*order[:p], request.id, *order[p:]]
         candidate = time_sequence(session, geo, engineer, day, sequence, now)
-        assert candidate is not None
+        if candidate is None:  # the shift exists but is already over
+            raise Conflict(
+                f"{engineer.name}'s shift on {day.isoformat()} is already over", field="date"
+            )
         score = _score(candidate.visits, requests)
         if best is None or score < best[0]:
             best = (score, p, candidate)
@@ -135,8 +146,6 @@ def evaluate_assignment(
                 f"{engineer.name} has {need.skill.code} at level {have or 0}, "
                 f"the request needs level {need.min_level}",
             )
-    area = session.get(ServiceArea, engineer.service_area_id)
-    zone = ZoneInfo(area.timezone) if area is not None else UTC
 
     def local(moment: datetime) -> str:
         # Messages are read by dispatchers: their area's clock, not UTC.

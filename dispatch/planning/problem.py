@@ -3,6 +3,7 @@ and translate its answers back into datetimes and database ids."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -49,14 +50,34 @@ def engineer_of(key: str) -> int:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something a run did with a request the dispatcher should know about."""
+
+    request_id: int
+    kind: str
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"request_id": self.request_id, "kind": self.kind, "message": self.message}
+
+
+@dataclass(frozen=True)
 class Built:
-    """The optimiser's problem with the means to translate it back."""
+    """The optimiser's problem with the means to translate it back.
+
+    ``broken_locks`` are requests whose dispatcher lock named an engineer who does not work in
+    the horizon (leave, a day off, deactivated): they are re-planned freely and their lock is
+    released when the plan is published. ``notes`` say so, and which visits under way were left
+    as they are.
+    """
 
     problem: Problem
     epoch: datetime
     horizon_start: date
     points: tuple[tuple[float, float], ...]
     snapshot: Snapshot
+    broken_locks: frozenset[int] = frozenset()
+    notes: tuple[Note, ...] = ()
 
     def seconds(self, moment: datetime) -> int:
         """Seconds from the epoch (never negative: the past is clamped to the epoch)."""
@@ -137,9 +158,19 @@ def build_problem(
             ZoneInfo(snapshot.timezone),
         )
     )
-    jobs = [
-        _job(j, snapshot, points, sec, now_s, horizon_end_s, freeze, history) for j in snapshot.jobs
-    ]
+    working = {e.id: e for e in engineers}
+    jobs = []
+    broken: set[int] = set()
+    notes: list[Note] = []
+    for j in snapshot.jobs:
+        job = _job(j, snapshot, points, sec, now_s, horizon_end_s, freeze, history)
+        job, note = _without_absent_engineers(job, j, working)
+        if note is not None:
+            notes.append(note)
+            if note.kind == "lock_broken":
+                broken.add(j.request_id)
+        if job is not None:
+            jobs.append(job)
     for point in extra_points:
         points(point)
     matrix = geo.provider.matrix(points.points) if points.points else None
@@ -152,7 +183,41 @@ def build_problem(
         horizon_start=snapshot.horizon_start,
         points=tuple(points.points),
         snapshot=snapshot,
+        broken_locks=frozenset(broken),
+        notes=tuple(notes),
     )
+
+
+def _without_absent_engineers(
+    job: Job, snap: JobSnap, working: dict[str, Engineer]
+) -> tuple[Job | None, Note | None]:
+    """Drop what a job says of an engineer who has no shift in the horizon (on leave, a day
+    off, deactivated): a visit under way with them stays out of the plan as it is, a lock to
+    them is broken (the visit is re-planned), and their previous assignment is forgotten."""
+    ip = job.in_progress
+    if ip is not None:
+        engineer = working.get(ip.engineer_id)
+        if engineer is None or engineer.current is None or engineer.current_shift_index() is None:
+            return None, Note(
+                snap.request_id,
+                "left_as_is",
+                f"{snap.external_ref} is under way with an engineer who is off shift: left as it "
+                "is",
+            )
+    note = None
+    lock = job.lock
+    if lock is not None and lock.engineer_id is not None and lock.engineer_id not in working:
+        if snap.visit is not None and snap.visit.lock != LockKind.NONE.value:
+            note = Note(
+                snap.request_id,
+                "lock_broken",
+                f"{snap.external_ref} was locked to an engineer who does not work in the "
+                "horizon: the lock is released and the visit re-planned",
+            )
+        job = dataclasses.replace(job, lock=None)
+    if job.previous is not None and job.previous.engineer_id not in working:
+        job = dataclasses.replace(job, previous=None)
+    return job, note
 
 
 def _engineer(
@@ -255,12 +320,9 @@ def _job(
         windows = tuple(_merge(found)) if found else (TimeWindow(0, 0),)
         lock = _lock(j, snapshot, sec, freeze) if history else None
     previous = None
-    if visit is not None and history:
-        previous = Assignment(
-            engineer_key(visit.engineer_id),
-            (visit.date - snapshot.horizon_start).days,
-            visit.sequence,
-        )
+    day = None if visit is None else (visit.date - snapshot.horizon_start).days
+    if visit is not None and day is not None and 0 <= day < snapshot.days and history:
+        previous = Assignment(engineer_key(visit.engineer_id), day, visit.sequence)
     return Job(
         id=job_key(j.request_id),
         location=points(j.site),

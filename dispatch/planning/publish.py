@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.models import Engineer, PlanScope, RepairRequest, RequestEvent, Shift, Visit
-from dispatch.models.enums import RequestStatus, VisitStatus
+from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
 from dispatch.planning.problem import Built, engineer_of, request_of
 from dispatch.planning.snapshot import active_visits, request_fingerprint
 from optimizer import Plan
@@ -82,6 +82,22 @@ def back_to_unassigned(request: RepairRequest) -> None:
             if request.acknowledged_at is not None
             else RequestStatus.PROMISED.value
         )
+
+
+def follow_plan(request: RepairRequest, start: datetime) -> None:
+    """The promise's risk flag follows the plan: a visit planned inside the window clears it,
+    one planned after the window raises it with the reason."""
+    late = request.window_end is not None and start > request.window_end
+    if late:
+        assert request.window_end is not None
+        request.at_risk = True
+        request.risk_reason = (
+            f"planned arrival {start.isoformat()} is after the promised window "
+            f"(ends {request.window_end.isoformat()})"
+        )
+    else:
+        request.at_risk = False
+        request.risk_reason = None
 
 
 def check_unchanged(session: Session, built: Built) -> dict[int, RepairRequest]:
@@ -192,6 +208,20 @@ def publish(
                     planned_arrival=start.isoformat(),
                     run_id=run_id,
                 )
+            if request_id in built.broken_locks and visit.lock != LockKind.NONE.value:
+                _event(
+                    session,
+                    request_id,
+                    "lock_broken",
+                    now,
+                    actor,
+                    lock=visit.lock,
+                    previous_engineer_id=visit.engineer_id,
+                    run_id=run_id,
+                    reason="the locked engineer does not work that day",
+                )
+                visit.lock = LockKind.NONE.value
+                visit.locked_arrival = None
             visit.engineer_id = engineer_id
             visit.date = day
             visit.sequence = sequence
@@ -205,21 +235,26 @@ def publish(
             if request.status in (RequestStatus.PROMISED.value, RequestStatus.ACKNOWLEDGED.value):
                 request.status = RequestStatus.ASSIGNED.value
             request.predicted_arrival = start
+            follow_plan(request, start)
     reasons = {u.job_id: u for u in plan.unassigned}
     for job in snapshot.jobs:
         if job.request_id in planned_ids:
             continue
         request = requests[job.request_id]
         visit = visits.get(job.request_id)
+        why = reasons.get(f"r{job.request_id}")
         if visit is None or visit.status in (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value):
             request.predicted_arrival = None
+            request.at_risk = True
+            request.risk_reason = (
+                f"not planned: {why.message}" if why else "not planned by the last run"
+            )[:500]
         if visit is not None and visit.status in (
             VisitStatus.PLANNED.value,
             VisitStatus.ACCEPTED.value,
         ):
             session.delete(visit)
             back_to_unassigned(request)
-            why = reasons.get(f"r{job.request_id}")
             _event(
                 session,
                 job.request_id,

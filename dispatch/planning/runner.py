@@ -62,8 +62,15 @@ class _Runner:
         )
 
 
+RECOVER_EVERY_S = 30.0
+
+
 class InProcessRunner(_Runner):
-    """One worker thread running queued runs in order; solves go to ``solver``."""
+    """One worker thread running queued runs in order; solves go to ``solver``.
+
+    At start, and every ``RECOVER_EVERY_S`` while idle, it takes over runs whose owner is gone
+    (their lease expired) and any run still queued.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -71,12 +78,19 @@ class InProcessRunner(_Runner):
         self._thread: threading.Thread | None = None
         self._idle = threading.Condition()
         self._pending = 0
+        self._submitted: set[int] = set()
 
     def start(self) -> None:
         """Recover runs a previous process left behind, then start the worker."""
-        for run_id in recover_interrupted(self.factory, now=self.clock.now()):
-            self.submit(run_id)
+        self._recover()
         self._ensure_thread()
+
+    def _recover(self) -> None:
+        for run_id in recover_interrupted(self.factory, now=self.settings.lease_clock.now()):
+            with self._idle:
+                known = run_id in self._submitted
+            if not known:
+                self.submit(run_id)
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -86,6 +100,7 @@ class InProcessRunner(_Runner):
     def submit(self, run_id: int) -> None:
         with self._idle:
             self._pending += 1
+            self._submitted.add(run_id)
         self._queue.put(run_id)
         self._ensure_thread()
 
@@ -95,7 +110,14 @@ class InProcessRunner(_Runner):
         except Exception:  # a cold first run is slower, not broken
             log.exception("could not warm the solver")
         while True:
-            run_id = self._queue.get()
+            try:
+                run_id = self._queue.get(timeout=RECOVER_EVERY_S)
+            except queue.Empty:
+                try:
+                    self._recover()
+                except Exception:  # the database may be away for a while; try again later
+                    log.exception("could not look for interrupted runs")
+                continue
             if run_id is None:
                 return
             try:
@@ -105,6 +127,7 @@ class InProcessRunner(_Runner):
             finally:
                 with self._idle:
                     self._pending -= 1
+                    self._submitted.discard(run_id)
                     self._idle.notify_all()
 
     def wait_idle(self, timeout: float | None = None) -> bool:

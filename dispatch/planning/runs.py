@@ -1,26 +1,36 @@
 """Dispatch runs: persisted jobs that read a snapshot, solve outside any transaction and
-publish atomically. A run that fails leaves the previous plan in force."""
+publish atomically. A run that fails leaves the previous plan in force.
+
+A run is claimed atomically (queued -> running, by one process only) once its scope is free,
+and holds a lease its owner renews while solving. Only runs whose lease expired are recovered,
+by whichever process sees it first: they are queued again (up to ``MAX_RECOVERIES`` times).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.clock import Clock
+from dispatch.clock import Clock, SystemClock
 from dispatch.common.paging import Page, paginate
 from dispatch.db import unit_of_work
+from dispatch.engineers.service import planned_shifts
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.geo_support import GeoContext
-from dispatch.models import DispatchRun, PlanScope
+from dispatch.models import DispatchRun, Engineer, PlanScope, ServiceArea
 from dispatch.models.enums import RunStatus
-from dispatch.planning.problem import DEFAULT_FREEZE, build_problem
+from dispatch.planning.problem import DEFAULT_FREEZE, Built, build_problem
 from dispatch.planning.publish import (
     StalePlan,
     current_kpis,
@@ -29,23 +39,88 @@ from dispatch.planning.publish import (
     publish,
     unassigned_summary,
 )
-from dispatch.planning.snapshot import read_snapshot, scope_area_ids
+from dispatch.planning.snapshot import MAX_DAYS, read_snapshot, scope_area_ids
 from dispatch.planning.solver import Solver
-from optimizer import SolveParams
+from optimizer import Plan, SolveParams
 
 log = logging.getLogger("onsite.planning")
 
 MAX_ATTEMPTS = 3
 RESOLVE_LIMIT_S = 5.0
 CLAIM_WAIT_S = 600.0
+LEASE = timedelta(seconds=30)
+HEARTBEAT_S = 10.0
+MAX_RECOVERIES = 3
+MAX_AHEAD = timedelta(days=366)
 
 
 @dataclass(frozen=True)
 class RunSettings:
-    """How runs behave; from the service settings."""
+    """How runs behave; from the service settings.
+
+    Leases are about processes, not about the planning day, so they are kept on
+    ``lease_clock`` (the wall clock) even when the domain clock is fixed or simulated.
+    """
 
     freeze: timedelta = DEFAULT_FREEZE
     claim_wait_s: float = CLAIM_WAIT_S
+    lease: timedelta = LEASE
+    heartbeat_s: float = HEARTBEAT_S
+    lease_clock: Clock = field(default_factory=SystemClock)
+
+
+class RunFailed(Exception):
+    """The run cannot produce a plan to publish; the previous plan stays in force."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LeaseLost(Exception):
+    """Another process took the run over (this one was presumed gone): stop without writing."""
+
+
+@cache
+def process_identity() -> str:
+    """Who this process is, for run ownership: host, pid and start time."""
+    return f"{socket.gethostname()}:{os.getpid()}:{int(time.time())}"
+
+
+def check_horizon(
+    session: Session, area_ids: Sequence[int], horizon_start: date, days: int, now: datetime
+) -> None:
+    """Refuse a horizon in the past, too far ahead, or whose shifts have all ended."""
+    from zoneinfo import ZoneInfo
+
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidInput("days", f"plan 1 to {MAX_DAYS} days at a time")
+    zones = session.scalars(select(ServiceArea.timezone).where(ServiceArea.id.in_(area_ids)))
+    today = min(now.astimezone(ZoneInfo(tz)).date() for tz in zones)
+    if horizon_start < today:
+        raise InvalidInput(
+            "horizon_start", f"{horizon_start.isoformat()} is in the past (today is {today})"
+        )
+    if horizon_start > (now + MAX_AHEAD).date():
+        raise InvalidInput("horizon_start", "plan at most a year ahead")
+    end = horizon_start + timedelta(days=days - 1)
+    engineers = session.scalars(
+        select(Engineer).where(Engineer.service_area_id.in_(area_ids), Engineer.active.is_(True))
+    ).all()
+    shifts = [
+        spec
+        for specs in planned_shifts(session, engineers, horizon_start, end).values()
+        for spec, _ in specs
+    ]
+    if not shifts:
+        raise InvalidInput(
+            "horizon_start",
+            f"no engineer of the scope works from {horizon_start} to {end}: nothing to plan",
+        )
+    if max(spec.end_at for spec in shifts) <= now:
+        raise InvalidInput(
+            "horizon_start", f"every shift from {horizon_start} to {end} has already ended"
+        )
 
 
 def create_run(
@@ -56,22 +131,28 @@ def create_run(
     days: int,
     time_limit_s: int,
     actor: str,
+    now: datetime,
+    include_other_days: bool = False,
 ) -> DispatchRun:
     """Queue a run over the areas (all based areas when None)."""
-    if not 1 <= days <= 14:
-        raise InvalidInput("days", "plan 1 to 14 days at a time")
     if not 1 <= time_limit_s <= 600:
         raise InvalidInput("time_limit_s", "the time limit must be 1 to 600 seconds")
     scope = scope_area_ids(session, area_ids)
     if not scope:
         raise InvalidInput(("scope", "service_area_ids"), "no service area with engineers based")
+    check_horizon(session, scope, horizon_start, days, now)
     run = DispatchRun(
         status=RunStatus.QUEUED.value,
-        scope={"service_area_ids": list(scope), "all": not area_ids},
+        scope={
+            "service_area_ids": list(scope),
+            "all": not area_ids,
+            "include_other_days": include_other_days,
+        },
         horizon_start=horizon_start,
         days=days,
         time_limit_s=time_limit_s,
         requested_by=actor,
+        recoveries=0,
     )
     session.add(run)
     session.flush()
@@ -95,24 +176,87 @@ def list_runs(session: Session, *, limit: int, offset: int, status: str | None =
 
 
 def _claim(
-    factory: sessionmaker[Session], run_id: int, area_ids: Sequence[int], wait_s: float
-) -> None:
-    """Take the scope for this run; wait while an overlapping run holds part of it."""
-    deadline = time.monotonic() + wait_s
+    factory: sessionmaker[Session], run_id: int, area_ids: Sequence[int], settings: RunSettings
+) -> bool:
+    """Wait for the scope, then take the run and the scope in one transaction.
+
+    The run stays queued while it waits. Returns False when another process took the run (or
+    it is no longer queued): then there is nothing to do here.
+    """
+    deadline = time.monotonic() + settings.claim_wait_s
+    me = process_identity()
     while True:
         with unit_of_work(factory) as session:
             scopes = lock_scopes(session, area_ids)
+            holders = {s.running_run_id for s in scopes.values()} - {None, run_id}
+            if holders:
+                _recover(session, settings.lease_clock.now(), only=holders)
             busy = [s for s in scopes.values() if s.running_run_id not in (None, run_id)]
             if not busy:
+                now = settings.lease_clock.now()
+                claimed = session.execute(
+                    update(DispatchRun)
+                    .where(DispatchRun.id == run_id, DispatchRun.status == RunStatus.QUEUED.value)
+                    .values(
+                        status=RunStatus.RUNNING.value,
+                        owner=me,
+                        lease_expires_at=now + settings.lease,
+                        started_at=now,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if claimed.rowcount != 1:
+                    return False
                 for scope in scopes.values():
                     scope.running_run_id = run_id
-                return
+                return True
+            status = session.scalar(select(DispatchRun.status).where(DispatchRun.id == run_id))
+            if status != RunStatus.QUEUED.value:
+                return False
         if time.monotonic() > deadline:
-            raise RuntimeError(
+            raise RunFailed(
                 "overlapping runs kept the scope busy for "
-                f"{int(wait_s)} s (areas {sorted(s.service_area_id for s in busy)})"
+                f"{int(settings.claim_wait_s)} s (areas {sorted(s.service_area_id for s in busy)})"
             )
         time.sleep(0.5)
+
+
+class _Heartbeat:
+    """Renews the run's lease while its owner works on it."""
+
+    def __init__(self, factory: sessionmaker[Session], run_id: int, settings: RunSettings) -> None:
+        self.factory = factory
+        self.run_id = run_id
+        self.settings = settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"run-{run_id}-lease", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.settings.heartbeat_s):
+            try:
+                with unit_of_work(self.factory) as session:
+                    session.execute(
+                        update(DispatchRun)
+                        .where(
+                            DispatchRun.id == self.run_id,
+                            DispatchRun.owner == process_identity(),
+                            DispatchRun.status == RunStatus.RUNNING.value,
+                        )
+                        .values(
+                            lease_expires_at=self.settings.lease_clock.now() + self.settings.lease
+                        )
+                        .execution_options(synchronize_session=False)
+                    )
+            except Exception:  # a missed beat is retried; the lease outlives a few of them
+                log.exception("could not renew the lease of run %s", self.run_id)
 
 
 def _release(factory: sessionmaker[Session], run_id: int) -> None:
@@ -122,11 +266,12 @@ def _release(factory: sessionmaker[Session], run_id: int) -> None:
         )
 
 
-def _set(factory: sessionmaker[Session], run_id: int, **values: Any) -> None:
-    with unit_of_work(factory) as session:
-        run = get_run_or_raise(session, run_id)
-        for key, value in values.items():
-            setattr(run, key, value)
+def _owned(session: Session, run_id: int) -> DispatchRun:
+    """The run, if this process still owns it (raises LeaseLost otherwise)."""
+    run = get_run_or_raise(session, run_id)
+    if run.owner != process_identity() or run.status != RunStatus.RUNNING.value:
+        raise LeaseLost(f"run {run_id} is now {run.status}, owned by {run.owner}")
+    return run
 
 
 def execute_run(
@@ -143,49 +288,70 @@ def execute_run(
     with unit_of_work(factory) as session:
         run = get_run_or_raise(session, run_id)
         if run.status != RunStatus.QUEUED.value:
-            return
+            return  # done, or another process has it: a redelivered run does nothing
         area_ids = list(run.scope["service_area_ids"])
-        horizon_start, days, limit = run.horizon_start, run.days, run.time_limit_s
-        run.status = RunStatus.RUNNING.value
-        run.started_at = clock.now()
+        job = _Job(
+            run_id=run_id,
+            area_ids=area_ids,
+            horizon_start=run.horizon_start,
+            days=run.days,
+            limit=run.time_limit_s,
+            include_other_days=bool(run.scope.get("include_other_days", False)),
+        )
     try:
-        _claim(factory, run_id, area_ids, settings.claim_wait_s)
+        if not _claim(factory, run_id, area_ids, settings):
+            return
         try:
-            _solve_and_publish(
-                factory, geo, solver, run_id, area_ids, horizon_start, days, limit, clock, settings
-            )
+            with _Heartbeat(factory, run_id, settings):
+                _solve_and_publish(factory, geo, solver, job, clock, settings)
         finally:
             _release(factory, run_id)
+    except LeaseLost as exc:
+        log.warning("dispatch run %s: %s; leaving it to its new owner", run_id, exc)
     except Exception as exc:  # the run fails; the previous plan stays in force
         log.exception("dispatch run %s failed", run_id)
-        reason = exc.reason if isinstance(exc, StalePlan) else f"{type(exc).__name__}: {exc}"
-        _set(
-            factory,
-            run_id,
-            status=RunStatus.FAILED.value,
-            failure_reason=reason[:1000],
-            finished_at=clock.now(),
+        reason = (
+            exc.reason if isinstance(exc, StalePlan | RunFailed) else f"{type(exc).__name__}: {exc}"
         )
+        with unit_of_work(factory) as session:
+            run = session.get(DispatchRun, run_id)
+            if run is not None and run.owner in (None, process_identity()):
+                run.status = RunStatus.FAILED.value
+                run.failure_reason = reason[:1000]
+                run.finished_at = clock.now()
+                run.lease_expires_at = None
+
+
+@dataclass(frozen=True)
+class _Job:
+    run_id: int
+    area_ids: list[int]
+    horizon_start: date
+    days: int
+    limit: float
+    include_other_days: bool
 
 
 def _solve_and_publish(
     factory: sessionmaker[Session],
     geo: GeoContext,
     solver: Solver,
-    run_id: int,
-    area_ids: list[int],
-    horizon_start: date,
-    days: int,
-    limit: float,
+    job: _Job,
     clock: Clock,
     settings: RunSettings,
 ) -> None:
     stale = ""
+    limit = job.limit
     for attempt in range(1, MAX_ATTEMPTS + 1):
         started = time.perf_counter()
         with unit_of_work(factory) as session:
             snapshot = read_snapshot(
-                session, area_ids=area_ids, horizon_start=horizon_start, days=days, now=clock.now()
+                session,
+                area_ids=job.area_ids,
+                horizon_start=job.horizon_start,
+                days=job.days,
+                now=clock.now(),
+                include_other_days=job.include_other_days,
             )
         built = build_problem(snapshot, geo, freeze=settings.freeze)
         with factory() as session:
@@ -193,19 +359,28 @@ def _solve_and_publish(
         loaded = time.perf_counter()
         plan = solver.solve(built.problem, SolveParams(time_limit_s=limit))
         solved = time.perf_counter()
+        if not plan.is_feasible():
+            raise RunFailed(_no_plan_reason(plan))
         try:
             with unit_of_work(factory) as session:
+                run = _owned(session, job.run_id)
                 routes = publish(
-                    session, built, plan, run_id=run_id, actor=f"run:{run_id}", now=clock.now()
+                    session,
+                    built,
+                    plan,
+                    run_id=job.run_id,
+                    actor=f"run:{job.run_id}",
+                    now=clock.now(),
                 )
-                run = get_run_or_raise(session, run_id)
                 run.status = RunStatus.SUCCEEDED.value
                 run.finished_at = clock.now()
                 run.attempts = attempt
                 run.kpis_before = before
                 run.kpis_after = plan_kpis(built, plan)
                 run.unassigned = unassigned_summary(built, plan)
+                run.notes = _notes(built, plan)
                 run.plan = routes
+                run.lease_expires_at = None
                 run.timings = {
                     "load_s": round(loaded - started, 3),
                     "solve_s": round(solved - loaded, 3),
@@ -214,33 +389,86 @@ def _solve_and_publish(
                 run.plan_version = max(
                     s.plan_version
                     for s in session.scalars(
-                        select(PlanScope).where(PlanScope.service_area_id.in_(area_ids))
+                        select(PlanScope).where(PlanScope.service_area_id.in_(job.area_ids))
                     )
                 )
             return
         except StalePlan as exc:
             stale = exc.reason
-            log.info("run %s attempt %s stale: %s", run_id, attempt, stale)
-            _set(factory, run_id, attempts=attempt)
+            log.info("run %s attempt %s stale: %s", job.run_id, attempt, stale)
+            with unit_of_work(factory) as session:
+                _owned(session, job.run_id).attempts = attempt
             limit = min(limit, RESOLVE_LIMIT_S)
     raise StalePlan(f"the plan kept changing while solving ({MAX_ATTEMPTS} attempts): {stale}")
 
 
-def recover_interrupted(factory: sessionmaker[Session], *, now: datetime) -> list[int]:
-    """After a restart: fail runs that were running, release their claims, return queued ids."""
-    with unit_of_work(factory) as session:
-        running = session.scalars(
-            select(DispatchRun).where(DispatchRun.status == RunStatus.RUNNING.value)
-        ).all()
-        for run in running:
+def _no_plan_reason(plan: Plan) -> str:
+    messages = sorted({u.message for u in plan.unassigned})
+    detail = "; ".join(messages[:3]) if messages else "the optimiser found no plan"
+    return f"no plan honours the visits under way and the locks ({detail}); the plan in force stays"
+
+
+def _notes(built: Built, plan: Plan) -> list[dict[str, Any]]:
+    notes = [n.as_dict() for n in built.notes]
+    if plan.warm_start_cost is not None and plan.cost >= plan.warm_start_cost:
+        notes.append(
+            {
+                "request_id": None,
+                "kind": "plan_kept",
+                "message": "no better plan was found: the plan in force is kept (re-timed)",
+            }
+        )
+    return notes
+
+
+def _recover(session: Session, now: datetime, *, only: set[int] | None = None) -> list[int]:
+    """Queue again (or fail, after ``MAX_RECOVERIES``) running runs whose lease expired, and
+    release their scopes. Returns the ids queued again."""
+    stmt = select(DispatchRun).where(
+        DispatchRun.status == RunStatus.RUNNING.value,
+        or_(DispatchRun.lease_expires_at.is_(None), DispatchRun.lease_expires_at < now),
+    )
+    if only is not None:
+        stmt = stmt.where(DispatchRun.id.in_(only))
+    expired = session.scalars(stmt.with_for_update(skip_locked=True)).all()
+    queued = []
+    for run in expired:
+        owner = run.owner or "a previous process"
+        if run.recoveries >= MAX_RECOVERIES:
             run.status = RunStatus.FAILED.value
-            run.failure_reason = "interrupted: the service stopped while the run was solving"
+            run.failure_reason = (
+                f"interrupted: the process solving it stopped ({run.recoveries + 1} times, last "
+                f"{owner})"
+            )
             run.finished_at = now
+        else:
+            run.status = RunStatus.QUEUED.value
+            run.recoveries += 1
+            run.notes = [
+                *(run.notes or []),
+                {
+                    "request_id": None,
+                    "kind": "recovered",
+                    "message": f"queued again: {owner} stopped while solving it",
+                },
+            ]
+            queued.append(run.id)
+        run.owner = None
+        run.lease_expires_at = None
+    if expired:
         session.execute(
             update(PlanScope)
-            .where(PlanScope.running_run_id.in_([r.id for r in running]))
+            .where(PlanScope.running_run_id.in_([r.id for r in expired]))
             .values(running_run_id=None)
         )
+    return queued
+
+
+def recover_interrupted(factory: sessionmaker[Session], *, now: datetime) -> list[int]:
+    """Recover runs whose owner is gone (their lease expired) and return every queued run, in
+    order, for a runner to take."""
+    with unit_of_work(factory) as session:
+        _recover(session, now)
         return list(
             session.scalars(
                 select(DispatchRun.id)

@@ -28,7 +28,7 @@ from dispatch.models import (
     Site,
     Visit,
 )
-from dispatch.models.enums import RequestStatus, VisitStatus
+from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
 
 OPEN_STATUSES = (
     RequestStatus.PROMISED.value,
@@ -43,6 +43,7 @@ ACTIVE_VISIT = (
     VisitStatus.EN_ROUTE.value,
     VisitStatus.ARRIVED.value,
 )
+MOVABLE = (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value)
 MAX_DAYS = 14
 POSITION_FRESH = timedelta(hours=2)
 
@@ -179,8 +180,14 @@ def read_snapshot(
     horizon_start: date,
     days: int,
     now: datetime,
+    include_other_days: bool = False,
 ) -> Snapshot:
-    """Read the engineers, shifts, open requests and visits of a scope and horizon."""
+    """Read the engineers, shifts, open requests and visits of a scope and horizon.
+
+    The plan takes the requests not yet planned and those planned inside the horizon; visits
+    on other days stay where they are unless ``include_other_days`` brings them in too (work
+    under way always stays with its day).
+    """
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput("days", f"plan 1 to {MAX_DAYS} days at a time")
     scope = scope_area_ids(session, area_ids)
@@ -203,7 +210,14 @@ def read_snapshot(
         engineers=engineer_snaps(
             session, engineers, horizon_start, horizon_end, now, materialise=True
         ),
-        jobs=job_snaps(session, requests, horizon_end, areas),
+        jobs=job_snaps(
+            session,
+            requests,
+            horizon_end,
+            areas,
+            horizon_start=horizon_start,
+            include_other_days=include_other_days,
+        ),
         plan_versions=plan_versions(session, scope),
     )
 
@@ -325,8 +339,13 @@ def job_snaps(
     requests: Sequence[RepairRequest],
     horizon_end: date | None,
     areas: dict[int, ServiceArea],
+    *,
+    horizon_start: date | None = None,
+    include_other_days: bool = False,
 ) -> tuple[JobSnap, ...]:
-    """Requests with their current visit; those promised after ``horizon_end`` are left out."""
+    """Requests with their current visit. With a horizon, requests promised after its end are
+    left out, and so are visits planned for a day after it or (given ``horizon_start``)
+    before it, unless ``include_other_days``; work under way on another day always is."""
     from zoneinfo import ZoneInfo
 
     visits = active_visits(session, [r.id for r in requests])
@@ -346,10 +365,17 @@ def job_snaps(
                 continue  # promised beyond the horizon: a later plan takes it
             if (
                 visit is not None
-                and visit.date > horizon_end
-                and visit.status in (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value)
+                and (
+                    visit.date > horizon_end
+                    or (horizon_start is not None and visit.date < horizon_start)
+                )
+                and (
+                    not include_other_days
+                    or visit.status not in MOVABLE
+                    or visit.lock != LockKind.NONE.value
+                )
             ):
-                continue  # planned for a day after the horizon: that day's plan keeps it
+                continue  # planned for another day (today, say): that day keeps it
         site = sites[r.site_id]
         out.append(
             JobSnap(

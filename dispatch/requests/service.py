@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -122,6 +122,33 @@ def _windows(
     return tuple(out)
 
 
+MAX_BACKDATE = timedelta(days=7)
+BOOKING_AHEAD = timedelta(days=366)
+
+
+def check_windows(
+    windows: Sequence[tuple[datetime, datetime]], now: datetime, field: str = "availability"
+) -> None:
+    """Availability a customer gives now: ordered, not over yet, at most a year ahead."""
+    for i, (start, end) in enumerate(windows):
+        if end <= start:
+            raise InvalidInput((field, i, "end"), "a window must end after it starts")
+        if end <= now:
+            raise InvalidInput((field, i, "end"), "this window has already ended")
+        if start > now + BOOKING_AHEAD:
+            raise InvalidInput((field, i, "start"), "book at most a year ahead")
+
+
+def check_received_at(received_at: datetime, now: datetime) -> None:
+    """When the customer asked: not in the future, and recent enough to be intake."""
+    if received_at > now:
+        raise InvalidInput("received_at", "a request cannot be received in the future")
+    if received_at < now - MAX_BACKDATE:
+        raise InvalidInput(
+            "received_at", f"at most {MAX_BACKDATE.days} days ago; older requests are history"
+        )
+
+
 def _area_names(session: Session, placement: Placement) -> tuple[ServiceArea, str]:
     if placement.base_area_id is None or placement.travel_from_base_s is None:
         raise InvalidInput("site", "no engineer base can reach this site")
@@ -232,6 +259,8 @@ def quote(
     """The SLA promise a request at ``location`` would get now, without saving anything."""
     _check_service_minutes(service_minutes)
     resolve_skills(session, skills, level_key="min_level")
+    windows = _windows(availability)
+    check_windows(windows, now)
     return _compute(
         session,
         location=location,
@@ -239,7 +268,7 @@ def quote(
         tier=tier,
         problem_type=problem_type,
         service_minutes=service_minutes,
-        availability=_windows(availability),
+        availability=windows,
         received_at=now,
         now=now,
     )
@@ -305,11 +334,11 @@ def create_request(
         ) from None
     _check_service_minutes(service_minutes)
     received_at = ensure_utc(received_at, field="received_at") if received_at else now
-    if received_at > now:
-        raise InvalidInput("received_at", "a request cannot be received in the future")
+    check_received_at(received_at, now)
     site = _site_or_422(session, site_id)
     resolved = resolve_skills(session, skills, level_key="min_level")
     windows = _windows(availability)
+    check_windows(windows, now)
     policy = active_policy(session)
     promise = _compute(
         session,
@@ -474,6 +503,7 @@ def correct_request(
         request.service_minutes = changes["service_minutes"]
     if "availability" in changes:
         windows = _windows(changes["availability"] or [])
+        check_windows(windows, now)
         request.availability = [{"start": s.isoformat(), "end": e.isoformat()} for s, e in windows]
     if "channel" in changes:
         try:

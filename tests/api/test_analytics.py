@@ -365,7 +365,7 @@ def test_bad_analytics_input(client: TestClient, auth) -> None:
         == 422
     )
     r = client.get("/v1/analytics/sla?from=2026-11-22&to=2026-11-23&tz=Mars/Base", headers=h)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "tz"]
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "tz"]
     assert (
         client.get(
             "/v1/analytics/sla?from=2026-11-22&to=2026-11-23", headers=auth("service_desk")

@@ -320,14 +320,16 @@ def test_promise_view_has_clocks_and_engineer(client: TestClient, auth, world, a
     assert view["clocks"]["response"]["state"] == "warning"
     assert view["clocks"]["response"]["time_left_s"] == 300
     assert view["clocks"]["arrival"]["state"] == "ok"
-    found = client.get("/v1/promises?external_ref=CASE-0", headers=auth("service_desk")).json()
+    found = client.get("/v1/promises?external_ref=CASE-0", headers=auth("service_desk")).json()[
+        "items"
+    ]
     assert [p["request_id"] for p in found] == [urgent.id]
 
 
 def test_alerts_name_the_request_and_an_action(client: TestClient, auth, world, app) -> None:
     """An unacknowledged urgent request 20 min old raises a first-response alert."""
     app.state.clock.current = NOW + timedelta(minutes=20)
-    alerts = client.get("/v1/alerts", headers=auth("dispatcher")).json()
+    alerts = client.get("/v1/alerts", headers=auth("dispatcher")).json()["items"]
     first = [a for a in alerts if a["kind"] == "first_response_due"]
     assert [a["external_ref"] for a in first][:1] == ["CASE-0"]
     assert first[0]["severity"] == "danger"

@@ -11,6 +11,7 @@ import importlib.util
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,9 +151,10 @@ class Board:
         return path
 
 
-@pytest.fixture
-def board(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Board]:
-    """A fresh 1366x768 browser context on the board; its screenshot is saved at the end."""
+@contextmanager
+def open_board(browser: Any, server: LiveServer, name: str) -> Iterator[Board]:
+    """A fresh 1366x768 browser context on ``server`` that records problems (and dialogs);
+    its screenshot is saved as ``name`` at the end."""
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -161,11 +163,19 @@ def board(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest)
     page.on("console", problems.on_console)
     page.on("pageerror", problems.on_page_error)
     page.on("requestfailed", problems.on_request_failed)
-    here = Board(page, live_server, problems)
+    page.on("dialog", lambda dialog: problems.seen.append(f"dialog opened: {dialog.message}"))
+    here = Board(page, server, problems)
     try:
         yield here
     finally:
         try:
-            here.screenshot(request.node.name)
+            here.screenshot(name)
         finally:
             context.close()
+
+
+@pytest.fixture
+def board(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Board]:
+    """A fresh browser context on the board, named after the test."""
+    with open_board(browser, live_server, request.node.name) as here:
+        yield here

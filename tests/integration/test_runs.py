@@ -69,6 +69,7 @@ def _queue(factory: sessionmaker[Session], area_id: int) -> int:
             days=1,
             time_limit_s=1,
             actor="test",
+            now=NOW,
         ).id
 
 
@@ -213,6 +214,7 @@ def test_a_one_day_run_leaves_the_next_days_visits_alone(world: dict[str, Any]) 
             days=2,
             time_limit_s=1,
             actor="test",
+            now=NOW,
         )
         two_days = run.id
     execute_run(factory, GeoContext(), InlineSolver(), two_days, clock=FixedClock(NOW))

@@ -12,6 +12,7 @@ import { dateIn, dayHm, hm } from "./time.js";
 const KEY = "onsite.apiKey";
 const AREA = "onsite.area";
 const ALERTS_EVERY_MS = 15000;
+const ALERTS_SHOWN = 500; // the API's largest page
 const RUN_POLL_MS = 1000;
 const BOARD_ROLES = new Set(["dispatcher", "admin"]);
 
@@ -377,10 +378,11 @@ async function refreshAlerts() {
   try {
     const [me, alerts] = await Promise.all([
       api.get("/v1/me"),
-      api.get(`/v1/alerts?${query({ service_area_id: state.areaId })}`),
+      api.get(`/v1/alerts?${query({ service_area_id: state.areaId, limit: ALERTS_SHOWN })}`),
     ]);
     state.now = me.now;
-    state.alerts = alerts;
+    state.alerts = alerts.items;
+    state.alertsTotal = alerts.total;
     updateClock();
     $("alerts-updated").textContent = `Updated ${hm(me.now, tz())}.`;
   } catch (err) {
@@ -396,14 +398,16 @@ async function refreshAlerts() {
 
 function renderAlertsPanel() {
   const alerts = state.alerts;
+  const total = state.alertsTotal ?? alerts.length;
+  // Alerts come most urgent first: the urgent ones are all on the first page.
   const danger = alerts.filter((a) => a.severity === "danger").length;
   const badge = $("alerts-badge");
-  $("alerts-count").textContent = String(alerts.length);
+  $("alerts-count").textContent = String(total);
   badge.classList.toggle("has-danger", danger > 0);
-  badge.classList.toggle("has-warning", danger === 0 && alerts.length > 0);
-  badge.setAttribute("aria-label", `Alerts: ${alerts.length}, ${danger} urgent`);
+  badge.classList.toggle("has-warning", danger === 0 && total > 0);
+  badge.setAttribute("aria-label", `Alerts: ${total}, ${danger} urgent`);
   $("tab-alerts").textContent = "Alerts ";
-  $("tab-alerts").append(h("span", { class: "count" }, String(alerts.length)));
+  $("tab-alerts").append(h("span", { class: "count" }, String(total)));
   renderAlerts($("alerts-list"), alerts, {
     onSelect: selectVisit,
     isPlanned: (requestId) => Boolean(findVisit(requestId)),

@@ -1,5 +1,6 @@
 // The day on a map: Leaflet with vector layers only (no tiles: the board works offline).
 
+import { h } from "./dom.js";
 import { hm } from "./time.js";
 
 const L = window.L;
@@ -72,7 +73,8 @@ export class BoardMap {
         keyboard: false,
         icon: L.divIcon({
           className: "",
-          html: `<div class="home-icon" style="background:${colour}"></div>`,
+          // An element, not an HTML string: nothing from the data is ever parsed as markup.
+          html: h("div", { class: "home-icon", style: { background: colour } }),
           iconSize: [10, 10],
           iconAnchor: [5, 5],
         }),
@@ -94,11 +96,14 @@ export class BoardMap {
           fillOpacity: 0.95,
           className: `visit-marker state-${visit.promise_state}`,
         });
-        marker.bindTooltip(
-          `${visit.external_ref} · ${visit.customer}<br>${route.engineer.name}, #${visit.sequence + 1}` +
-            ` · ETA ${hm(visit.eta, timeZone)}`,
-          { direction: "top", offset: [0, -6] },
+        // Customer names, references and engineer names are data: text nodes only.
+        const tip = h(
+          "div",
+          { class: "visit-tip" },
+          h("div", {}, `${visit.external_ref} · ${visit.customer}`),
+          h("div", {}, `${route.engineer.name}, #${visit.sequence + 1} · ETA ${hm(visit.eta, timeZone)}`),
         );
+        marker.bindTooltip(tip, { direction: "top", offset: [0, -6] });
         marker.on("click", () => this.onVisit(visit.request_id));
         marker.addTo(this.visitLayer);
         this.markers.set(visit.request_id, marker);

@@ -1,0 +1,82 @@
+"""The service desk's view of a promise, and alerts, over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import Field
+
+from api.schemas.common import OutputModel
+from api.schemas.dispatch import PromiseState
+
+ClockStateName = Literal["ok", "warning", "danger", "breached", "met", "stopped"]
+
+
+class SlaClockRead(OutputModel):
+    due: dt.datetime
+    met_at: dt.datetime | None
+    state: ClockStateName = Field(
+        description="share of the allowed time used: ok < 50 %, warning 50-75 %, danger 75-100 %"
+    )
+    used_pct: float
+    time_left_s: int
+
+
+class SlaClocks(OutputModel):
+    response: SlaClockRead | None = None
+    arrival: SlaClockRead | None = None
+    resolution: SlaClockRead | None = None
+
+
+class EngineerFirstName(OutputModel):
+    first_name: str
+
+
+class TimelineEntry(OutputModel):
+    type: str
+    at: dt.datetime
+    actor: str
+    payload: dict[str, Any]
+
+
+class PromiseView(OutputModel):
+    """What the service desk tells a customer: window, live ETA, engineer, clocks, timeline."""
+
+    request_id: int
+    external_ref: str
+    status: str
+    tier: str | None
+    locality: str | None
+    window_start: dt.datetime | None
+    window_end: dt.datetime | None
+    arrival_target: dt.datetime | None
+    customer_chosen: bool
+    explanation: str | None
+    eta: dt.datetime | None
+    promise_state: PromiseState
+    engineer: EngineerFirstName | None
+    visit_status: str | None
+    clocks: SlaClocks
+    timeline: list[TimelineEntry]
+
+
+class AlertRead(OutputModel):
+    """Something that needs doing now, with a suggested action."""
+
+    kind: Literal[
+        "first_response_due", "resolution_due", "eta_after_window", "engineer_behind_plan"
+    ]
+    severity: Literal["danger", "warning"]
+    request_id: int
+    external_ref: str
+    customer: str | None
+    tier: str | None
+    service_area_id: int | None
+    message: str
+    suggested_action: str
+    due: dt.datetime | None = None
+    eta: dt.datetime | None = None
+    window_end: dt.datetime | None = None
+    engineer_id: int | None = None
+    minutes_behind: int | None = None

@@ -1,0 +1,109 @@
+"""The engineer's mobile app over HTTP: my route, progress reports, position pings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from api.schemas.common import InputModel, Instant, Latitude, Longitude, OutputModel
+from api.schemas.dispatch import PromiseState, RequiredSkillRead
+
+
+class VisitEventCreate(InputModel):
+    type: Literal["accepted", "en_route", "arrived", "completed", "cannot_complete"]
+    at: Instant | None = Field(default=None, description="when it happened; now if omitted")
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    reason: Annotated[str, Field(max_length=500)] | None = None
+
+
+class LocationCreate(InputModel):
+    lat: Latitude
+    lon: Longitude
+    at: Instant | None = None
+    accuracy_m: Annotated[float, Field(ge=0, le=100_000)] | None = None
+
+
+class VisitEventRead(OutputModel):
+    visit_id: int
+    status: str
+    duplicate: bool = Field(description="a repeat of the last report: nothing changed")
+    newly_at_risk: list[int] = Field(description="requests of my day whose window now looks lost")
+
+
+class LocationRead(OutputModel):
+    accepted: bool
+    newly_at_risk: list[int]
+
+
+class MyRequest(OutputModel):
+    id: int
+    external_ref: str
+    tier: str | None
+    problem_type: str | None
+    description: str
+
+
+class MyCustomer(OutputModel):
+    name: str
+    contact_name: str | None
+    phone: str | None
+
+
+class MySite(OutputModel):
+    name: str
+    address: str
+    lat: float
+    lon: float
+
+
+class Navigation(OutputModel):
+    geo_uri: str
+    osm_url: str
+
+
+class MyVisit(OutputModel):
+    visit_id: int
+    sequence: int
+    status: str
+    request: MyRequest
+    customer: MyCustomer
+    site: MySite
+    window_start: dt.datetime | None
+    window_end: dt.datetime | None
+    planned_arrival: dt.datetime | None
+    eta: dt.datetime | None
+    service_minutes: int
+    required_skills: list[RequiredSkillRead]
+    promise_state: PromiseState
+    navigation: Navigation
+
+
+class MyShift(OutputModel):
+    start: dt.datetime
+    end: dt.datetime
+    break_start: dt.datetime | None
+    break_end: dt.datetime | None
+    break_minutes: int | None
+
+
+class MyEngineer(OutputModel):
+    id: int
+    name: str
+
+
+class LineString(OutputModel):
+    type: Literal["LineString"]
+    coordinates: list[list[float]]
+
+
+class MyRoute(OutputModel):
+    """My day: the shift and the visits in order, with everything needed on the doorstep."""
+
+    date: dt.date
+    engineer: MyEngineer
+    shift: MyShift | None
+    visits: list[MyVisit]
+    geometry: LineString | None = None
