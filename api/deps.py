@@ -17,10 +17,10 @@ from dispatch.clock import Clock
 from dispatch.db import Session, translate_db_error
 from dispatch.errors import NotFound, PermissionDenied
 from dispatch.geo_support import GeoContext
-from dispatch.intake import IntakeSettings
 from dispatch.models.enums import Role
 from dispatch.planning.capacity import CapacityIndex
 from dispatch.planning.runner import JobRunner
+from dispatch.requests.intake import IntakeSettings
 from dispatch.settings import Settings
 
 _bearer = HTTPBearer(
@@ -72,7 +72,6 @@ def get_capacity(request: Request) -> CapacityIndex:
 def get_intake_settings(request: Request) -> IntakeSettings:
     settings: Settings = request.app.state.settings
     return IntakeSettings(
-        capacity_days=settings.capacity_days,
         replan_on_urgent=settings.replan_on_urgent,
         replan_time_limit_s=settings.replan_time_limit_s,
     )

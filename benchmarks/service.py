@@ -40,7 +40,7 @@ from dispatch.geo_support import GeoContext  # noqa: E402
 from dispatch.models import DispatchRun  # noqa: E402
 from dispatch.planning.runs import create_run, execute_run  # noqa: E402
 from dispatch.planning.solver import ProcessSolver  # noqa: E402
-from dispatch.requests.service import create_request  # noqa: E402
+from dispatch.requests.intake import take_request  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
 
 # Monday 23 November 2026, 07:00 in Shanghai.
@@ -121,7 +121,7 @@ def build_city(url: str, engineers: int, requests: int, seed: int) -> int:
                 lat=lat,
                 lon=lon,
             )
-            create_request(
+            take_request(
                 session,
                 now=NOW,
                 actor="bench",

@@ -23,6 +23,7 @@ from dispatch.engineers.repository import engineers_query
 from dispatch.geo_support import GeoContext
 from dispatch.models import ApiKey, Customer, Engineer, RepairRequest, ServiceArea, Site, Skill
 from dispatch.requests import service as requests
+from dispatch.requests.intake import take_request
 
 # Documented demo keys, one per role, so a newcomer can call the API at once. Demo only.
 DEMO_KEYS = {
@@ -383,7 +384,7 @@ def _requests(session: Session, staff: list[Engineer], now: datetime) -> int:
             start = datetime(day.year, day.month, day.day, start_hour, tzinfo=tz)
             availability = [{"start": start, "end": start + timedelta(hours=3)}]
         tier = rng.choice(["urgent", "important", "general"]) if rng.random() < 0.3 else None
-        request, _ = requests.create_request(
+        request = take_request(
             session,
             now=received,
             actor="demo",
@@ -396,7 +397,7 @@ def _requests(session: Session, staff: list[Engineer], now: datetime) -> int:
             skills=_demo_skills(rng, staff, site.base_area_id or staff[0].service_area_id),
             service_minutes=rng.choice([30, 45, 60, 60, 90, 120]),
             availability=availability,
-        )
+        ).request
         responded = received + timedelta(minutes=rng.randrange(3, 50))
         if responded <= now and rng.random() < 0.7:
             requests.acknowledge(session, request.id, actor="demo", now=now, at=responded)

@@ -47,7 +47,10 @@ class Settings(BaseSettings):
     )
     replan_time_limit_s: int = Field(default=20, ge=1, le=600)
     capacity_days: int = Field(
-        default=3, ge=1, le=14, description="days ahead a capacity-aware promise looks for a slot"
+        default=3,
+        ge=1,
+        le=13,
+        description="days after today that capacity-aware promises and slot offers look at",
     )
 
     # Paging limits for list endpoints.

@@ -30,10 +30,9 @@ from api.schemas.requests import (
     SlotQuery,
     SlotRead,
 )
-from dispatch import intake
 from dispatch.models.enums import RequestStatus
-from dispatch.requests import service
-from dispatch.requests.service import promise_payload
+from dispatch.requests import intake, service
+from dispatch.requests.service import PromiseView
 
 router = APIRouter(prefix="/v1", tags=["requests and promises"])
 
@@ -55,7 +54,7 @@ def quote(
     capacity: CapacityDep,
     clock: ClockDep,
     user: StaffUser,
-) -> dict[str, Any]:
+) -> QuoteRead:
     """The promise a request would get now, with the arrival current capacity allows."""
     promise, prediction = intake.quote(
         session,
@@ -72,9 +71,9 @@ def quote(
         service_minutes=body.service_minutes,
         availability=[w.model_dump() for w in body.availability],
     )
-    return promise_payload(promise) | {
-        "capacity": prediction.as_dict() if prediction is not None else None
-    }
+    read = QuoteRead.of(PromiseView.of_promise(promise))
+    read.capacity = CapacityRead.model_validate(prediction.as_dict()) if prediction else None
+    return read
 
 
 @router.post("/promises/slots", response_model=list[SlotRead])
@@ -124,10 +123,10 @@ def create_request(
     data = body.model_dump(exclude={"skills", "availability", "slot"})
     taken = intake.take_request(
         session,
-        geo,
-        capacity,
-        runner,
-        settings,
+        geo=geo,
+        capacity=capacity,
+        runner=runner,
+        settings=settings,
         now=clock.now(),
         actor=user.actor,
         idempotency_key=idempotency_key,

@@ -17,6 +17,7 @@ from api.schemas.common import (
     UpdateModel,
     Version,
 )
+from dispatch.requests.service import PromiseView
 
 Tier = Literal["urgent", "important", "general"]
 Channel = Literal["phone", "online", "email", "app", "on_site"]
@@ -145,41 +146,19 @@ class Cancel(InputModel):
     )
 
 
-class PromiseRead(OutputModel):
-    tier: str
-    tier_reason: str
-    locality: str
-    area: str
-    base: str
-    travel_from_base_s: int
-    policy: str
-    policy_version: int
-    rule: str
-    clock: str
-    first_response_due: dt.datetime
-    arrival_due: dt.datetime
-    resolution_due: dt.datetime
-    window_start: dt.datetime
-    window_end: dt.datetime
-    customer_chosen: bool
-    arrival_target: dt.datetime
-    at_risk: bool
-    risk_reason: str | None
-    predicted_arrival: dt.datetime | None
-    explanation: str
-
-
 class RequestSkillRead(OutputModel):
     skill: str
     min_level: int
 
 
-class RequestPromise(OutputModel):
-    """The promise as stored on the request."""
+class PromiseRead(OutputModel):
+    """A promise: the SLA deadlines and the arrival window the customer is told."""
 
+    tier: str | None
+    tier_reason: str | None
+    locality: str | None
     policy_version: int | None
     rule: str | None
-    locality: str | None
     promised_at: dt.datetime | None
     first_response_due: dt.datetime | None
     arrival_due: dt.datetime | None
@@ -192,6 +171,11 @@ class RequestPromise(OutputModel):
     risk_reason: str | None
     predicted_arrival: dt.datetime | None
     explanation: str | None
+
+    @classmethod
+    def of(cls, view: PromiseView) -> Any:
+        """The schema of a promise view (a quote's context included when it is a quote)."""
+        return cls.model_validate(view.fields())
 
 
 class RequestRead(OutputModel):
@@ -215,7 +199,7 @@ class RequestRead(OutputModel):
     closed_at: dt.datetime | None
     close_reason: str | None
     cancelled_by: str | None = None
-    promise: RequestPromise
+    promise: PromiseRead
     version: int
     capacity: CapacityRead | None = None
     inserted: bool = Field(default=False, description="urgent: already put into a route")
@@ -244,29 +228,21 @@ class RequestRead(OutputModel):
             closed_at=r.closed_at,
             close_reason=r.close_reason,
             cancelled_by=r.cancelled_by,
-            promise=RequestPromise(
-                policy_version=r.policy_version,
-                rule=r.rule_key,
-                locality=r.locality,
-                promised_at=r.promised_at,
-                first_response_due=r.first_response_due,
-                arrival_due=r.arrival_due,
-                resolution_due=r.resolution_due,
-                window_start=r.window_start,
-                window_end=r.window_end,
-                customer_chosen=r.customer_chosen,
-                arrival_target=r.arrival_target,
-                at_risk=r.at_risk,
-                risk_reason=r.risk_reason,
-                predicted_arrival=r.predicted_arrival,
-                explanation=r.promise_explanation,
-            ),
+            promise=PromiseRead.of(PromiseView.of_request(r)),
             version=r.version,
         )
 
 
 class QuoteRead(PromiseRead):
-    capacity: CapacityRead | None
+    """The promise a request would get now: with where it is served from, the rule's clock,
+    and what capacity allows."""
+
+    area: str
+    base: str
+    travel_from_base_s: int
+    policy: str
+    clock: str
+    capacity: CapacityRead | None = None
 
 
 class EventRead(OutputModel):

@@ -52,6 +52,8 @@ class Context:
     routes: tuple[Route, ...]
     slots: tuple[RouteSlot, ...]
     names: Mapping[int, str]
+    until: datetime
+    """The end of the last local day the context covers: capacity is known up to here."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,22 @@ class Prediction:
     message: str | None
     options: int
 
+    @classmethod
+    def beyond(cls, until: datetime) -> Prediction:
+        """The answer for a booking wholly after the capacity horizon: not checked yet."""
+        return cls(
+            None,
+            None,
+            None,
+            None,
+            None,
+            True,
+            "beyond_horizon",
+            f"capacity is known until {until.isoformat()}; this booking is planned when its day "
+            "comes into view",
+            0,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "eta": self.eta,
@@ -82,7 +100,11 @@ class Prediction:
 
 
 class CapacityIndex:
-    """Per-process cache of capacity contexts, one per service area."""
+    """Per-process cache of capacity contexts, one per service area.
+
+    A context covers today and the ``days`` local days after it: quotes, intake and slot offers
+    all look exactly that far (``Context.until``).
+    """
 
     def __init__(self, *, days: int = 3, ttl: timedelta = CONTEXT_TTL) -> None:
         self.days = days
@@ -116,8 +138,9 @@ class CapacityIndex:
         assert area is not None
         from zoneinfo import ZoneInfo
 
-        today = now.astimezone(ZoneInfo(area.timezone)).date()
-        end = today + timedelta(days=self.days - 1)
+        zone = ZoneInfo(area.timezone)
+        today = now.astimezone(zone).date()
+        end = today + timedelta(days=self.days)
         engineers = session.scalars(
             select(Engineer)
             .where(Engineer.service_area_id == area_id, Engineer.active.is_(True))
@@ -140,7 +163,7 @@ class CapacityIndex:
             now=now,
             area_ids=(area_id,),
             horizon_start=today,
-            days=self.days,
+            days=self.days + 1,
             timezone=area.timezone,
             engineers=engineer_snaps(session, engineers, today, end, now),
             jobs=job_snaps(session, requests, None, {area_id: area}),
@@ -169,6 +192,7 @@ class CapacityIndex:
             routes=tuple(routes),
             slots=tuple(route_slots(problem)),
             names={e.id: e.name for e in engineers},
+            until=datetime.combine(end + timedelta(days=1), datetime.min.time(), zone),
         )
 
 

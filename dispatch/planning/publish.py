@@ -147,6 +147,22 @@ def publish(
             )
         )
     }
+    for request_id in sorted(built.broken_locks):
+        visit = visits.get(request_id)
+        if visit is not None and visit.lock != LockKind.NONE.value:
+            _event(
+                session,
+                request_id,
+                "lock_broken",
+                now,
+                actor,
+                lock=visit.lock,
+                previous_engineer_id=visit.engineer_id,
+                run_id=run_id,
+                reason="the locked engineer does not work in the planned days",
+            )
+            visit.lock = LockKind.NONE.value
+            visit.locked_arrival = None
     for route in plan.routes:
         engineer_id = engineer_of(route.engineer_id)
         day = built.date_of(route.day)
@@ -208,20 +224,6 @@ def publish(
                     planned_arrival=start.isoformat(),
                     run_id=run_id,
                 )
-            if request_id in built.broken_locks and visit.lock != LockKind.NONE.value:
-                _event(
-                    session,
-                    request_id,
-                    "lock_broken",
-                    now,
-                    actor,
-                    lock=visit.lock,
-                    previous_engineer_id=visit.engineer_id,
-                    run_id=run_id,
-                    reason="the locked engineer does not work that day",
-                )
-                visit.lock = LockKind.NONE.value
-                visit.locked_arrival = None
             visit.engineer_id = engineer_id
             visit.date = day
             visit.sequence = sequence
@@ -283,6 +285,10 @@ def plan_kpis(built: Built, plan: Plan) -> dict[str, Any]:
         "promises_kept": assigned - len(late),
         "promises_at_risk": len(late) + len(plan.unassigned),
         "engineers_used": len({r.engineer_id for r in plan.routes if r.visits}),
+        # The optimiser's objective for this plan, and for the plan in force re-timed in the
+        # same problem (None when there was none, or it no longer honours the hard rules).
+        "objective": plan.cost,
+        "objective_in_force": plan.warm_start_cost,
     }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copyreg
 import multiprocessing
+import multiprocessing.connection
+import os
 import threading
 import types
 from concurrent.futures import ProcessPoolExecutor
@@ -27,6 +29,23 @@ def _reduce_mappingproxy(proxy: types.MappingProxyType[Any, Any]) -> tuple[Any, 
 
 # The optimiser freezes skill maps as read-only proxies, which pickle cannot carry by default.
 copyreg.pickle(types.MappingProxyType, _reduce_mappingproxy)
+
+
+def _exit_with_parent() -> None:
+    """In the worker process: exit as soon as the process that started it is gone.
+
+    A killed API process (kill -9, the OOM killer) cannot shut its pool down; without this the
+    worker would go on solving a run nobody will publish.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # pragma: no cover - only ever started as a child
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _ready() -> bool:
@@ -70,7 +89,9 @@ class ProcessSolver:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_exit_with_parent,
                 )
             return self._pool
 

@@ -6,7 +6,10 @@ correction re-promises.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,7 +35,7 @@ from dispatch.models import (
     Visit,
 )
 from dispatch.models.enums import Channel, Locality, RequestStatus, VisitStatus
-from dispatch.promise import Promise, PromiseRequest, compute_promise, parse_tier
+from dispatch.promise import Promise, PromiseRequest, compute_promise, explain, parse_tier
 from dispatch.requests import repository
 from dispatch.sla.service import ActivePolicy, active_policy, policy_by_id
 
@@ -57,35 +60,96 @@ class Location:
     vip_tier: str | None
 
 
-def promise_payload(promise: Promise) -> dict[str, Any]:
-    """A promise as JSON-able data, for the timeline and the API."""
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
 
-    return {
-        "tier": promise.tier.value,
-        "tier_reason": promise.tier_reason,
-        "locality": promise.locality.value,
-        "area": promise.area_name,
-        "base": promise.base_name,
-        "travel_from_base_s": promise.travel_s,
-        "policy": promise.policy_name,
-        "policy_version": promise.policy_version,
-        "rule": promise.rule_key,
-        "clock": promise.clock.value,
-        "first_response_due": iso(promise.first_response_due),
-        "arrival_due": iso(promise.arrival_due),
-        "resolution_due": iso(promise.resolution_due),
-        "window_start": iso(promise.window_start),
-        "window_end": iso(promise.window_end),
-        "customer_chosen": promise.customer_chosen,
-        "arrival_target": iso(promise.arrival_target),
-        "at_risk": promise.at_risk,
-        "risk_reason": promise.risk_reason,
-        "predicted_arrival": iso(promise.predicted_arrival),
-        "explanation": promise.explanation,
-    }
+@dataclass(frozen=True)
+class PromiseView:
+    """A promise as it leaves Onsite: made now (a quote, a new request) or stored on a request.
+
+    The one conversion of a promise for the timeline and the API. ``context`` holds what only a
+    promise made now knows (area and base names, travel from the base, policy name, clock).
+    """
+
+    tier: str | None
+    tier_reason: str | None
+    locality: str | None
+    policy_version: int | None
+    rule: str | None
+    promised_at: datetime | None
+    first_response_due: datetime | None
+    arrival_due: datetime | None
+    resolution_due: datetime | None
+    window_start: datetime | None
+    window_end: datetime | None
+    customer_chosen: bool
+    arrival_target: datetime | None
+    at_risk: bool
+    risk_reason: str | None
+    predicted_arrival: datetime | None
+    explanation: str | None
+    context: dict[str, Any] | None = None
+
+    @classmethod
+    def of_promise(cls, promise: Promise, *, promised_at: datetime | None = None) -> PromiseView:
+        return cls(
+            tier=promise.tier.value,
+            tier_reason=promise.tier_reason,
+            locality=promise.locality.value,
+            policy_version=promise.policy_version,
+            rule=promise.rule_key,
+            promised_at=promised_at,
+            first_response_due=promise.first_response_due,
+            arrival_due=promise.arrival_due,
+            resolution_due=promise.resolution_due,
+            window_start=promise.window_start,
+            window_end=promise.window_end,
+            customer_chosen=promise.customer_chosen,
+            arrival_target=promise.arrival_target,
+            at_risk=promise.at_risk,
+            risk_reason=promise.risk_reason,
+            predicted_arrival=promise.predicted_arrival,
+            explanation=promise.explanation,
+            context={
+                "area": promise.area_name,
+                "base": promise.base_name,
+                "travel_from_base_s": promise.travel_s,
+                "policy": promise.policy_name,
+                "clock": promise.clock.value,
+            },
+        )
+
+    @classmethod
+    def of_request(cls, request: RepairRequest) -> PromiseView:
+        return cls(
+            tier=request.tier,
+            tier_reason=request.tier_reason,
+            locality=request.locality,
+            policy_version=request.policy_version,
+            rule=request.rule_key,
+            promised_at=request.promised_at,
+            first_response_due=request.first_response_due,
+            arrival_due=request.arrival_due,
+            resolution_due=request.resolution_due,
+            window_start=request.window_start,
+            window_end=request.window_end,
+            customer_chosen=request.customer_chosen,
+            arrival_target=request.arrival_target,
+            at_risk=request.at_risk,
+            risk_reason=request.risk_reason,
+            predicted_arrival=request.predicted_arrival,
+            explanation=request.promise_explanation,
+        )
+
+    def fields(self) -> dict[str, Any]:
+        """The promise's fields (with the context's, when known), as values."""
+        values = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "context"}
+        return values | (self.context or {})
+
+    def payload(self) -> dict[str, Any]:
+        """The promise as JSON-able data, for the timeline."""
+        return {k: _iso(v) if isinstance(v, datetime) else v for k, v in self.fields().items()}
 
 
 def _event(
@@ -161,7 +225,7 @@ def _area_names(session: Session, placement: Placement) -> tuple[ServiceArea, st
     return base, area.name if area is not None else OUTSIDE
 
 
-def _compute(
+def sla_promise(
     session: Session,
     *,
     location: Location,
@@ -173,6 +237,7 @@ def _compute(
     received_at: datetime,
     now: datetime,
 ) -> Promise:
+    """The SLA promise (deadlines and window) for a request's facts, from the pure engine."""
     base, area_name = _area_names(session, location.placement)
     assert location.placement.travel_from_base_s is not None
     return compute_promise(
@@ -261,7 +326,7 @@ def quote(
     resolve_skills(session, skills, level_key="min_level")
     windows = _windows(availability)
     check_windows(windows, now)
-    return _compute(
+    return sla_promise(
         session,
         location=location,
         policy=active_policy(session),
@@ -291,40 +356,88 @@ def _apply_promise(request: RepairRequest, promise: Promise, policy_id: int, now
     request.arrival_target = promise.arrival_target
     request.at_risk = promise.at_risk
     request.risk_reason = promise.risk_reason
-    request.promise_explanation = promise.explanation[:500]
+    # The stored account is the promise itself; the risk is its own field and follows the plan.
+    request.promise_explanation = explain(dataclasses.replace(promise, risk_reason=None))[:500]
     request.predicted_arrival = promise.predicted_arrival
 
 
-def create_request(
+def intake_fingerprint(fields: Mapping[str, Any]) -> str:
+    """What a request asked for, as a short hash: a retry under the same Idempotency-Key must
+    ask for the same (the key's first use is remembered with it)."""
+    return hashlib.sha256(
+        json.dumps(_jsonable(dict(fields)), sort_keys=True, default=str).encode()
+    ).hexdigest()
+
+
+def find_retry(
+    session: Session,
+    *,
+    external_ref: str | None,
+    idempotency_key: str | None,
+    fingerprint: str | None,
+) -> RepairRequest | None:
+    """The request a retry repeats (same external reference or Idempotency-Key), or None.
+
+    A key used before for a different request is refused, as payment APIs do: the retry would
+    otherwise silently answer a request the caller did not make.
+    """
+    existing = repository.find_existing(
+        session, external_ref=external_ref, idempotency_key=idempotency_key
+    )
+    if existing is None:
+        return None
+    if (
+        idempotency_key is not None
+        and existing.idempotency_key == idempotency_key
+        and existing.idempotency_fingerprint not in (None, fingerprint)
+    ):
+        raise InvalidInput(
+            "Idempotency-Key",
+            f"this key was used for another request ({existing.external_ref}); "
+            "use a new key for a new request",
+        )
+    return existing
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A request as the desk gave it, checked, before it is promised."""
+
+    site: Site
+    location: Location
+    channel: str
+    service_minutes: int
+    external_ref: str | None
+    idempotency_key: str | None
+    fingerprint: str | None
+    description: str
+    problem_type: str | None
+    tier: str | None
+    skills: list[tuple[Any, int]]
+    windows: tuple[tuple[datetime, datetime], ...]
+    received_at: datetime
+    slot: tuple[datetime, datetime] | None
+
+
+def draft_request(
     session: Session,
     *,
     now: datetime,
-    actor: str,
     site_id: int,
     channel: str,
     service_minutes: int = 60,
     external_ref: str | None = None,
     idempotency_key: str | None = None,
+    fingerprint: str | None = None,
     description: str = "",
     problem_type: str | None = None,
     tier: str | None = None,
     skills: Sequence[Mapping[str, Any]] = (),
     availability: Sequence[Mapping[str, Any] | Window] = (),
     received_at: datetime | None = None,
-    adjust: Callable[[Promise, Site], Promise] | None = None,
-) -> tuple[RepairRequest, bool]:
-    """Take a request and promise it at once.
-
-    ``adjust`` may refine the SLA promise before it is stored (the capacity check places the
-    window around a predicted arrival). Returns the request and whether it was created: a
-    repeated external reference or idempotency key returns the original instead, also when two
-    retries race.
-    """
-    existing = repository.find_existing(
-        session, external_ref=external_ref, idempotency_key=idempotency_key
-    )
-    if existing is not None:
-        return _same_request(existing, external_ref, idempotency_key), False
+    slot: Mapping[str, datetime] | None = None,
+) -> Draft:
+    """Check a new request's facts; a booked slot becomes the customer's availability."""
     try:
         channel = Channel(channel).value
     except ValueError:
@@ -335,39 +448,84 @@ def create_request(
     _check_service_minutes(service_minutes)
     received_at = ensure_utc(received_at, field="received_at") if received_at else now
     check_received_at(received_at, now)
+    if tier is not None:
+        parse_tier(tier)
     site = _site_or_422(session, site_id)
     resolved = resolve_skills(session, skills, level_key="min_level")
-    windows = _windows(availability)
-    check_windows(windows, now)
-    policy = active_policy(session)
-    promise = _compute(
-        session,
+    booked = None
+    if slot is not None:
+        (booked,) = _windows([slot])
+        check_windows([booked], now, field="slot")
+        windows: tuple[tuple[datetime, datetime], ...] = (booked,)
+    else:
+        windows = _windows(availability)
+        check_windows(windows, now)
+    return Draft(
+        site=site,
         location=_site_location(session, site),
-        policy=policy,
-        tier=tier,
-        problem_type=problem_type,
+        channel=channel,
         service_minutes=service_minutes,
-        availability=windows,
+        external_ref=external_ref,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        description=description,
+        problem_type=problem_type,
+        tier=tier,
+        skills=resolved,
+        windows=windows,
         received_at=received_at,
+        slot=booked,
+    )
+
+
+def promise_draft(session: Session, draft: Draft, *, now: datetime) -> tuple[Promise, ActivePolicy]:
+    """The SLA promise for a draft under the active policy (and that policy)."""
+    policy = active_policy(session)
+    promise = sla_promise(
+        session,
+        location=draft.location,
+        policy=policy,
+        tier=draft.tier,
+        problem_type=draft.problem_type,
+        service_minutes=draft.service_minutes,
+        availability=draft.windows,
+        received_at=draft.received_at,
         now=now,
     )
-    if adjust is not None:
-        promise = adjust(promise, site)
+    return promise, policy
+
+
+def persist(
+    session: Session,
+    draft: Draft,
+    promise: Promise,
+    policy: ActivePolicy,
+    *,
+    actor: str,
+    now: datetime,
+) -> tuple[RepairRequest, bool]:
+    """Store the request with its promise and its first timeline events.
+
+    Returns the request and whether it was created: when a concurrent retry stored the same
+    reference first, its request is returned instead.
+    """
+    site = draft.site
     request = RepairRequest(
-        external_ref=external_ref or f"REQ-{uuid4().hex[:12].upper()}",
-        idempotency_key=idempotency_key,
+        external_ref=draft.external_ref or f"REQ-{uuid4().hex[:12].upper()}",
+        idempotency_key=draft.idempotency_key,
+        idempotency_fingerprint=draft.fingerprint if draft.idempotency_key else None,
         site_id=site.id,
-        channel=channel,
-        problem_type=problem_type,
-        description=description,
-        service_minutes=service_minutes,
-        availability=[{"start": s.isoformat(), "end": e.isoformat()} for s, e in windows],
+        channel=draft.channel,
+        problem_type=draft.problem_type,
+        description=draft.description,
+        service_minutes=draft.service_minutes,
+        availability=[{"start": s.isoformat(), "end": e.isoformat()} for s, e in draft.windows],
         status=RequestStatus.PROMISED.value,
-        received_at=received_at,
+        received_at=draft.received_at,
         service_area_id=site.service_area_id,
         base_area_id=site.base_area_id,
     )
-    request.skills = [RequestSkill(skill=s, min_level=level) for s, level in resolved]
+    request.skills = [RequestSkill(skill=s, min_level=level) for s, level in draft.skills]
     _apply_promise(request, promise, policy.id, now)
     try:
         # A savepoint: when a concurrent retry inserted the same reference first, only this
@@ -376,39 +534,33 @@ def create_request(
             session.add(request)
             session.flush()
     except IntegrityError:
-        existing = repository.find_existing(
-            session, external_ref=external_ref, idempotency_key=idempotency_key
+        existing = find_retry(
+            session,
+            external_ref=draft.external_ref,
+            idempotency_key=draft.idempotency_key,
+            fingerprint=draft.fingerprint,
         )
         if existing is None:
             raise
-        return _same_request(existing, external_ref, idempotency_key), False
+        return existing, False
     _event(
         session,
         request,
         "created",
         actor=actor,
-        at=received_at,
-        payload={"channel": channel, "external_ref": request.external_ref},
+        at=draft.received_at,
+        payload={"channel": draft.channel, "external_ref": request.external_ref},
     )
-    _event(session, request, "promised", actor=actor, at=now, payload=promise_payload(promise))
+    _event(
+        session,
+        request,
+        "promised",
+        actor=actor,
+        at=now,
+        payload=PromiseView.of_promise(promise).payload(),
+    )
     session.flush()
     return request, True
-
-
-def _same_request(
-    existing: RepairRequest, external_ref: str | None, idempotency_key: str | None
-) -> RepairRequest:
-    if (
-        idempotency_key is not None
-        and existing.idempotency_key == idempotency_key
-        and external_ref is not None
-        and existing.external_ref != external_ref
-    ):
-        raise Conflict(
-            f"Idempotency-Key {idempotency_key!r} was used for request {existing.external_ref}",
-            field="external_ref",
-        )
-    return existing
 
 
 def get_request_or_raise(session: Session, request_id: int) -> RepairRequest:
@@ -526,11 +678,11 @@ def correct_request(
         payload={"changes": {k: _jsonable(v) for k, v in changes.items()}, "before": before},
     )
     if REPROMISE_ON & set(changes):
-        previous = _current_promise_payload(request)
+        previous = PromiseView.of_request(request).payload()
         site = session.get(Site, request.site_id)
         assert site is not None
         policy = active_policy(session)
-        promise = _compute(
+        promise = sla_promise(
             session,
             location=_site_location(session, site),
             policy=policy,
@@ -548,7 +700,7 @@ def correct_request(
             "re_promised",
             actor=actor,
             at=now,
-            payload={"promise": promise_payload(promise), "previous": previous},
+            payload={"promise": PromiseView.of_promise(promise).payload(), "previous": previous},
         )
     request.updated_at = now
     session.flush()
@@ -565,23 +717,6 @@ def _given_tier(request: RepairRequest) -> str | None:
 def _future_windows(request: RepairRequest, now: datetime) -> tuple[tuple[datetime, datetime], ...]:
     windows = _windows(request.availability)
     return tuple(w for w in windows if w[1] > now)
-
-
-def _current_promise_payload(request: RepairRequest) -> dict[str, Any]:
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    return {
-        "tier": request.tier,
-        "policy_version": request.policy_version,
-        "rule": request.rule_key,
-        "first_response_due": iso(request.first_response_due),
-        "arrival_due": iso(request.arrival_due),
-        "resolution_due": iso(request.resolution_due),
-        "window_start": iso(request.window_start),
-        "window_end": iso(request.window_end),
-        "explanation": request.promise_explanation,
-    }
 
 
 def _snapshot(request: RepairRequest, key: str) -> Any:
@@ -602,7 +737,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def cancel_request(
+def close_cancelled(
     session: Session,
     request_id: int,
     *,
@@ -611,8 +746,9 @@ def cancel_request(
     actor: str,
     now: datetime,
 ) -> RepairRequest:
-    """Cancel with a reason and who cancelled (the customer, or us: a broken promise); the
-    request is closed and kept. Its visit, if any, is cancelled too."""
+    """Close a request as cancelled, with a reason and who cancelled (the customer, or us: a
+    broken promise), and cancel its visit. Callers go through ``intake.cancel``, which also
+    closes the gap the visit leaves in the engineer's day."""
     request = get_request_or_raise(session, request_id)
     _open(request)
     if not reason.strip():

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from dispatch.models import DispatchRun, Visit
+from dispatch.models import DispatchRun, Engineer, Visit
 from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
 from tests.fixtures.plan_checker import check_published_routes
 
@@ -48,8 +48,8 @@ def test_quote_places_the_window_around_the_predicted_arrival(
     }
     q = client.post("/v1/promises/quote", json=body, headers=auth("service_desk")).json()
     cap = q["capacity"]
-    # Only Wang Wei holds hvac 3; he can take it on each of the next three days.
-    assert cap["within_sla"] is True and cap["engineer"] == "Wei" and cap["options"] == 3
+    # Only Wang Wei holds hvac 3; he can take it today and on each of the three days after.
+    assert cap["within_sla"] is True and cap["engineer"] == "Wei" and cap["options"] == 4
     eta = datetime.fromisoformat(cap["eta"])
     assert (
         datetime.fromisoformat(q["window_start"]) <= eta <= datetime.fromisoformat(q["window_end"])
@@ -142,3 +142,60 @@ def test_urgent_request_is_inserted_at_once_and_its_area_replanned(
     assert run is not None and run.status == "succeeded", run.failure_reason if run else None
     assert run.scope["service_area_ids"] == [world["area"].id]
     check_published_routes(session)
+
+
+def test_three_days_ahead_is_inside_the_capacity_horizon(client: TestClient, auth, world) -> None:
+    """A booking on the third day after today is checked against real shifts (quote and
+    intake look exactly as far as the capacity index covers), not flagged "no engineer"."""
+    thursday = {"start": "2026-11-26T01:00:00Z", "end": "2026-11-26T04:00:00Z"}
+    body = {"site_id": world["site"].id, "tier": "general", "availability": [thursday]}
+    q = client.post("/v1/promises/quote", json=body, headers=auth("service_desk")).json()
+    assert q["capacity"]["eta"] is not None and q["capacity"]["date"] == "2026-11-26"
+    assert q["at_risk"] is False
+    taken = client.post(
+        "/v1/requests", json=body | {"channel": "email"}, headers=auth("service_desk")
+    ).json()
+    assert taken["promise"]["at_risk"] is False and taken["capacity"]["reason"] is None
+
+
+def test_a_booking_after_the_horizon_is_promised_and_not_at_risk(
+    client: TestClient, auth, world
+) -> None:
+    """Capacity is not known ten days ahead: the promise follows the SLA and the customer's
+    window, is not flagged at risk, and the answer says why capacity was not checked."""
+    later = {"start": "2026-12-03T01:00:00Z", "end": "2026-12-03T04:00:00Z"}
+    body = {"site_id": world["site"].id, "tier": "general", "availability": [later]}
+    q = client.post("/v1/promises/quote", json=body, headers=auth("service_desk")).json()
+    assert q["at_risk"] is False
+    assert q["capacity"]["reason"] == "beyond_horizon"
+
+
+def test_the_risk_flag_follows_the_published_plan(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """A request promised while nobody could take it is at risk; once a run plans it inside
+    its window the flag and the reason clear, and the stored explanation never carried it."""
+    session.execute(update(Engineer).values(active=False))
+    session.commit()
+    desk = auth("service_desk")
+    taken = client.post(
+        "/v1/requests",
+        json={"site_id": world["site"].id, "channel": "phone", "tier": "general"},
+        headers=desk,
+    ).json()
+    assert taken["promise"]["at_risk"] is True
+    assert "at risk" not in taken["promise"]["explanation"]
+    session.execute(update(Engineer).values(active=True))
+    session.commit()
+    run = client.post(
+        "/v1/dispatch/runs",
+        json={"horizon_start": "2026-11-23", "time_limit_s": 2},
+        headers=auth("dispatcher"),
+    )
+    assert run.status_code == 202
+    after = client.get(f"/v1/requests/{taken['id']}", headers=desk).json()
+    assert after["status"] == "assigned"
+    assert after["promise"]["at_risk"] is False and after["promise"]["risk_reason"] is None
+    view = client.get("/v1/promises", params={"external_ref": taken["external_ref"]}, headers=desk)
+    (promise,) = view.json()["items"]
+    assert promise["promise_state"] == "on_time" and "at risk" not in promise["explanation"]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.models import Visit
-from dispatch.requests.service import create_request
+from dispatch.requests.intake import take_request
 from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
 from tests.fixtures.plan_checker import check_published_routes
 
@@ -50,7 +50,7 @@ def world(app, session: Session) -> dict[str, Any]:  # type: ignore[no-untyped-d
     tiers = ["urgent", "important", "general", "general", "important", "general"]
     requests = []
     for i, (site, (skill, level), tier) in enumerate(zip(sites, needs, tiers, strict=True)):
-        request, _ = create_request(
+        request = take_request(
             session,
             now=NOW,
             actor="test",
@@ -60,7 +60,7 @@ def world(app, session: Session) -> dict[str, Any]:  # type: ignore[no-untyped-d
             external_ref=f"CASE-{i}",
             skills=[{"skill": skill, "min_level": level}],
             service_minutes=60,
-        )
+        ).request
         requests.append(request)
     session.commit()
     return {"area": area, "engineers": (a, b, c), "requests": requests, "sites": sites}
@@ -226,6 +226,10 @@ def test_engineer_reports_progress_and_etas_move(client: TestClient, auth, world
     assert accepted.status_code == 201
     again = client.post(url, json={"type": "accepted", "at": NOW.isoformat()}, headers=headers)
     assert again.status_code == 200 and again.json()["duplicate"] is True
+    # A retry without the time, a few minutes later (the phone lost the answer), is harmless.
+    app.state.clock.advance(minutes=3)
+    retried = client.post(url, json={"type": "accepted"}, headers=headers)
+    assert retried.status_code == 200 and retried.json()["duplicate"] is True
     # Setting off just before the next visit was due leaves no slack: its ETA must move.
     app.state.clock.current = datetime.fromisoformat(second["eta"]) - timedelta(minutes=10)
     en_route = client.post(url, json={"type": "en_route"}, headers=headers)

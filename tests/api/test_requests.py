@@ -127,16 +127,18 @@ def test_repeated_external_ref_returns_the_original(client: TestClient, auth, wo
     assert by_ref["id"] == first.json()["id"]
 
 
-def test_idempotency_key_reused_for_another_reference_is_409(
+def test_idempotency_key_reused_for_another_reference_is_422(
     client: TestClient, auth, world
 ) -> None:
-    """One key cannot stand for two different external references."""
+    """One key cannot stand for two different external references: the second is refused,
+    naming the header."""
     headers = auth("service_desk") | {"Idempotency-Key": "k-2"}
     client.post("/v1/requests", json=body(world["inside"].id, external_ref="A"), headers=headers)
     r = client.post(
         "/v1/requests", json=body(world["inside"].id, external_ref="B"), headers=headers
     )
-    assert r.status_code == 409
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
 
 
 def test_correction_re_promises_and_keeps_the_earlier_promise(

@@ -3,10 +3,11 @@ crash leaves the previous plan in force, overlapping runs never publish at the s
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,10 @@ from dispatch.clock import FixedClock
 from dispatch.db import make_engine, make_session_factory, migrate, unit_of_work
 from dispatch.geo_support import GeoContext
 from dispatch.models import DispatchRun, PlanScope, RepairRequest, Visit
-from dispatch.planning.runs import create_run, execute_run
+from dispatch.planning.runs import LEASE, create_run, execute_run
 from dispatch.planning.solver import InlineSolver
-from dispatch.requests.service import create_request
-from optimizer import Plan, Problem, SolveParams
+from dispatch.requests.intake import take_request
+from optimizer import Plan, PlanStatus, Problem, SolveParams
 from tests.conftest import drop_postgres_database, fresh_database_url
 from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
 from tests.fixtures.plan_checker import check_published_routes
@@ -43,7 +44,7 @@ def world(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         ids = []
         for i, at in enumerate(((31.21, 121.45), (31.25, 121.49), (31.27, 121.42), (31.19, 121.5))):
             site = create_site(session, customer=customer, at=at, name=f"Plant {i}")
-            request, _ = create_request(
+            request = take_request(
                 session,
                 now=NOW,
                 actor="test",
@@ -51,7 +52,7 @@ def world(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
                 channel="phone",
                 tier="general",
                 service_minutes=45,
-            )
+            ).request
             ids.append(request.id)
         area_id = area.id
     yield {"factory": factory, "area_id": area_id, "request_ids": ids}
@@ -178,6 +179,10 @@ def test_overlapping_runs_take_turns(world: dict[str, Any]) -> None:
     threads[0].start()
     time.sleep(0.3)
     threads[1].start()
+    time.sleep(0.5)
+    with factory() as session:
+        waiting = session.get(DispatchRun, second)
+        assert waiting is not None and waiting.status == "queued"  # waiting for the scope
     for t in threads:
         t.join(timeout=60)
     assert [kind for kind, _ in log] == ["start", "end", "start", "end"]
@@ -197,7 +202,7 @@ def test_a_one_day_run_leaves_the_next_days_visits_alone(world: dict[str, Any]) 
     with unit_of_work(factory) as session:
         site_id = session.scalar(select(RepairRequest.site_id))
         tomorrow = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai
-        request, _ = create_request(
+        request = take_request(
             session,
             now=NOW,
             actor="test",
@@ -205,7 +210,7 @@ def test_a_one_day_run_leaves_the_next_days_visits_alone(world: dict[str, Any]) 
             channel="email",
             tier="general",
             availability=[{"start": tomorrow, "end": tomorrow.replace(hour=4)}],
-        )
+        ).request
         tomorrow_id = request.id
         run = create_run(
             session,
@@ -246,3 +251,229 @@ def test_before_figures_of_a_run_are_the_after_figures_of_the_last(world: dict[s
         assert a is not None and b is not None and a.kpis_after and b.kpis_before
         for key in ("assigned", "unassigned", "late_visits", "travel_minutes", "engineers_used"):
             assert b.kpis_before[key] == pytest.approx(a.kpis_after[key], abs=0.1), key
+
+
+def _visits(factory: sessionmaker[Session]) -> list[tuple[Any, ...]]:
+    with factory() as session:
+        return sorted(
+            session.execute(
+                select(Visit.request_id, Visit.engineer_id, Visit.date, Visit.planned_start)
+            ).all()
+        )
+
+
+def _run(factory: sessionmaker[Session], area_id: int, solver: Any = None, **fields: Any) -> Any:
+    with unit_of_work(factory) as session:
+        run_id = create_run(
+            session,
+            area_ids=[area_id],
+            horizon_start=fields.pop("horizon_start", NOW.date()),
+            days=fields.pop("days", 1),
+            time_limit_s=1,
+            actor="test",
+            now=NOW,
+            **fields,
+        ).id
+    execute_run(factory, GeoContext(), solver or InlineSolver(), run_id, clock=FixedClock(NOW))
+    with factory() as session:
+        run = session.get(DispatchRun, run_id)
+        assert run is not None
+        session.expunge(run)
+        return run
+
+
+def test_an_engineer_on_leave_breaks_their_locks_but_not_the_run(world: dict[str, Any]) -> None:
+    """A visit locked to an engineer who then takes leave that day is re-planned without them;
+    the run succeeds and says the lock was broken, on the run and the timeline."""
+    from dispatch.engineers.service import set_shift_exception
+    from dispatch.models import RequestEvent
+    from dispatch.planning.manual import lock_visit
+
+    factory = world["factory"]
+    assert _run(factory, world["area_id"]).status == "succeeded"
+    with unit_of_work(factory) as session:
+        visit = session.scalars(select(Visit).order_by(Visit.id)).first()
+        assert visit is not None
+        lock_visit(session, visit.id, kind="engineer", arrival=None, actor="test", now=NOW)
+        locked_request, on_leave = visit.request_id, visit.engineer_id
+        set_shift_exception(session, on_leave, day=NOW.date(), kind="leave")
+    run = _run(factory, world["area_id"])
+    assert run.status == "succeeded", run.failure_reason
+    assert [n["kind"] for n in run.notes if n["request_id"] == locked_request] == ["lock_broken"]
+    with factory() as session:
+        # Re-planned: with the colleague (unlocked), or unassigned with a reason (the four
+        # windows overlap and one engineer cannot keep them all).
+        moved = session.scalar(select(Visit).where(Visit.request_id == locked_request))
+        if moved is None:
+            assert locked_request in {u["request_id"] for u in run.unassigned}
+        else:
+            assert moved.engineer_id != on_leave and moved.lock == "none"
+        assert not session.scalars(select(Visit).where(Visit.engineer_id == on_leave)).all()
+        events = session.scalars(
+            select(RequestEvent.type).where(RequestEvent.request_id == locked_request)
+        ).all()
+        assert "lock_broken" in events
+        check_published_routes(session)
+
+
+def test_a_run_for_tomorrow_leaves_todays_visits_where_they_are(world: dict[str, Any]) -> None:
+    """Planning tomorrow changes nothing of today's plan; only when the dispatcher asks does a
+    run take other days' visits in."""
+    factory = world["factory"]
+    _run(factory, world["area_id"])
+    today = _visits(factory)
+    assert len(today) == 4 and {v[2] for v in today} == {NOW.date()}
+    tomorrow = NOW.date() + timedelta(days=1)
+    run = _run(factory, world["area_id"], horizon_start=tomorrow)
+    assert run.status == "succeeded", run.failure_reason
+    assert run.kpis_before["assigned"] == 0
+    assert _visits(factory) == today
+    widened = _run(factory, world["area_id"], horizon_start=tomorrow, include_other_days=True)
+    assert widened.status == "succeeded", widened.failure_reason
+    assert widened.kpis_before["assigned"] == 4
+    assert all(day != NOW.date() for _, _, day, _ in _visits(factory))
+
+
+class NoSolution(InlineSolver):
+    """Answers as the optimiser does when no plan honours the visits under way."""
+
+    def solve(self, problem: Problem, params: SolveParams) -> Plan:
+        plan = super().solve(problem, params)
+        return dataclasses.replace(plan, status=PlanStatus.NO_SOLUTION, routes=())
+
+
+def test_a_run_without_a_solution_keeps_the_plan_in_force(world: dict[str, Any]) -> None:
+    """A NO_SOLUTION answer fails the run with the reason and deletes no visit."""
+    factory = world["factory"]
+    _run(factory, world["area_id"])
+    before = _visits(factory)
+    run = _run(factory, world["area_id"], NoSolution())
+    assert run.status == "failed" and "plan in force stays" in run.failure_reason
+    assert _visits(factory) == before
+
+
+def test_a_re_plan_never_publishes_a_worse_plan(world: dict[str, Any]) -> None:
+    """With nothing changed, the second run's objective is at most that of the plan in force,
+    and its KPIs say both."""
+    factory = world["factory"]
+    _run(factory, world["area_id"])
+    run = _run(factory, world["area_id"])
+    kpis = run.kpis_after
+    assert kpis["objective_in_force"] is not None
+    assert kpis["objective"] <= kpis["objective_in_force"]
+
+
+def test_recovery_takes_over_only_runs_whose_lease_expired(world: dict[str, Any]) -> None:
+    """A running run with a live lease is left to its owner; an expired one is queued again
+    with a note (no failure reason), and failed with the reason after too many takeovers."""
+    from dispatch.planning.runs import MAX_RECOVERIES, recover_interrupted
+
+    factory = world["factory"]
+    run_id = _queue(factory, world["area_id"])
+    wall = datetime.now(UTC)
+    with unit_of_work(factory) as session:
+        run = session.get(DispatchRun, run_id)
+        assert run is not None
+        run.status, run.owner, run.lease_expires_at = "running", "elsewhere:1:1", wall + LEASE
+    assert run_id not in recover_interrupted(factory, now=wall)
+    with factory() as session:
+        assert session.get(DispatchRun, run_id).status == "running"  # type: ignore[union-attr]
+    for takeover in range(1, MAX_RECOVERIES + 2):
+        with unit_of_work(factory) as session:
+            run = session.get(DispatchRun, run_id)
+            assert run is not None
+            run.status, run.owner, run.lease_expires_at = "running", "gone:2:2", wall - LEASE
+        queued = recover_interrupted(factory, now=wall)
+        with factory() as session:
+            run = session.get(DispatchRun, run_id)
+            assert run is not None
+            if takeover <= MAX_RECOVERIES:
+                assert run_id in queued and run.status == "queued"
+                assert run.failure_reason is None and run.recoveries == takeover
+                assert run.notes[-1]["kind"] == "recovered"
+            else:
+                assert run.status == "failed" and "interrupted" in run.failure_reason
+
+
+class LeaseWatcher(InlineSolver):
+    """Solves slowly and records the run's lease while it solves."""
+
+    def __init__(self, factory: sessionmaker[Session], run_id: int) -> None:
+        self.factory = factory
+        self.run_id = run_id
+        self.leases: list[datetime | None] = []
+
+    def solve(self, problem: Problem, params: SolveParams) -> Plan:
+        for _ in range(3):
+            with self.factory() as session:
+                run = session.get(DispatchRun, self.run_id)
+                assert run is not None and run.status == "running"
+                self.leases.append(run.lease_expires_at)
+            time.sleep(0.4)
+        return super().solve(problem, params)
+
+
+def test_the_owner_renews_its_lease_while_solving(world: dict[str, Any]) -> None:
+    """The heartbeat moves the lease on during a solve; the finished run holds none."""
+    from dispatch.planning.runs import RunSettings
+
+    factory = world["factory"]
+    run_id = _queue(factory, world["area_id"])
+    solver = LeaseWatcher(factory, run_id)
+    settings = RunSettings(heartbeat_s=0.2)
+    execute_run(factory, GeoContext(), solver, run_id, clock=FixedClock(NOW), settings=settings)
+    leases = [lease for lease in solver.leases if lease is not None]
+    assert len(leases) == 3 and leases[0] < leases[-1]
+    with factory() as session:
+        run = session.get(DispatchRun, run_id)
+        assert run is not None and run.status == "succeeded" and run.lease_expires_at is None
+
+
+@pytest.fixture
+def busy_day(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """Five engineers with a 30-minute lunch in 12:00-13:00 and twenty visits over the day."""
+    url = fresh_database_url(backend, tmp_path)
+    migrate(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with unit_of_work(factory) as session:
+        area = create_area(session, half=0.2)
+        for i in range(5):
+            create_engineer(
+                session, area=area, name=f"Engineer {i}", home=(31.15 + 0.03 * i, 121.40)
+            )
+        customer = create_customer(session)
+        for i in range(20):
+            site = create_site(
+                session,
+                customer=customer,
+                at=(31.10 + 0.013 * i, 121.35 + 0.011 * (i % 7)),
+                name=f"Plant {i}",
+            )
+            hour = 1 + (i % 8)  # 09:00 to 16:00 in Shanghai
+            take_request(
+                session,
+                now=NOW,
+                actor="test",
+                site_id=site.id,
+                channel="phone",
+                tier="general",
+                service_minutes=50,
+                availability=[{"start": NOW.replace(hour=hour), "end": NOW.replace(hour=hour + 2)}],
+            )
+        area_id = area.id
+    yield {"factory": factory, "area_id": area_id}
+    engine.dispose()
+    if backend == "postgres":
+        drop_postgres_database(url)
+
+
+def test_a_re_plan_keeps_every_lunch_break(busy_day: dict[str, Any]) -> None:
+    """Runs started from the plan in force keep each engineer's break inside its window, as
+    the independent checker sees the published routes."""
+    factory = busy_day["factory"]
+    for _ in range(3):
+        run = _run(factory, busy_day["area_id"])
+        assert run.status == "succeeded", run.failure_reason
+        with factory() as session:
+            assert check_published_routes(session) == run.kpis_after["assigned"] > 10

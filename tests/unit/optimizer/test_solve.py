@@ -178,6 +178,21 @@ def test_lunch_break_is_taken_inside_its_window_during_travel() -> None:
     assert r.end_time == 90
 
 
+@pytest.mark.parametrize("ruin", [0, None])
+def test_a_warm_start_from_the_previous_plan_keeps_the_break(ruin: int | None) -> None:
+    """Re-planning from a previous plan (which carries no break marker) still takes the
+    break, also when the search does no ruin-and-recreate at all, and the plan's cost is at
+    most the previous plan's."""
+    a = Job("a", 1, 20, windows=(TimeWindow(0, 15),), previous=Assignment("e", 0, 0))
+    b = Job("b", 2, 20, previous=Assignment("e", 0, 1))
+    e = engineer("e", end=200, break_=Break(30, 60, 10))
+    params = SolveParams(time_limit_s=0.05, ruin_iterations=ruin)
+    plan = run(make_problem([0, 10, 20], [a, b], [e]), params)
+    r = plan.routes[0]
+    assert r.break_start is not None and 30 <= r.break_start <= 50
+    assert plan.warm_start_cost is not None and plan.cost <= plan.warm_start_cost
+
+
 def test_multi_day_job_goes_to_the_day_of_its_window() -> None:
     """A job available only on day 1 goes to the day-1 route; one promised today stays on 0."""
     shifts = (Shift(0, 0, 100, 0, 0), Shift(1, 1000, 1100, 0, 0))

@@ -1,9 +1,9 @@
-"""Capacity-aware intake: the SLA promise, then a check against the published plan that places
-the customer's window around a real predicted arrival, and slot offers.
+"""Taking a repair request, as one use case: the SLA promise, placed by capacity, persisted,
+and what follows (an urgent request goes into a route at once). Quotes and slot offers answer
+the same question without saving; cancelling is the one way a request is called off.
 
 When no engineer can meet the SLA the answer says so, with the earliest feasible arrival and
-why, instead of promising the impossible. An urgent request can be inserted into a route at once,
-and its area re-planned in the background.
+why, instead of promising the impossible.
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.calendars import calendar_for
 from dispatch.geo_support import GeoContext
-from dispatch.models import RepairRequest, ServiceArea, Site
+from dispatch.models import Engineer, RepairRequest, ServiceArea, Visit
 from dispatch.planning import manual
 from dispatch.planning.capacity import CapacityIndex, Prediction, insertion_options, predict
+from dispatch.planning.publish import bump_plan_version
 from dispatch.planning.runner import JobRunner, submit_after_commit
 from dispatch.planning.runs import create_run
+from dispatch.planning.snapshot import ACTIVE_VISIT
 from dispatch.promise import Promise, explain, place_window
 from dispatch.requests import service as requests
 from dispatch.sla.service import active_policy
@@ -33,20 +36,26 @@ from dispatch.sla.service import active_policy
 class IntakeSettings:
     """Capacity-aware intake behaviour (from the service settings)."""
 
-    capacity_days: int = 3
     replan_on_urgent: bool = True
     replan_time_limit_s: int = 20
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A request taken at intake, with what capacity said and what was done about it."""
+
+    request: RepairRequest
+    created: bool
+    prediction: Prediction | None
+    inserted: bool
+    replan_run_id: int | None
 
 
 def _skills(skills: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     return {str(s["skill"]): int(s.get("min_level", 1)) for s in skills}
 
 
-def _windows(availability: Sequence[Mapping[str, Any]]) -> list[tuple[datetime, datetime]]:
-    return [(w["start"], w["end"]) for w in availability]
-
-
-def with_capacity(
+def place_by_capacity(
     session: Session,
     geo: GeoContext,
     capacity: CapacityIndex,
@@ -59,11 +68,16 @@ def with_capacity(
     availability: Sequence[tuple[datetime, datetime]],
     now: datetime,
 ) -> tuple[Promise, Prediction]:
-    """Place the promise's window around the arrival current capacity allows."""
+    """Place the promise's window around the arrival current capacity allows.
+
+    Capacity is known for the days the index covers; a booking wholly after them is promised
+    on the SLA alone (not at risk) and planned when its day comes into view.
+    """
     policy = active_policy(session).policy
     context = capacity.context(session, geo, base_area_id, now)
+    if availability and all(start >= context.until for start, _ in availability):
+        return promise, Prediction.beyond(context.until)
     lead = timedelta(minutes=policy.min_lead_minutes)
-    horizon_end = now + timedelta(days=capacity.days)
     prediction = predict(
         context,
         geo,
@@ -72,7 +86,7 @@ def with_capacity(
         service_minutes=service_minutes,
         tier=promise.tier.value,
         earliest=now + lead,
-        latest=max(horizon_end, promise.window_end),
+        latest=context.until,
         availability=availability,
         arrival_due=promise.arrival_target,
     )
@@ -123,7 +137,7 @@ def quote(
     base = location.placement.base_area_id
     if base is None:
         return promise, None
-    return with_capacity(
+    return place_by_capacity(
         session,
         geo,
         capacity,
@@ -132,115 +146,120 @@ def quote(
         site=point,
         skills=_skills(skills),
         service_minutes=service_minutes,
-        availability=_windows(availability),
+        availability=[(w["start"], w["end"]) for w in availability],
         now=now,
     )
 
 
-@dataclass(frozen=True)
-class Taken:
-    """A request taken at intake, with what capacity said and what was done about it."""
-
-    request: RepairRequest
-    created: bool
-    prediction: Prediction | None
-    inserted: bool
-    replan_run_id: int | None
-
-
 def take_request(
     session: Session,
-    geo: GeoContext,
-    capacity: CapacityIndex,
-    runner: JobRunner | None,
-    settings: IntakeSettings,
     *,
     now: datetime,
     actor: str,
-    site_id: int,
-    skills: Sequence[Mapping[str, Any]] = (),
-    service_minutes: int = 60,
-    availability: Sequence[Mapping[str, Any]] = (),
-    slot: Mapping[str, datetime] | None = None,
+    geo: GeoContext | None = None,
+    capacity: CapacityIndex | None = None,
+    runner: JobRunner | None = None,
+    settings: IntakeSettings | None = None,
+    idempotency_key: str | None = None,
     **fields: Any,
 ) -> Taken:
-    """Create the request with a capacity-aware promise; insert an urgent one at once."""
-    predictions: list[Prediction] = []
-    if slot is not None:
-        # Booking an offered slot: the customer's choice becomes their availability.
-        availability = [{"start": slot["start"], "end": slot["end"]}]
+    """Take a repair request and promise it at once.
 
-    def adjust(promise: Promise, site: Site) -> Promise:
-        if site.base_area_id is None:
-            return promise
-        placed, prediction = with_capacity(
+    1. A retry (the same external reference or Idempotency-Key) answers the original.
+    2. The SLA promise: the policy's deadlines and window for the request's facts.
+    3. Capacity (given ``capacity``): the window is placed around the arrival the published
+       plan allows; a booked slot is the window, whole.
+    4. The request, its promise and its timeline are stored.
+    5. What follows: an urgent request is put into a route at once and its area re-planned
+       (given ``runner``).
+    """
+    settings = settings or IntakeSettings()
+    fingerprint = requests.intake_fingerprint(fields)
+    retry = requests.find_retry(
+        session,
+        external_ref=fields.get("external_ref"),
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+    )
+    if retry is not None:
+        return Taken(retry, False, None, False, None)
+    draft = requests.draft_request(
+        session, now=now, idempotency_key=idempotency_key, fingerprint=fingerprint, **fields
+    )
+    promise, policy = requests.promise_draft(session, draft, now=now)
+    prediction = None
+    site = draft.site
+    if capacity is not None and geo is not None and site.base_area_id is not None:
+        promise, prediction = place_by_capacity(
             session,
             geo,
             capacity,
             promise,
             base_area_id=site.base_area_id,
             site=(site.lat, site.lon),
-            skills=_skills(skills),
-            service_minutes=service_minutes,
-            availability=_windows(availability),
+            skills={s.code: level for s, level in draft.skills},
+            service_minutes=draft.service_minutes,
+            availability=draft.windows,
             now=now,
         )
-        predictions.append(prediction)
-        if slot is not None:
-            # The booked slot is the promised window, whole.
-            placed = dataclasses.replace(placed, window_start=slot["start"], window_end=slot["end"])
-            placed = dataclasses.replace(placed, explanation=explain(placed))
-        return placed
-
-    request, created = requests.create_request(
-        session,
-        now=now,
-        actor=actor,
-        site_id=site_id,
-        skills=skills,
-        service_minutes=service_minutes,
-        availability=availability,
-        adjust=adjust,
-        **fields,
+    if draft.slot is not None:
+        promise = dataclasses.replace(promise, window_start=draft.slot[0], window_end=draft.slot[1])
+        promise = dataclasses.replace(promise, explanation=explain(promise))
+    request, created = requests.persist(session, draft, promise, policy, actor=actor, now=now)
+    if not created:
+        return Taken(request, False, None, False, None)
+    inserted, run_id = _urgent_follow_up(
+        session, geo, runner, settings, request=request, prediction=prediction, now=now
     )
-    prediction = predictions[0] if predictions else None
-    inserted = False
-    run_id = None
+    return Taken(request, True, prediction, inserted, run_id)
+
+
+def _urgent_follow_up(
+    session: Session,
+    geo: GeoContext | None,
+    runner: JobRunner | None,
+    settings: IntakeSettings,
+    *,
+    request: RepairRequest,
+    prediction: Prediction | None,
+    now: datetime,
+) -> tuple[bool, int | None]:
+    """Put an urgent request into the route capacity found, then re-plan its area."""
     if (
-        created
-        and settings.replan_on_urgent
-        and request.tier == "urgent"
-        and prediction is not None
-        and prediction.engineer_id is not None
-        and prediction.day is not None
+        not settings.replan_on_urgent
+        or request.tier != "urgent"
+        or geo is None
+        or prediction is None
+        or prediction.engineer_id is None
+        or prediction.day is None
     ):
-        manual.assign(
-            session,
-            geo,
-            request_id=request.id,
-            engineer_id=prediction.engineer_id,
-            day=prediction.day,
-            position=None,
-            dry_run=False,
-            accept_warnings=True,
-            actor="auto:urgent insertion",
-            now=now,
-            lock=False,
-        )
-        inserted = True
-        if runner is not None and request.base_area_id is not None:
-            run = create_run(
-                session,
-                area_ids=[request.base_area_id],
-                horizon_start=prediction.day,
-                days=1,
-                time_limit_s=settings.replan_time_limit_s,
-                actor=f"auto: urgent {request.external_ref}",
-                now=now,
-            )
-            run_id = run.id
-            submit_after_commit(session, runner, run.id)
-    return Taken(request, created, prediction, inserted, run_id)
+        return False, None
+    manual.assign(
+        session,
+        geo,
+        request_id=request.id,
+        engineer_id=prediction.engineer_id,
+        day=prediction.day,
+        position=None,
+        dry_run=False,
+        accept_warnings=True,
+        actor="auto:urgent insertion",
+        now=now,
+        lock=False,
+    )
+    if runner is None or request.base_area_id is None:
+        return True, None
+    run = create_run(
+        session,
+        area_ids=[request.base_area_id],
+        horizon_start=prediction.day,
+        days=1,
+        time_limit_s=settings.replan_time_limit_s,
+        actor=f"auto: urgent {request.external_ref}",
+        now=now,
+    )
+    submit_after_commit(session, runner, run.id)
+    return True, run.id
 
 
 def offer_slots(
@@ -258,7 +277,7 @@ def offer_slots(
     limit: int = 5,
 ) -> list[dict[str, Any]]:
     """Arrival windows current capacity can keep, best first (within the SLA, then cheapest)."""
-    location, _ = requests.locate(session, geo, site_id=site_id)
+    location, point = requests.locate(session, geo, site_id=site_id)
     promise = requests.quote(
         session,
         location,
@@ -268,21 +287,20 @@ def offer_slots(
         skills=skills,
         service_minutes=service_minutes,
     )
-    site = session.get(Site, site_id)
-    assert site is not None
-    if site.base_area_id is None:
+    base_area_id = location.placement.base_area_id
+    if base_area_id is None:
         return []
-    area = session.get(ServiceArea, site.base_area_id)
-    assert area is not None
+    area = session.get(ServiceArea, base_area_id)
+    if area is None:  # pragma: no cover - the foreign key keeps it
+        return []
     context = capacity.context(session, geo, area.id, now)
     lead = timedelta(minutes=active_policy(session).policy.min_lead_minutes)
-    tz = ZoneInfo(area.timezone)
     offers = []
-    for start, end in _blocks(area, tz, now + lead, capacity.days, slot_minutes):
+    for start, end in _blocks(area, now + lead, context.until, slot_minutes):
         options, _, _ = insertion_options(
             context,
             geo,
-            site=(site.lat, site.lon),
+            site=point,
             skills=_skills(skills),
             service_minutes=service_minutes,
             tier=promise.tier.value,
@@ -310,21 +328,23 @@ def offer_slots(
 
 
 def _blocks(
-    area: ServiceArea, tz: ZoneInfo, earliest: datetime, days: int, minutes: int
+    area: ServiceArea, earliest: datetime, until: datetime, minutes: int
 ) -> list[tuple[datetime, datetime]]:
-    """Blocks of ``minutes`` inside the area's open hours (holidays and closures respected)
-    over the next ``days`` local days, on local clock boundaries, starting after ``earliest``."""
+    """Blocks of ``minutes`` inside the area's open hours (holidays and closures respected),
+    on local clock boundaries, from ``earliest`` to ``until`` (the capacity horizon)."""
     calendar = calendar_for(area)
-    first = earliest.astimezone(tz).date()
+    tz = ZoneInfo(area.timezone)
+    day = earliest.astimezone(tz).date()
     out = []
-    for offset in range(days + 1):
-        for open_, close in calendar.open_intervals_on(first + timedelta(days=offset)):
+    while datetime.combine(day, datetime.min.time(), tz) < until:
+        for open_, close in calendar.open_intervals_on(day):
             start = open_
             while start + timedelta(minutes=minutes) <= close:
                 end = start + timedelta(minutes=minutes)
-                if start >= earliest:
+                if start >= earliest and end <= until:
                     out.append((start, end))
                 start = end
+        day += timedelta(days=1)
     return out
 
 
@@ -338,19 +358,12 @@ def cancel(
     actor: str,
     now: datetime,
 ) -> RepairRequest:
-    """Cancel a request and close the gap its visit leaves in the engineer's day."""
-    from sqlalchemy import select
-
-    from dispatch.models import Engineer, Visit
-    from dispatch.planning.publish import bump_plan_version
-
+    """Cancel a request (by the customer, or by us: a broken promise) and close the gap its
+    visit leaves in the engineer's day."""
     visit = session.scalar(
-        select(Visit).where(
-            Visit.request_id == request_id,
-            Visit.status.in_(("planned", "accepted", "en_route", "arrived")),
-        )
+        select(Visit).where(Visit.request_id == request_id, Visit.status.in_(ACTIVE_VISIT))
     )
-    request = requests.cancel_request(
+    request = requests.close_cancelled(
         session, request_id, reason=reason, by=by, actor=actor, now=now
     )
     if visit is not None:
@@ -359,3 +372,14 @@ def cancel(
         if engineer is not None:
             bump_plan_version(session, [engineer.service_area_id])
     return request
+
+
+__all__ = [
+    "IntakeSettings",
+    "Taken",
+    "cancel",
+    "offer_slots",
+    "place_by_capacity",
+    "quote",
+    "take_request",
+]
