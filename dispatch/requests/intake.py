@@ -104,6 +104,38 @@ def place_by_capacity(
     return placed, prediction
 
 
+def _sla_quote(
+    session: Session,
+    geo: GeoContext,
+    *,
+    now: datetime,
+    site_id: int | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    customer_id: int | None = None,
+    tier: str | None,
+    problem_type: str | None,
+    skills: Sequence[Mapping[str, Any]],
+    service_minutes: int,
+    availability: Sequence[Mapping[str, Any]] = (),
+) -> tuple[requests.Location, tuple[float, float], Promise]:
+    """Where a quoted request is, and its SLA promise (before capacity)."""
+    location, point = requests.locate(
+        session, geo, site_id=site_id, lat=lat, lon=lon, customer_id=customer_id
+    )
+    promise = requests.quote(
+        session,
+        location,
+        now=now,
+        tier=tier,
+        problem_type=problem_type,
+        skills=skills,
+        service_minutes=service_minutes,
+        availability=availability,
+    )
+    return location, point, promise
+
+
 def quote(
     session: Session,
     geo: GeoContext,
@@ -121,13 +153,14 @@ def quote(
     availability: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[Promise, Prediction | None]:
     """The promise a request would get now, capacity included; nothing is saved."""
-    location, point = requests.locate(
-        session, geo, site_id=site_id, lat=lat, lon=lon, customer_id=customer_id
-    )
-    promise = requests.quote(
+    location, point, promise = _sla_quote(
         session,
-        location,
+        geo,
         now=now,
+        site_id=site_id,
+        lat=lat,
+        lon=lon,
+        customer_id=customer_id,
         tier=tier,
         problem_type=problem_type,
         skills=skills,
@@ -277,11 +310,11 @@ def offer_slots(
     limit: int = 5,
 ) -> list[dict[str, Any]]:
     """Arrival windows current capacity can keep, best first (within the SLA, then cheapest)."""
-    location, point = requests.locate(session, geo, site_id=site_id)
-    promise = requests.quote(
+    location, point, promise = _sla_quote(
         session,
-        location,
+        geo,
         now=now,
+        site_id=site_id,
         tier=tier,
         problem_type=problem_type,
         skills=skills,

@@ -7,6 +7,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,35 +31,44 @@ from tests.fixtures.plan_checker import check_published_routes
 NOW = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # Monday 08:00 in Shanghai
 
 
-@pytest.fixture
-def world(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+@contextmanager
+def _database(backend: str, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A migrated database of ``backend`` with committed transactions, dropped afterwards."""
     url = fresh_database_url(backend, tmp_path)
     migrate(url)
     engine = make_engine(url)
-    factory = make_session_factory(engine)
-    with unit_of_work(factory) as session:
-        area = create_area(session, half=0.15)
-        for i, home in enumerate(((31.20, 121.44), (31.26, 121.50))):
-            create_engineer(session, area=area, name=f"Engineer {i}", home=home)
-        customer = create_customer(session)
-        ids = []
-        for i, at in enumerate(((31.21, 121.45), (31.25, 121.49), (31.27, 121.42), (31.19, 121.5))):
-            site = create_site(session, customer=customer, at=at, name=f"Plant {i}")
-            request = take_request(
-                session,
-                now=NOW,
-                actor="test",
-                site_id=site.id,
-                channel="phone",
-                tier="general",
-                service_minutes=45,
-            ).request
-            ids.append(request.id)
-        area_id = area.id
-    yield {"factory": factory, "area_id": area_id, "request_ids": ids}
-    engine.dispose()
-    if backend == "postgres":
-        drop_postgres_database(url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+        if backend == "postgres":
+            drop_postgres_database(url)
+
+
+@pytest.fixture
+def world(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    with _database(backend, tmp_path) as factory:
+        with unit_of_work(factory) as session:
+            area = create_area(session, half=0.15)
+            for i, home in enumerate(((31.20, 121.44), (31.26, 121.50))):
+                create_engineer(session, area=area, name=f"Engineer {i}", home=home)
+            customer = create_customer(session)
+            ids = []
+            spots = ((31.21, 121.45), (31.25, 121.49), (31.27, 121.42), (31.19, 121.5))
+            for i, at in enumerate(spots):
+                site = create_site(session, customer=customer, at=at, name=f"Plant {i}")
+                request = take_request(
+                    session,
+                    now=NOW,
+                    actor="test",
+                    site_id=site.id,
+                    channel="phone",
+                    tier="general",
+                    service_minutes=45,
+                ).request
+                ids.append(request.id)
+            area_id = area.id
+        yield {"factory": factory, "area_id": area_id, "request_ids": ids}
 
 
 def _queue(factory: sessionmaker[Session], area_id: int) -> int:
@@ -432,40 +442,36 @@ def test_the_owner_renews_its_lease_while_solving(world: dict[str, Any]) -> None
 @pytest.fixture
 def busy_day(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Five engineers with a 30-minute lunch in 12:00-13:00 and twenty visits over the day."""
-    url = fresh_database_url(backend, tmp_path)
-    migrate(url)
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    with unit_of_work(factory) as session:
-        area = create_area(session, half=0.2)
-        for i in range(5):
-            create_engineer(
-                session, area=area, name=f"Engineer {i}", home=(31.15 + 0.03 * i, 121.40)
-            )
-        customer = create_customer(session)
-        for i in range(20):
-            site = create_site(
-                session,
-                customer=customer,
-                at=(31.10 + 0.013 * i, 121.35 + 0.011 * (i % 7)),
-                name=f"Plant {i}",
-            )
-            hour = 1 + (i % 8)  # 09:00 to 16:00 in Shanghai
-            take_request(
-                session,
-                now=NOW,
-                actor="test",
-                site_id=site.id,
-                channel="phone",
-                tier="general",
-                service_minutes=50,
-                availability=[{"start": NOW.replace(hour=hour), "end": NOW.replace(hour=hour + 2)}],
-            )
-        area_id = area.id
-    yield {"factory": factory, "area_id": area_id}
-    engine.dispose()
-    if backend == "postgres":
-        drop_postgres_database(url)
+    with _database(backend, tmp_path) as factory:
+        with unit_of_work(factory) as session:
+            area = create_area(session, half=0.2)
+            for i in range(5):
+                create_engineer(
+                    session, area=area, name=f"Engineer {i}", home=(31.15 + 0.03 * i, 121.40)
+                )
+            customer = create_customer(session)
+            for i in range(20):
+                site = create_site(
+                    session,
+                    customer=customer,
+                    at=(31.10 + 0.013 * i, 121.35 + 0.011 * (i % 7)),
+                    name=f"Plant {i}",
+                )
+                hour = 1 + (i % 8)  # 09:00 to 16:00 in Shanghai
+                take_request(
+                    session,
+                    now=NOW,
+                    actor="test",
+                    site_id=site.id,
+                    channel="phone",
+                    tier="general",
+                    service_minutes=50,
+                    availability=[
+                        {"start": NOW.replace(hour=hour), "end": NOW.replace(hour=hour + 2)}
+                    ],
+                )
+            area_id = area.id
+        yield {"factory": factory, "area_id": area_id}
 
 
 def test_a_re_plan_keeps_every_lunch_break(busy_day: dict[str, Any]) -> None:
