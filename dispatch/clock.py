@@ -43,3 +43,8 @@ def ensure_utc(value: datetime, *, field: str = "datetime") -> datetime:
             field, "datetime must include a timezone offset, e.g. 2026-11-23T09:00:00Z"
         )
     return value.astimezone(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """An instant as ISO 8601 text for JSON payloads (None stays None)."""
+    return value.isoformat() if value is not None else None

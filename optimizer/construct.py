@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from optimizer.costs import drop_penalty
 from optimizer.eligibility import RouteSlot
 from optimizer.insertion import cheapest_insertion, empty_stops, sequence_stops
 from optimizer.params import Weights
@@ -68,10 +69,7 @@ def construct_routes(
     for j in order:
         job = problem.jobs[j]
         best = cheapest_insertion(problem, slots, stops, job, weights, candidates[j])
-        penalty = job.drop_penalty
-        if penalty is None:
-            penalty = weights.drop_per_priority[job.priority]
-        if best is None or best[0] >= penalty:
+        if best is None or best[0] >= drop_penalty(job, weights):
             continue
         _, v, p = best
         sequences[v].insert(p, j)

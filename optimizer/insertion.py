@@ -12,12 +12,12 @@ import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from optimizer.costs import assignment_cost
 from optimizer.eligibility import (
     Reason,
     RouteSlot,
     check_job,
     earliest_feasible_start,
-    over_qualification,
     route_slots,
     start_bounds,
 )
@@ -249,9 +249,7 @@ def _best_in_route(
     n = len(stops.jobs)
     first_free = stops.fixed_prefix
     eng = problem.engineers[slot.engineer]
-    fixed_cost = stability_cost(job, eng.id, eng.shifts[slot.shift].day, weights)
-    if job.skills:
-        fixed_cost += weights.over_qualification_per_level * max(0, over_qualification(eng, job))
+    fixed_cost = assignment_cost(job, eng, eng.shifts[slot.shift].day, weights)
     late_w = weights.lateness_per_s
     own_w = late_w[job.priority]
     due = job.promise_due
@@ -368,14 +366,6 @@ def _best_in_route(
     if late_only:
         return _Blocked(Reason.LATE, "the engineer would be later than the allowed lateness")
     return _Blocked(Reason.FULL, "no gap in the engineer-day fits the visit and its windows")
-
-
-def stability_cost(job: Job, engineer_id: str, day: int, weights: Weights) -> int:
-    """Return the stability penalty of serving ``job`` on this engineer-day."""
-    prev = job.previous
-    if job.promised and prev is not None and (prev.engineer_id, prev.day) != (engineer_id, day):
-        return weights.stability
-    return 0
 
 
 def _start_at(job: Job, pinned: int | None, arrival: int) -> int | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
+from optimizer.costs import drop_penalty
 from optimizer.eligibility import RouteSlot, over_qualification, start_bounds
 from optimizer.params import FirstSolution, Metaheuristic, SolveParams, Weights
 from optimizer.problem import Problem, VisitStatus
@@ -82,13 +83,6 @@ class RawSolution:
 
     routes: tuple[RawRoute, ...]
     objective: int
-
-
-def _penalty(problem: Problem, job_idx: int, weights: Weights) -> int:
-    job = problem.jobs[job_idx]
-    if job.drop_penalty is not None:
-        return job.drop_penalty
-    return weights.drop_per_priority[job.priority]
 
 
 class RoutingModel:
@@ -188,7 +182,7 @@ class RoutingModel:
                 (v,) = allowed
                 solver.Add(routing.NextVar(routing.Start(v)) == index)
             else:
-                routing.AddDisjunction([index], _penalty(problem, j, weights))
+                routing.AddDisjunction([index], drop_penalty(problem.jobs[j], weights))
             if len(allowed) < len(self.slots):
                 # SetAllowedVehiclesForIndex does not accept a Python list in the pinned
                 # OR-Tools 9.15 wrapper; restricting the vehicle variable is equivalent

@@ -15,13 +15,13 @@ import random
 import time
 from collections.abc import Sequence
 
-from optimizer.eligibility import RouteSlot, over_qualification, slot_shape
+from optimizer.costs import assignment_cost, drop_penalty, route_cost
+from optimizer.eligibility import RouteSlot, slot_shape
 from optimizer.insertion import (
     _Stops,
     best_in_slot,
     cheapest_insertion,
     sequence_stops,
-    stability_cost,
 )
 from optimizer.params import Weights
 from optimizer.problem import Job, Problem
@@ -81,41 +81,23 @@ class _State:
         return sequence_stops(self.problem, self.slots[v], jobs, self.weights)
 
     def _cost(self, v: int) -> int:
-        """Travel, lateness and over-qualification cost of route ``v`` at earliest times."""
-        seq = self.seqs[v]
-        if all(j is None for j in seq):
-            self.late[v] = []
-            return 0
-        w = self.weights
-        dur, dist = self.problem.durations, self.problem.distances
+        """Travel, lateness and per-assignment cost of route ``v`` at earliest times."""
         slot = self.slots[v]
         eng = self.problem.engineers[slot.engineer]
         day = eng.shifts[slot.shift].day
-        stops = self.stops[v]
-        loc = slot.start_location
-        cost = 0
-        late_jobs: list[int] = []
-        for i, j in enumerate(seq):
-            if j is None:
-                continue
-            job = self.problem.jobs[j]
-            cost += w.travel_per_s * dur[loc][job.location]
-            cost += w.distance_per_unit * dist[loc][job.location]
-            if job.promise_due is not None:
-                late = stops.earliest[i] - job.promise_due
-                if late > 0:
-                    cost += w.lateness_per_s[job.priority] * late
-                    late_jobs.append(j)
-            fixed = self._fixed.get((v, j))
-            if fixed is None:
-                fixed = w.over_qualification_per_level * max(0, over_qualification(eng, job))
-                fixed += stability_cost(job, eng.id, day, w)
-                self._fixed[v, j] = fixed
-            cost += fixed
-            loc = job.location
-        cost += w.travel_per_s * dur[loc][slot.end_location]
-        cost += w.distance_per_unit * dist[loc][slot.end_location]
-        self.late[v] = late_jobs
+
+        def fixed(j: int) -> int:
+            # Over-qualification and stability of a job on a route never change: cache them.
+            cost = self._fixed.get((v, j))
+            if cost is None:
+                cost = self._fixed[v, j] = assignment_cost(
+                    self.problem.jobs[j], eng, day, self.weights
+                )
+            return cost
+
+        cost, self.late[v] = route_cost(
+            self.problem, slot, self.seqs[v], self.stops[v].earliest, self.weights, fixed
+        )
         return cost
 
     def refresh(self, v: int) -> None:
@@ -139,10 +121,7 @@ class _State:
         self.unserved = unserved
 
     def penalty(self, j: int) -> int:
-        job = self.problem.jobs[j]
-        if job.drop_penalty is not None:
-            return job.drop_penalty
-        return self.weights.drop_per_priority[job.priority]
+        return drop_penalty(self.problem.jobs[j], self.weights)
 
     def total(self) -> int:
         return sum(self.costs) + sum(self.penalty(j) for j in self.unserved)

@@ -6,15 +6,15 @@ import dataclasses
 import time
 
 from optimizer.construct import construct_routes
+from optimizer.costs import drop_penalty, route_cost
 from optimizer.eligibility import (
     Reason,
     RouteSlot,
     check_job,
-    over_qualification,
     route_slots,
     slot_shape,
 )
-from optimizer.insertion import explain_unassigned, stability_cost
+from optimizer.insertion import explain_unassigned
 from optimizer.model import RawRoute, RawSolution, RoutingModel
 from optimizer.params import FirstSolution, Metaheuristic, SolveParams, Weights
 from optimizer.problem import Problem
@@ -291,35 +291,9 @@ def _cost(
     raw: RawSolution,
 ) -> int:
     """The objective of a plan, computed the same way whichever phase produced it."""
-    jobs = problem.jobs
-    dur, dist = problem.durations, problem.distances
-    cost = 0
-    served: set[int] = set()
-    for r in raw.routes:
-        if not r.jobs:
-            continue
-        slot = slots[r.slot]
-        eng = problem.engineers[slot.engineer]
-        day = eng.shifts[slot.shift].day
-        loc = slot.start_location
-        for j, start in zip(r.jobs, r.starts, strict=True):
-            job = jobs[j]
-            served.add(j)
-            cost += weights.travel_per_s * dur[loc][job.location]
-            cost += weights.distance_per_unit * dist[loc][job.location]
-            if job.promise_due is not None and start > job.promise_due:
-                cost += weights.lateness_per_s[job.priority] * (start - job.promise_due)
-            cost += weights.over_qualification_per_level * max(0, over_qualification(eng, job))
-            cost += stability_cost(job, eng.id, day, weights)
-            loc = job.location
-        cost += weights.travel_per_s * dur[loc][slot.end_location]
-        cost += weights.distance_per_unit * dist[loc][slot.end_location]
-    for j in candidates:
-        if j not in served:
-            job = jobs[j]
-            penalty = job.drop_penalty
-            cost += weights.drop_per_priority[job.priority] if penalty is None else penalty
-    return cost
+    cost = sum(route_cost(problem, slots[r.slot], r.jobs, r.starts, weights)[0] for r in raw.routes)
+    served = {j for r in raw.routes for j in r.jobs}
+    return cost + sum(drop_penalty(problem.jobs[j], weights) for j in candidates if j not in served)
 
 
 def _build_routes(problem: Problem, slots: list[RouteSlot], raw: RawSolution) -> list[Route]:

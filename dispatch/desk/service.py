@@ -133,7 +133,7 @@ def promise_view(session: Session, request: RepairRequest, *, now: datetime) -> 
     engineer = session.get(Engineer, visit.engineer_id) if visit is not None else None
     eta = None
     if visit is not None:
-        eta = visit.arrived_at or visit.eta or visit.planned_start
+        eta = visit.current_eta
     calendar = _calendar(session, request)
     closed = request.status in (
         RequestStatus.COMPLETED.value,
@@ -321,7 +321,7 @@ def alerts(
         if v.status == VisitStatus.ARRIVED.value:
             continue
         # An ETA already behind us for a visit nobody reached is stale: the earliest arrival is now.
-        eta = max(v.eta or v.planned_start, now)
+        eta = max(v.current_eta, now)
         if r.window_end is not None and eta > r.window_end:
             add(
                 "eta_after_window",

@@ -258,7 +258,7 @@ def my_route(
         site = session.get(Site, request.site_id)
         customer = session.get(Customer, site.customer_id) if site else None
         assert site is not None and customer is not None
-        eta = visit.arrived_at or visit.eta or visit.planned_start
+        eta = visit.current_eta
         visits_out.append(
             {
                 "visit_id": visit.id,

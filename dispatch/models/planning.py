@@ -93,6 +93,12 @@ class Visit(TimestampMixin, Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def current_eta(self) -> datetime:
+        """When the engineer is (or was) at the site: the arrival once reported, else the live
+        ETA, else the planned start. Every view of a visit uses this one rule."""
+        return self.arrived_at or self.eta or self.planned_start
+
 
 class PlanScope(Base):
     """The published plan's version per service area; publishing checks and bumps it."""

@@ -26,7 +26,7 @@ from dispatch.planning.problem import (
     engineer_of,
     job_key,
 )
-from dispatch.planning.snapshot import Snapshot, engineer_snaps, job_snaps, plan_versions
+from dispatch.planning.snapshot import plan_versions, snapshot_of
 from optimizer import InsertionOption, Job, Problem, Route, TimeWindow, plan_route
 from optimizer import best_insertions as optimizer_best_insertions
 from optimizer.eligibility import RouteSlot, route_slots
@@ -159,14 +159,14 @@ class CapacityIndex:
         requests = session.scalars(
             select(RepairRequest).where(RepairRequest.id.in_([v.request_id for v in visits]))
         ).all()
-        snapshot = Snapshot(
-            now=now,
-            area_ids=(area_id,),
-            horizon_start=today,
+        snapshot = snapshot_of(
+            session,
+            areas=[area],
+            engineers=engineers,
+            requests=requests,
+            start=today,
             days=self.days + 1,
-            timezone=area.timezone,
-            engineers=engineer_snaps(session, engineers, today, end, now),
-            jobs=job_snaps(session, requests, None, {area_id: area}),
+            now=now,
         )
         built = build_problem(snapshot, geo, freeze=timedelta(0), history=False)
         problem = built.problem

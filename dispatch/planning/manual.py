@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from dispatch.clock import iso
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RepairRequest, RequestEvent, ServiceArea, Shift, Visit
@@ -280,7 +281,7 @@ def assign(
             payload={
                 "engineer_id": engineer_id,
                 "engineer": first_name(engineer.name),
-                "planned_arrival": evaluation.eta.isoformat() if evaluation.eta else None,
+                "planned_arrival": iso(evaluation.eta),
                 "warnings": [w["code"] for w in evaluation.warnings],
             },
         )

@@ -300,7 +300,7 @@ def current_kpis(session: Session, built: Built) -> dict[str, Any]:
     windows = {j.request_id: j.window_end for j in snapshot.jobs}
     late = []
     for request_id, visit in visits.items():
-        eta = visit.arrived_at or visit.eta or visit.planned_start
+        eta = visit.current_eta
         if eta > windows[request_id]:
             late.append((eta - windows[request_id]).total_seconds())
     return {

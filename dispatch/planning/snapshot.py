@@ -193,32 +193,64 @@ def read_snapshot(
     scope = scope_area_ids(session, area_ids)
     if not scope:
         raise InvalidInput(("scope", "service_area_ids"), "no service area with engineers based")
-    horizon_end = horizon_start + timedelta(days=days - 1)
-    areas = {a.id: a for a in session.scalars(select(ServiceArea).where(ServiceArea.id.in_(scope)))}
+    areas = list(session.scalars(select(ServiceArea).where(ServiceArea.id.in_(scope))))
     engineers = session.scalars(
         select(Engineer)
         .where(Engineer.service_area_id.in_(scope), Engineer.active.is_(True))
         .order_by(Engineer.id)
     ).all()
     requests = scope_requests(session, scope, [e.id for e in engineers])
+    return snapshot_of(
+        session,
+        areas=sorted(areas, key=lambda a: a.id),
+        engineers=engineers,
+        requests=requests,
+        start=horizon_start,
+        days=days,
+        now=now,
+        to_horizon=True,
+        include_other_days=include_other_days,
+        materialise=True,
+    )
+
+
+def snapshot_of(
+    session: Session,
+    *,
+    areas: Sequence[ServiceArea],
+    engineers: Sequence[Engineer],
+    requests: Sequence[RepairRequest],
+    start: date,
+    days: int,
+    now: datetime,
+    to_horizon: bool = False,
+    include_other_days: bool = False,
+    materialise: bool = False,
+) -> Snapshot:
+    """The snapshot of these engineers and requests over ``days`` from ``start``.
+
+    Runs keep only the requests the horizon owns (``to_horizon``) and write the shift rows
+    (``materialise``); capacity and re-timing take every request given as it is. The first
+    area's timezone is the plan's.
+    """
+    end = start + timedelta(days=days - 1)
+    by_id = {a.id: a for a in areas}
     return Snapshot(
         now=now,
-        area_ids=scope,
-        horizon_start=horizon_start,
+        area_ids=tuple(a.id for a in areas),
+        horizon_start=start,
         days=days,
-        timezone=areas[scope[0]].timezone,
-        engineers=engineer_snaps(
-            session, engineers, horizon_start, horizon_end, now, materialise=True
-        ),
+        timezone=areas[0].timezone,
+        engineers=engineer_snaps(session, engineers, start, end, now, materialise=materialise),
         jobs=job_snaps(
             session,
             requests,
-            horizon_end,
-            areas,
-            horizon_start=horizon_start,
+            end if to_horizon else None,
+            by_id,
+            horizon_start=start if to_horizon else None,
             include_other_days=include_other_days,
         ),
-        plan_versions=plan_versions(session, scope),
+        plan_versions=plan_versions(session, list(by_id)),
     )
 
 

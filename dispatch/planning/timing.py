@@ -13,7 +13,7 @@ from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RepairRequest, RequestEvent, ServiceArea, Shift, Visit
 from dispatch.models.enums import VisitStatus
 from dispatch.planning.problem import Built, build_problem, engineer_key, job_key
-from dispatch.planning.snapshot import Snapshot, engineer_snaps, job_snaps
+from dispatch.planning.snapshot import snapshot_of
 from optimizer import plan_route
 
 PENDING = (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value, VisitStatus.EN_ROUTE.value)
@@ -60,14 +60,8 @@ def engineer_day_problem(
     area = session.get(ServiceArea, engineer.service_area_id)
     assert area is not None
     requests = list(session.scalars(select(RepairRequest).where(RepairRequest.id.in_(request_ids))))
-    snapshot = Snapshot(
-        now=now,
-        area_ids=(area.id,),
-        horizon_start=day,
-        days=1,
-        timezone=area.timezone,
-        engineers=engineer_snaps(session, [engineer], day, day, now),
-        jobs=job_snaps(session, requests, None, {area.id: area}),
+    snapshot = snapshot_of(
+        session, areas=[area], engineers=[engineer], requests=requests, start=day, days=1, now=now
     )
     # The order is given, only times are computed: no locks, freezes or plan history.
     return build_problem(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.areas.service import get_area_or_raise
+from dispatch.clock import iso
 from dispatch.models import (
     Customer,
     DispatchRun,
@@ -52,15 +53,11 @@ def promise_state(
     return PromiseState.ON_TIME
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def visit_view(
     visit: Visit, request: RepairRequest, site: Site, customer: Customer, now: datetime
 ) -> dict[str, Any]:
     """One visit as dispatchers see it."""
-    eta = visit.arrived_at or visit.eta or visit.planned_start
+    eta = visit.current_eta
     return {
         "visit_id": visit.id,
         "request_id": request.id,
@@ -78,18 +75,18 @@ def visit_view(
         },
         "skills": [{"skill": s.skill.code, "min_level": s.min_level} for s in request.skills],
         "service_minutes": request.service_minutes,
-        "window_start": _iso(request.window_start),
-        "window_end": _iso(request.window_end),
-        "arrival_target": _iso(request.arrival_target),
-        "planned_arrival": _iso(visit.planned_arrival),
-        "planned_start": _iso(visit.planned_start),
-        "planned_end": _iso(visit.planned_end),
-        "eta": _iso(eta),
-        "arrived_at": _iso(visit.arrived_at),
-        "completed_at": _iso(visit.completed_at),
+        "window_start": iso(request.window_start),
+        "window_end": iso(request.window_end),
+        "arrival_target": iso(request.arrival_target),
+        "planned_arrival": iso(visit.planned_arrival),
+        "planned_start": iso(visit.planned_start),
+        "planned_end": iso(visit.planned_end),
+        "eta": iso(eta),
+        "arrived_at": iso(visit.arrived_at),
+        "completed_at": iso(visit.completed_at),
         "travel_seconds": visit.travel_seconds,
         "lock": visit.lock,
-        "locked_arrival": _iso(visit.locked_arrival),
+        "locked_arrival": iso(visit.locked_arrival),
         "promise_state": promise_state(
             window_end=request.window_end, eta=eta, arrived_at=visit.arrived_at, now=now
         ).value,
@@ -157,13 +154,13 @@ def area_day_plan(session: Session, *, area_id: int, day: date, now: datetime) -
                 "shift": None
                 if shift is None
                 else {
-                    "start": _iso(shift.start_at),
-                    "end": _iso(shift.end_at),
-                    "break_start": _iso(shift.break_start_at),
-                    "break_end": _iso(shift.break_end_at),
+                    "start": iso(shift.start_at),
+                    "end": iso(shift.end_at),
+                    "break_start": iso(shift.break_start_at),
+                    "break_end": iso(shift.break_end_at),
                     "break_minutes": shift.break_minutes,
-                    "planned_break_start": _iso(shift.planned_break_start),
-                    "planned_break_end": _iso(shift.planned_break_end),
+                    "planned_break_start": iso(shift.planned_break_start),
+                    "planned_break_end": iso(shift.planned_break_end),
                 },
                 "visits": visits,
                 "travel_seconds": sum(v["travel_seconds"] for v in visits),
@@ -218,8 +215,8 @@ def unassigned_requests(
                     {"skill": s.skill.code, "min_level": s.min_level} for s in request.skills
                 ],
                 "service_minutes": request.service_minutes,
-                "window_start": _iso(request.window_start),
-                "window_end": _iso(request.window_end),
+                "window_start": iso(request.window_start),
+                "window_end": iso(request.window_end),
                 "promise_state": promise_state(
                     window_end=request.window_end, eta=None, arrived_at=None, now=now
                 ).value,

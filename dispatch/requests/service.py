@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.calendars import calendar_for
-from dispatch.clock import ensure_utc
+from dispatch.clock import ensure_utc, iso
 from dispatch.common.paging import Page, paginate
 from dispatch.engineers.service import resolve_skills
 from dispatch.errors import Conflict, InvalidInput, NotFound, check_version
@@ -58,10 +58,6 @@ class Location:
 
     placement: Placement
     vip_tier: str | None
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -149,7 +145,7 @@ class PromiseView:
 
     def payload(self) -> dict[str, Any]:
         """The promise as JSON-able data, for the timeline."""
-        return {k: _iso(v) if isinstance(v, datetime) else v for k, v in self.fields().items()}
+        return {k: iso(v) if isinstance(v, datetime) else v for k, v in self.fields().items()}
 
 
 def _event(
@@ -365,7 +361,7 @@ def intake_fingerprint(fields: Mapping[str, Any]) -> str:
     """What a request asked for, as a short hash: a retry under the same Idempotency-Key must
     ask for the same (the key's first use is remembered with it)."""
     return hashlib.sha256(
-        json.dumps(_jsonable(dict(fields)), sort_keys=True, default=str).encode()
+        json.dumps(_jsonable(dict(fields), utc=True), sort_keys=True, default=str).encode()
     ).hexdigest()
 
 
@@ -725,15 +721,16 @@ def _snapshot(request: RepairRequest, key: str) -> Any:
     return _jsonable(getattr(request, key, None))
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _jsonable(v) for k, v in value.items()}
+def _jsonable(value: Any, *, utc: bool = False) -> Any:
+    """``value`` as JSON-able data; instants as ISO text (in UTC with ``utc``)."""
     if isinstance(value, Window):
-        return {"start": value.start.isoformat(), "end": value.end.isoformat()}
+        value = {"start": value.start, "end": value.end}
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if utc and value.tzinfo else value).isoformat()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v, utc=utc) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v, utc=utc) for k, v in value.items()}
     return value
 
 
