@@ -97,6 +97,13 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot even decode (not UTF-8): invalid input, said as
+        # every other invalid input is.
+        return JSONResponse(
+            status_code=422,
+            content=error_body(["body"], "the body is not valid JSON (UTF-8)", "json_invalid"),
+        )
     loc: list[str | int] = ["header", "Authorization"] if exc.status_code == 401 else []
     return JSONResponse(
         status_code=exc.status_code,

@@ -7,13 +7,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-from api.schemas.common import InputModel, OutputModel
+from api.schemas.common import Id, InputModel, OutputModel
 
 
 class ApiKeyCreate(InputModel):
     name: Annotated[str, Field(min_length=1, max_length=120)]
     role: Annotated[str, Field(pattern="^(admin|dispatcher|service_desk|engineer)$")]
-    engineer_id: int | None = None
+    engineer_id: Id | None = None
 
 
 class ApiKeyRead(OutputModel):

@@ -81,8 +81,15 @@ class InProcessRunner(_Runner):
         self._submitted: set[int] = set()
 
     def start(self) -> None:
-        """Recover runs a previous process left behind, then start the worker."""
-        self._recover()
+        """Recover runs a previous process left behind, then start the worker.
+
+        A database that is not reachable yet does not stop the service from starting (the
+        health check says so); the worker looks again every ``RECOVER_EVERY_S``.
+        """
+        try:
+            self._recover()
+        except Exception:
+            log.exception("could not look for interrupted runs at start; will retry")
         self._ensure_thread()
 
     def _recover(self) -> None:

@@ -4,7 +4,6 @@ should not be) is a 4xx naming the field, and nothing is written."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,63 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.models import (
-    Customer,
-    DispatchRun,
-    Engineer,
-    LocationPing,
-    RepairRequest,
-    ServiceArea,
-    Shift,
-    Site,
-    Visit,
-    VisitEvent,
-)
-from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
-
-# Monday 23 November 2026, 10:00 in Shanghai.
-NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-TABLES = (Customer, Site, Engineer, ServiceArea, RepairRequest, Visit, VisitEvent, LocationPing)
+from dispatch.models import DispatchRun, Shift
+from tests.api.conftest import row_counts
 
 
 @pytest.fixture
-def world(app, client: TestClient, auth, session: Session) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    app.state.clock.current = NOW
-    area = create_area(session, half=0.15)
-    engineer = create_engineer(session, area=area, home=(31.23, 121.47))
-    site = create_site(session, customer=create_customer(session), at=(31.25, 121.50))
-    session.commit()
-    desk = auth("service_desk")
-    request = client.post(
-        "/v1/requests", json={"site_id": site.id, "channel": "phone"}, headers=desk
-    ).json()
-    assigned = client.post(
-        "/v1/dispatch/assignments",
-        json={
-            "request_id": request["id"],
-            "engineer_id": engineer.id,
-            "date": "2026-11-23",
-            "accept_warnings": True,
-        },
-        headers=auth("dispatcher"),
-    )
-    assert assigned.status_code == 200, assigned.text
-    visit_id = session.scalar(select(Visit.id).where(Visit.request_id == request["id"]))
-    return {
-        "area": area.id,
-        "engineer": engineer.id,
-        "site": site.id,
-        "customer": site.customer_id,
-        "request": request["id"],
-        "visit": visit_id,
-    }
-
-
-def _rows(session: Session) -> dict[str, int]:
-    session.expire_all()
-    return {
-        t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0 for t in TABLES
-    }
+def world(small_world: dict[str, Any]) -> dict[str, Any]:
+    return small_world["ids"]
 
 
 # (name, role, method, path, body (a dict, or raw JSON text), status, loc)
@@ -159,7 +108,7 @@ def test_bad_input_is_a_4xx_naming_the_field_and_writes_nothing(
 ) -> None:
     """Each listed request answers its 4xx with ``loc`` naming the field; no row changes."""
     headers = auth(role, world["engineer"] if role == "engineer" else None)
-    before = _rows(session)
+    before = row_counts(session)
     kwargs: dict[str, Any] = {}
     if isinstance(payload, str):
         kwargs["content"] = _fill(payload, world)
@@ -169,7 +118,7 @@ def test_bad_input_is_a_4xx_naming_the_field_and_writes_nothing(
     r = client.request(method, _fill(path, world), headers=headers, **kwargs)
     assert r.status_code == status, r.text
     assert r.json()["detail"][0]["loc"] == loc, r.text
-    assert _rows(session) == before
+    assert row_counts(session) == before
 
 
 def test_a_huge_body_is_refused_before_it_is_read(client: TestClient, auth, world) -> None:
@@ -195,12 +144,12 @@ def test_a_reused_idempotency_key_with_another_body_is_refused(
     assert first.status_code == 201
     again = client.post("/v1/requests", json=body, headers=headers)
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
-    before = _rows(session)
+    before = row_counts(session)
     other = client.post("/v1/requests", json=body | {"description": "boiler"}, headers=headers)
     assert other.status_code == 422, other.text
     assert other.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
     assert first.json()["external_ref"] in other.json()["detail"][0]["msg"]
-    assert _rows(session) == before
+    assert row_counts(session) == before
 
 
 def test_no_run_and_no_shift_rows_for_a_refused_horizon(
