@@ -73,6 +73,7 @@ def get_intake_settings(request: Request) -> IntakeSettings:
     settings: Settings = request.app.state.settings
     return IntakeSettings(
         replan_on_urgent=settings.replan_on_urgent,
+        assign_on_intake=settings.assign_on_intake,
         replan_time_limit_s=settings.replan_time_limit_s,
     )
 

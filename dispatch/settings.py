@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         default=True, description="insert an urgent request at once, then re-plan its area"
     )
     replan_time_limit_s: int = Field(default=20, ge=1, le=600)
+    assign_on_intake: bool = Field(
+        default=True,
+        description="book every promised request into the route capacity found for it at once",
+    )
     capacity_days: int = Field(
         default=3,
         ge=1,

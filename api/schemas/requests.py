@@ -202,7 +202,9 @@ class RequestRead(OutputModel):
     promise: PromiseRead
     version: int
     capacity: CapacityRead | None = None
-    inserted: bool = Field(default=False, description="urgent: already put into a route")
+    inserted: bool = Field(
+        default=False, description="already booked into the route capacity found for it"
+    )
     replan_run_id: int | None = None
 
     @classmethod

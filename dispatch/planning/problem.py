@@ -164,7 +164,7 @@ def build_problem(
     notes: list[Note] = []
     for j in snapshot.jobs:
         job = _job(j, snapshot, points, sec, now_s, horizon_end_s, freeze, history)
-        job, note = _without_absent_engineers(job, j, working)
+        job, note = _without_absent_engineers(job, j, working, now_s)
         if note is not None:
             notes.append(note)
             if note.kind == "lock_broken":
@@ -189,15 +189,16 @@ def build_problem(
 
 
 def _without_absent_engineers(
-    job: Job, snap: JobSnap, working: dict[str, Engineer]
+    job: Job, snap: JobSnap, working: dict[str, Engineer], now_s: int
 ) -> tuple[Job | None, Note | None]:
     """Drop what a job says of an engineer who has no shift in the horizon (on leave, a day
-    off, deactivated): a visit under way with them stays out of the plan as it is, a lock to
-    them is broken (the visit is re-planned), and their previous assignment is forgotten."""
+    off, deactivated): a visit under way with an engineer not at work now (or finishing their
+    day with it) stays out of the plan as it is, a lock to them is broken (the visit is
+    re-planned), and their previous assignment is forgotten."""
     ip = job.in_progress
     if ip is not None:
         engineer = working.get(ip.engineer_id)
-        if engineer is None or engineer.current is None or engineer.current_shift_index() is None:
+        if engineer is None or not any(sh.start <= now_s <= sh.end for sh in engineer.shifts):
             return None, Note(
                 snap.request_id,
                 "left_as_is",
@@ -230,16 +231,22 @@ def _engineer(
 ) -> Engineer | None:
     home = points(e.home)
     shifts = []
+    finishing = _busy_until(busy, sec, now_s) if busy is not None else None
     for s in e.shifts:
         start, end = sec(s.start), sec(s.end)
         if end <= now_s:
-            if busy is None or s.date != snapshot.now.date():
-                continue  # already over
-            end = now_s + 1  # still at work after hours: the visit under way goes on
+            continue  # already over
+        if finishing is not None and start <= now_s and end < finishing:
+            # The visit under way will run past this shift's end: the engineer finishes it
+            # and their day; the plan leaves both as they are.
+            continue
         start = max(start, now_s)
         brk = None
         if s.break_minutes and s.break_start and s.break_end:
-            earliest, latest = max(sec(s.break_start), start), min(sec(s.break_end), end)
+            # No break during the visit under way: it can only come after it (or not at all
+            # today, when its window closes first).
+            free = finishing if finishing is not None and start <= now_s else start
+            earliest, latest = max(sec(s.break_start), start, free), min(sec(s.break_end), end)
             if latest - earliest >= s.break_minutes * 60:
                 brk = Break(earliest, latest, s.break_minutes * 60)
         shifts.append(
@@ -275,6 +282,19 @@ def _engineer(
         capacity=e.capacity,
         current=current,
     )
+
+
+# Room left for the drive to a site the engineer is on the way to (the snapshot has no matrix).
+EN_ROUTE_ALLOWANCE_S = 45 * 60
+
+
+def _busy_until(busy: JobSnap, sec: Seconds, now_s: int) -> int:
+    """When the visit under way will be done, as far as the snapshot can tell."""
+    visit = busy.visit
+    service = busy.service_minutes * 60
+    if visit is not None and visit.status == VisitStatus.ARRIVED.value and visit.arrived_at:
+        return max(now_s, sec(visit.arrived_at) + service)
+    return now_s + EN_ROUTE_ALLOWANCE_S + service
 
 
 PRIORITY = {"urgent": Priority.URGENT, "important": Priority.IMPORTANT, "general": Priority.GENERAL}

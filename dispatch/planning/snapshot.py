@@ -249,6 +249,7 @@ def snapshot_of(
             by_id,
             horizon_start=start if to_horizon else None,
             include_other_days=include_other_days,
+            now=now,
         ),
         plan_versions=plan_versions(session, list(by_id)),
     )
@@ -374,10 +375,12 @@ def job_snaps(
     *,
     horizon_start: date | None = None,
     include_other_days: bool = False,
+    now: datetime | None = None,
 ) -> tuple[JobSnap, ...]:
     """Requests with their current visit. With a horizon, requests promised after its end are
     left out, and so are visits planned for a day after it or (given ``horizon_start``)
-    before it, unless ``include_other_days``; work under way on another day always is."""
+    before it, and requests promised for an earlier day that is still to come (given
+    ``now``), unless ``include_other_days``; work under way on another day always is."""
     from zoneinfo import ZoneInfo
 
     visits = active_visits(session, [r.id for r in requests])
@@ -395,6 +398,16 @@ def job_snaps(
         if horizon_end is not None:
             if visit is None and local_start > horizon_end:
                 continue  # promised beyond the horizon: a later plan takes it
+            local_end = r.window_end.astimezone(tz).date() if tz else r.window_end.date()
+            if (
+                visit is None
+                and horizon_start is not None
+                and not include_other_days
+                and now is not None
+                and local_end < horizon_start
+                and r.window_end > now
+            ):
+                continue  # promised for an earlier day still to come: that day's plan takes it
             if (
                 visit is not None
                 and (

@@ -34,10 +34,17 @@ from dispatch.sla.service import active_policy
 
 @dataclass(frozen=True)
 class IntakeSettings:
-    """Capacity-aware intake behaviour (from the service settings)."""
+    """Capacity-aware intake behaviour (from the service settings).
+
+    ``assign_on_intake`` books every promised request into the route capacity found for it at
+    once, so the next caller's quote sees it (promises made between two runs would otherwise
+    all count on the same free time); an urgent one also starts a re-plan of its area
+    (``replan_on_urgent``).
+    """
 
     replan_on_urgent: bool = True
     replan_time_limit_s: int = 20
+    assign_on_intake: bool = True
 
 
 @dataclass(frozen=True)
@@ -241,13 +248,13 @@ def take_request(
     request, created = requests.persist(session, draft, promise, policy, actor=actor, now=now)
     if not created:
         return Taken(request, False, None, False, None)
-    inserted, run_id = _urgent_follow_up(
+    inserted, run_id = _book(
         session, geo, runner, settings, request=request, prediction=prediction, now=now
     )
     return Taken(request, True, prediction, inserted, run_id)
 
 
-def _urgent_follow_up(
+def _book(
     session: Session,
     geo: GeoContext | None,
     runner: JobRunner | None,
@@ -257,10 +264,12 @@ def _urgent_follow_up(
     prediction: Prediction | None,
     now: datetime,
 ) -> tuple[bool, int | None]:
-    """Put an urgent request into the route capacity found, then re-plan its area."""
+    """Put the request into the route capacity found for it (every request, or urgent ones
+    only, by the settings); an urgent one's area is then re-planned."""
+    urgent = request.tier == "urgent"
+    wanted = settings.assign_on_intake or (urgent and settings.replan_on_urgent)
     if (
-        not settings.replan_on_urgent
-        or request.tier != "urgent"
+        not wanted
         or geo is None
         or prediction is None
         or prediction.engineer_id is None
@@ -276,11 +285,13 @@ def _urgent_follow_up(
         position=None,
         dry_run=False,
         accept_warnings=True,
-        actor="auto:urgent insertion",
+        actor="auto:urgent insertion" if urgent else "auto:booked at intake",
         now=now,
         lock=False,
     )
-    if runner is None or request.base_area_id is None:
+    if not (urgent and settings.replan_on_urgent) or runner is None:
+        return True, None
+    if request.base_area_id is None:  # pragma: no cover - a promised request has a base
         return True, None
     run = create_run(
         session,

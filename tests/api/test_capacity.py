@@ -199,3 +199,27 @@ def test_the_risk_flag_follows_the_published_plan(
     view = client.get("/v1/promises", params={"external_ref": taken["external_ref"]}, headers=desk)
     (promise,) = view.json()["items"]
     assert promise["promise_state"] == "on_time" and "at risk" not in promise["explanation"]
+
+
+def test_a_promise_books_its_slot_so_the_next_caller_sees_it(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """Each promised request is put into the route capacity found for it at once: two callers
+    between runs cannot both be promised the same engineer's last free time."""
+    session.execute(update(Engineer).values(max_visits=1))
+    session.commit()
+    desk = auth("service_desk")
+    body = {
+        "site_id": world["site"].id,
+        "channel": "phone",
+        "tier": "general",
+        "skills": [{"skill": "hvac", "min_level": 3}],  # only Wang Wei
+    }
+    first = client.post("/v1/requests", json=body, headers=desk).json()
+    second = client.post("/v1/requests", json=body, headers=desk).json()
+    assert first["inserted"] is True and first["status"] == "assigned"
+    assert first["capacity"]["date"] == "2026-11-23"
+    # Wang Wei's one visit today is taken: the second caller is offered his next day.
+    assert second["capacity"]["date"] == "2026-11-24"
+    visits = session.scalars(select(Visit).where(Visit.request_id.in_([first["id"], second["id"]])))
+    assert sorted(v.date.isoformat() for v in visits) == ["2026-11-23", "2026-11-24"]

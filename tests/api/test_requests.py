@@ -25,7 +25,9 @@ NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 def world(app, session: Session) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     app.state.clock.current = NOW
     # These tests pin the SLA promise; capacity and urgent insertion are tested in test_capacity.
-    app.state.settings = app.state.settings.model_copy(update={"replan_on_urgent": False})
+    app.state.settings = app.state.settings.model_copy(
+        update={"replan_on_urgent": False, "assign_on_intake": False}
+    )
     shanghai = create_area(session, name="Shanghai", center=(31.23, 121.47), half=0.15)
     create_engineer(session, area=shanghai, name="Base", home=(31.23, 121.47))
     ensure_skill(session, "plc")

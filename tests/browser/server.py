@@ -67,7 +67,9 @@ def prepare_database(directory: Path, *, now: datetime = DEMO_NOW) -> str:
 
 def start_server(url: str, *, now: datetime = DEMO_NOW, port: int | None = None) -> LiveServer:
     """Serve the app on ``url`` with a fixed clock and in-process inline runs."""
-    app = create_app(Settings(database_url=url, solver="inline"))
+    # New requests wait for the dispatcher here (not booked at intake): the board's tests
+    # assign waiting requests by hand.
+    app = create_app(Settings(database_url=url, solver="inline", assign_on_intake=False))
     clock = FixedClock(now)
     app.state.clock = clock
     app.state.runner = InProcessRunner(

@@ -483,3 +483,61 @@ def test_a_re_plan_keeps_every_lunch_break(busy_day: dict[str, Any]) -> None:
         assert run.status == "succeeded", run.failure_reason
         with factory() as session:
             assert check_published_routes(session) == run.kpis_after["assigned"] > 10
+
+
+def test_a_run_for_tomorrow_does_not_take_todays_promises(world: dict[str, Any]) -> None:
+    """Requests promised for today and not yet planned stay for today's plan: a run for
+    tomorrow leaves them out (unless the dispatcher brings other days in)."""
+    factory = world["factory"]
+    tomorrow = NOW.date() + timedelta(days=1)
+    run = _run(factory, world["area_id"], horizon_start=tomorrow)
+    assert run.status == "succeeded", run.failure_reason
+    assert run.kpis_before["assigned"] + run.kpis_before["unassigned"] == 0
+    assert _visits(factory) == []
+    widened = _run(factory, world["area_id"], horizon_start=tomorrow, include_other_days=True)
+    assert widened.kpis_before["unassigned"] == 4
+
+
+def test_a_visit_running_past_the_shift_end_does_not_fail_the_run(world: dict[str, Any]) -> None:
+    """An engineer on site whose job will run past the end of their shift (and past their
+    break window) finishes it and their day; the run re-plans everyone else."""
+    from dispatch.field.service import report_visit_event
+
+    factory = world["factory"]
+    _run(factory, world["area_id"])
+    with factory() as session:
+        visit = session.scalars(select(Visit).order_by(Visit.planned_start)).first()
+        assert visit is not None
+        visit_id, engineer_id = visit.id, visit.engineer_id
+    late = NOW.replace(hour=8, minute=40)  # 16:40 in Shanghai; the shift ends at 17:00
+    with unit_of_work(factory) as session:
+        for kind in ("accepted", "en_route", "arrived"):
+            report_visit_event(
+                session,
+                GeoContext(),
+                engineer_id=engineer_id,
+                visit_id=visit_id,
+                type_=kind,
+                at=late,
+                now=late,
+                actor="test",
+            )
+        session.get(RepairRequest, visit.request_id).service_minutes = 60  # type: ignore[union-attr]
+    with unit_of_work(factory) as session:
+        run = create_run(
+            session,
+            area_ids=[world["area_id"]],
+            horizon_start=NOW.date(),
+            days=1,
+            time_limit_s=1,
+            actor="test",
+            now=late,
+        )
+        run_id = run.id
+    execute_run(factory, GeoContext(), InlineSolver(), run_id, clock=FixedClock(late))
+    with factory() as session:
+        run = session.get(DispatchRun, run_id)
+        assert run is not None and run.status == "succeeded", run.failure_reason
+        assert any(n["kind"] == "left_as_is" for n in run.notes)
+        kept = session.get(Visit, visit_id)
+        assert kept is not None and kept.status == "arrived"
