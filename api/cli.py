@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from dispatch.errors import DomainError
 from dispatch.settings import get_settings
 
 app = typer.Typer(
@@ -80,6 +81,66 @@ def demo(
         typer.echo(f"  {role:<13} {key}")
 
 
+@app.command()
+def simulate(
+    scenario: Annotated[str, typer.Argument(help="standard, stress, or a TOML/JSON file")],
+    seed: Annotated[int, typer.Option(help="seeds every random draw")] = 1,
+    days: Annotated[
+        int | None, typer.Option(help="days of demand (default: the scenario's)")
+    ] = None,
+    policy: Annotated[str, typer.Option(help="arrival windows (the SLA policy's rule)")] = "fixed",
+    database: Annotated[
+        str | None, typer.Option(help="an empty database URL (default: a throwaway SQLite file)")
+    ] = None,
+    chart: Annotated[
+        str | None, typer.Option(help="also write an HTML chart (kept share by hour, widths)")
+    ] = None,
+) -> None:
+    """Replay a service day against the real services and report how many promises held.
+
+    The plain-text report comes first; the last line is the report as one JSON object.
+    """
+    import json
+    import sys
+    from pathlib import Path
+
+    from simulation.chart import chart_html
+    from simulation.engine import Simulator
+    from simulation.report import report_text
+    from simulation.scenario import ScenarioError, load_scenario
+
+    try:
+        loaded = load_scenario(scenario)
+        if days is not None:
+            loaded = loaded.model_copy(update={"days": days})
+    except ScenarioError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            width = 30
+            filled = width * done // max(total, 1)
+            bar = "#" * filled + "." * (width - filled)
+            sys.stderr.write(f"\r  [{bar}] {done}/{total} requests")
+            sys.stderr.flush()
+
+    try:
+        report = Simulator(
+            loaded, seed=seed, policy=policy, database_url=database, progress=progress
+        ).run()
+    except DomainError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(code=2) from None
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    typer.echo(report_text(report))
+    if chart:
+        Path(chart).write_text(chart_html([report]), encoding="utf-8")
+        typer.echo(f"chart: {chart}")
+    typer.echo(json.dumps(report.as_dict(), sort_keys=True, default=str))
+
+
 @app.command("create-api-key")
 def create_api_key(
     role: Annotated[str, typer.Option(help="admin, dispatcher, service_desk or engineer")],
@@ -89,7 +150,6 @@ def create_api_key(
     """Issue an API key and print it once (only its hash is stored)."""
     from dispatch.auth.service import create_api_key as issue
     from dispatch.db import make_engine, make_session_factory, unit_of_work
-    from dispatch.errors import DomainError
 
     engine = make_engine(get_settings().database_url)
     try:

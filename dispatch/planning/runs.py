@@ -67,6 +67,19 @@ class RunSettings:
     lease: timedelta = LEASE
     heartbeat_s: float = HEARTBEAT_S
     lease_clock: Clock = field(default_factory=SystemClock)
+    search_iterations: int | None = None
+    """Search by a number of iterations instead of the run's time limit: the same inputs then
+    give the same plan on any machine (the simulator's replays use it)."""
+
+    def solve_params(self, time_limit_s: float) -> SolveParams:
+        """How a run searches: for its time limit, or a fixed amount of work."""
+        if self.search_iterations is None:
+            return SolveParams(time_limit_s=time_limit_s)
+        # Ruin-and-recreate does the work; OR-Tools only takes its plan (its local search has
+        # no bound on time under a solution limit).
+        return SolveParams(
+            time_limit_s=None, ruin_iterations=self.search_iterations, solution_limit=1
+        )
 
 
 class RunFailed(Exception):
@@ -357,7 +370,7 @@ def _solve_and_publish(
         with factory() as session:
             before = current_kpis(session, built)
         loaded = time.perf_counter()
-        plan = solver.solve(built.problem, SolveParams(time_limit_s=limit))
+        plan = solver.solve(built.problem, settings.solve_params(limit))
         solved = time.perf_counter()
         if not plan.is_feasible():
             raise RunFailed(_no_plan_reason(plan))

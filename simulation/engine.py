@@ -1,0 +1,558 @@
+"""The discrete-event day simulator.
+
+Customers call (Poisson arrivals) and go through intake as the service desk's calls do; the
+dispatcher plans the morning and re-plans during the day through dispatch runs; engineers
+follow the published route in the engineer's app, reporting accepted, en route, arrived and
+completed. Travel and time on site are the plan's times with the scenario's noise. Everything
+runs on a virtual clock against a real database, through ``dispatch``'s public services only.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dispatch.clock import FixedClock
+from dispatch.db import make_engine, make_session_factory, migrate, unit_of_work
+from dispatch.engineers import service as engineers
+from dispatch.errors import Conflict, DomainError, InvalidInput
+from dispatch.field import service as engineer_app
+from dispatch.geo_support import GeoContext
+from dispatch.planning.capacity import CapacityIndex
+from dispatch.planning.runner import SynchronousRunner
+from dispatch.planning.runs import RunSettings, create_run, execute_run, get_run_or_raise
+from dispatch.planning.solver import InlineSolver
+from dispatch.requests import intake
+from dispatch.requests import service as requests
+from geo.model import DEFAULT_RUSH_HOURS, ModelProvider, TravelModel, TravelProfile
+from simulation.noise import NoiseModel
+from simulation.report import EngineerDay, Report, RequestRecord, build_report
+from simulation.scenario import Scenario
+from simulation.world import EngineerInfo, RequestSpec, build_world, draw_demand
+
+GRACE = timedelta(minutes=30)  # engineers start no new visit later than this after shift end
+POLL = timedelta(minutes=10)  # an idle engineer looks at their route again this often
+DRAIN_DAYS = 7  # days without new calls, at most, to serve what was promised
+WINDOW_POLICIES = ("fixed",)
+
+
+@dataclass
+class _Engineer:
+    info: EngineerInfo
+    position: tuple[float, float]
+    day: date | None = None
+    shift_end: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    travel_s: float = 0.0
+    service_s: float = 0.0
+    visits: int = 0
+    working: bool = False
+    busy_until: datetime | None = None
+
+
+@dataclass(order=True)
+class _Event:
+    at: datetime
+    seq: int
+    action: Callable[[], None] = field(compare=False)
+
+
+class Simulator:
+    """One simulated run of a scenario.
+
+    Parameters
+    ----------
+    scenario
+        The validated scenario.
+    seed
+        Seeds every random draw: the same seed gives the same day.
+    policy
+        ``fixed`` or ``calibrated`` arrival windows (the SLA policy's window rule).
+    database_url
+        A migrated-on-the-fly throwaway SQLite file by default; give an empty PostgreSQL
+        database's URL to run there.
+    progress
+        Called with (requests taken, requests of the run) as the day goes on.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int = 1,
+        policy: str = "fixed",
+        database_url: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        if policy not in WINDOW_POLICIES:
+            raise InvalidInput("policy", f"window policy is one of {', '.join(WINDOW_POLICIES)}")
+        self.scenario = scenario
+        self.seed = seed
+        self.policy = policy
+        self.noise = NoiseModel(seed, scenario.noise)
+        self.progress = progress
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if database_url is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="onsite-sim-")
+            database_url = f"sqlite:///{Path(self._tmp.name) / 'sim.db'}"
+        migrate(database_url)
+        self.engine = make_engine(database_url)
+        self.factory = make_session_factory(self.engine)
+        self.clock = FixedClock(datetime.combine(scenario.start_date, time(0), ZoneInfo("UTC")))
+        self.geo = GeoContext()
+        self.truth = ModelProvider(
+            TravelModel(
+                areas={
+                    a.name: TravelProfile(
+                        timezone=a.timezone, rush_hours=DEFAULT_RUSH_HOURS if a.rush_hours else ()
+                    )
+                    for a in scenario.areas
+                }
+            )
+        )
+        self.capacity = CapacityIndex()
+        # Runs search by iterations, not seconds, so a seed gives the same day on any machine.
+        self.run_settings = RunSettings(search_iterations=scenario.dispatching.search_iterations)
+        self.runner = SynchronousRunner(
+            self.factory, self.geo, InlineSolver(), self.clock, self.run_settings
+        )
+        self.intake_settings = intake.IntakeSettings(
+            replan_on_urgent=True,
+            replan_time_limit_s=scenario.dispatching.urgent_replan_time_limit_s,
+        )
+        self._events: list[_Event] = []
+        self._seq = itertools.count()
+        self.records: dict[int, RequestRecord] = {}
+        self.days: list[EngineerDay] = []
+        self.runs = 0
+        self.sigma = {a.name: a.travel_sigma for a in scenario.areas}
+        self.timezone = {a.name: a.timezone for a in scenario.areas}
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def at(self, when: datetime, action: Callable[[], None]) -> None:
+        heapq.heappush(self._events, _Event(when, next(self._seq), action))
+
+    def run(self) -> Report:
+        """Simulate the scenario's days and report what the customers saw."""
+        try:
+            with unit_of_work(self.factory) as session:
+                self.world = build_world(session, self.geo, self.scenario, self.seed)
+            self.engineers = {e.id: _Engineer(e, e.home) for e in self.world.engineers}
+            self.area_of = {a_id: name for name, a_id in self.world.area_ids.items()}
+            self._demand = {
+                day: draw_demand(self.scenario, self.world, day, self.seed)
+                for day in (
+                    self.scenario.start_date + timedelta(days=offset)
+                    for offset in range(self.scenario.days)
+                )
+            }
+            self._total = sum(len(d) for d in self._demand.values())
+            self._plan_day(self.scenario.start_date)
+            while self._events:
+                event = heapq.heappop(self._events)
+                if event.at > self.clock.current:
+                    self.clock.current = event.at
+                event.action()
+            for engineer in self.engineers.values():
+                self._close_day(engineer)
+            return build_report(
+                self.scenario,
+                self.seed,
+                self.policy,
+                list(self.records.values()),
+                self.days,
+                runs=self.runs,
+                end=self.clock.current,
+            )
+        finally:
+            self.runner.close()
+            self.engine.dispose()
+            if self._tmp is not None:
+                self._tmp.cleanup()
+
+    def _open_promises(self) -> bool:
+        return any(
+            r.refused is None and r.arrived_at is None and r.cancelled_at is None
+            for r in self.records.values()
+        )
+
+    def _plan_day(self, day: date) -> None:
+        """Schedule a day: the morning plan, re-plans, engineers' shifts and the day's calls.
+
+        After the days with demand the simulation goes on without new calls until every
+        promise made is served (or ``DRAIN_DAYS`` more days have passed), so every promise is
+        judged.
+        """
+        demand = self._demand.get(day, [])
+        tz = ZoneInfo(self.scenario.areas[0].timezone)
+        dispatching = self.scenario.dispatching
+        last_demand = self.scenario.start_date + timedelta(days=self.scenario.days - 1)
+
+        def next_day() -> None:
+            following = day + timedelta(days=1)
+            if following <= last_demand or (
+                self._open_promises() and following <= last_demand + timedelta(days=DRAIN_DAYS)
+            ):
+                self._plan_day(following)
+
+        self.at(datetime.combine(day, time(23, 30), tz), next_day)
+        morning = datetime.combine(day, time.fromisoformat(dispatching.morning_plan), tz)
+        self.at(morning, lambda: self._replan(day))
+        for engineer in self.engineers.values():
+            self.at(morning, lambda e=engineer: self._start_day(e, day))
+        if dispatching.replan_every_minutes:
+            step = timedelta(minutes=dispatching.replan_every_minutes)
+            last = max(
+                datetime.combine(day, e.end, ZoneInfo(self.timezone[e.area]))
+                for e in self.world.engineers
+            )
+            when = morning + step
+            while when < last:
+                self.at(when, lambda: self._replan(day))
+                when += step
+        for spec in demand:
+            self.at(spec.at, lambda s=spec: self._call(s))
+
+    # -- the dispatcher ----------------------------------------------------------------------
+
+    def _replan(self, day: date) -> None:
+        """A dispatcher's run over every area for ``day`` (skipped once its shifts are over)."""
+        now = self.clock.now()
+        try:
+            with unit_of_work(self.factory) as session:
+                run = create_run(
+                    session,
+                    area_ids=None,
+                    horizon_start=day,
+                    days=1,
+                    time_limit_s=self.scenario.dispatching.run_time_limit_s,
+                    actor="simulated dispatcher",
+                    now=now,
+                )
+                run_id = run.id
+        except InvalidInput:
+            return
+        execute_run(
+            self.factory,
+            self.geo,
+            InlineSolver(),
+            run_id,
+            clock=self.clock,
+            settings=self.run_settings,
+        )
+        self.runs += 1
+        with self.factory() as session:
+            get_run_or_raise(session, run_id)
+
+    # -- customers and the service desk ------------------------------------------------------
+
+    def _call(self, spec: RequestSpec) -> None:
+        now = self.clock.now()
+        try:
+            with unit_of_work(self.factory) as session:
+                taken = intake.take_request(
+                    session,
+                    now=now,
+                    actor="simulated desk",
+                    geo=self.geo,
+                    capacity=self.capacity,
+                    runner=self.runner,
+                    settings=self.intake_settings,
+                    site_id=spec.site.id,
+                    channel=spec.channel,
+                    tier=spec.tier,
+                    problem_type=spec.problem.code,
+                    skills=[{"skill": spec.problem.skill, "min_level": spec.problem.min_level}],
+                    service_minutes=spec.problem.service_minutes,
+                    availability=[{"start": s, "end": e} for s, e in spec.availability],
+                )
+                request = taken.request
+                record = RequestRecord(
+                    request_id=request.id,
+                    tier=request.tier or spec.tier,
+                    locality=request.locality or "same_city",
+                    area=spec.site.area,
+                    received_at=request.received_at,
+                    window_start=request.window_start,
+                    window_end=request.window_end,
+                    arrival_due=request.arrival_due,
+                    first_response_due=request.first_response_due,
+                    customer_chosen=request.customer_chosen,
+                    at_risk=request.at_risk,
+                    urgent_eligible=self._urgent_eligible(spec, now)
+                    if spec.tier == "urgent" and request.locality == "same_city"
+                    else None,
+                )
+        except DomainError as exc:
+            self.records[-spec.key - 1] = RequestRecord.of_refusal(
+                now, spec.site.area, spec.tier, exc.message
+            )
+            return
+        if taken.replan_run_id is not None:
+            self.runs += 1
+        self.records[record.request_id] = record
+        if self.progress is not None:
+            self.progress(len(self.records), self._total)
+        self.at(now + spec.first_response_after, lambda: self._acknowledge(record))
+        if spec.cancel_after is not None:
+            self.at(now + spec.cancel_after, lambda: self._cancel(record))
+
+    def _urgent_eligible(self, spec: RequestSpec, now: datetime) -> bool:
+        """Whether some engineer with the skill and level, on shift, could be on site within
+        2 h if diverted (from where they are, once the visit at hand is done)."""
+        need, level = spec.problem.skill, spec.problem.min_level
+        due = now + timedelta(hours=2)
+        for engineer in self.engineers.values():
+            info = engineer.info
+            if info.skills.get(need, 0) < level or engineer.shift_end is None:
+                continue
+            if not engineer.working or engineer.shift_end < now:
+                continue
+            free = max(now, engineer.busy_until or now)
+            travel = self._planned_travel(engineer.position, (spec.site.lat, spec.site.lon), now)
+            if free + timedelta(seconds=travel) <= min(due, engineer.shift_end):
+                return True
+        return False
+
+    def _acknowledge(self, record: RequestRecord) -> None:
+        now = self.clock.now()
+        try:
+            with unit_of_work(self.factory) as session:
+                requests.acknowledge(session, record.request_id, actor="simulated desk", now=now)
+            record.acknowledged_at = now
+        except Conflict:
+            pass  # already closed or acknowledged
+
+    def _cancel(self, record: RequestRecord) -> None:
+        if record.arrived_at is not None:
+            return
+        now = self.clock.now()
+        try:
+            with unit_of_work(self.factory) as session:
+                intake.cancel(
+                    session,
+                    self.geo,
+                    record.request_id,
+                    reason="the customer fixed it themselves",
+                    by="customer",
+                    actor="simulated desk",
+                    now=now,
+                )
+            record.cancelled_at = now
+        except Conflict:
+            pass
+
+    # -- engineers ---------------------------------------------------------------------------
+
+    def _start_day(self, engineer: _Engineer, day: date) -> None:
+        info = engineer.info
+        weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
+        if weekday not in info.shift_days:
+            return
+        tz = ZoneInfo(self.timezone[info.area])
+        start = datetime.combine(day, info.start, tz)
+        engineer.day = day
+        engineer.shift_end = datetime.combine(day, info.end, tz)
+        engineer.position = info.home
+        engineer.started_at = engineer.finished_at = None
+        engineer.travel_s = engineer.service_s = 0.0
+        engineer.visits = 0
+        if self.noise.no_show(info.id, day):
+            # The dispatcher hears of it at the start of the shift: leave, and a re-plan.
+            def absent() -> None:
+                with unit_of_work(self.factory) as session:
+                    engineers.set_shift_exception(
+                        session, info.id, day=day, kind="leave", note="did not turn up"
+                    )
+                self._replan(day)
+
+            self.at(start + timedelta(minutes=15), absent)
+            return
+        late = timedelta(minutes=self.noise.late_start_minutes(info.id, day))
+        self.at(start + late, lambda: self._begin(engineer))
+
+    def _begin(self, engineer: _Engineer) -> None:
+        engineer.working = True
+        engineer.busy_until = self.clock.now()
+        engineer.started_at = self.clock.now()
+        self._next(engineer)
+
+    def _next(self, engineer: _Engineer) -> None:
+        """The engineer is free: take the next visit of their route, or wait for one."""
+        now = self.clock.now()
+        assert engineer.day is not None and engineer.shift_end is not None
+        if now > engineer.shift_end + GRACE:
+            self._go_home(engineer)
+            return
+        with self.factory() as session:
+            route = engineer_app.my_route(
+                session, engineer_id=engineer.info.id, day=engineer.day, now=now
+            )
+        pending = [v for v in route["visits"] if v["status"] in ("planned", "accepted")]
+        if not pending:
+            # Nothing to do yet: look again later, or set off to be home when the shift ends.
+            home = timedelta(
+                seconds=self._planned_travel(engineer.position, engineer.info.home, now)
+            )
+            leave = engineer.shift_end - home
+            if now + POLL <= leave:
+                self.at(now + POLL, lambda: self._next(engineer))
+            else:
+                self.at(max(now, leave), lambda: self._go_home(engineer))
+            return
+        visit = pending[0]
+        site = (visit["site"]["lat"], visit["site"]["lon"])
+        planned = self._planned_travel(engineer.position, site, now)
+        # Leave so as to reach the site for the planned start, not to wait long at the door.
+        leave = max(now, visit["eta"] - timedelta(seconds=planned))
+        if leave > now:
+            self.at(leave, lambda: self._depart(engineer, visit["visit_id"]))
+        else:
+            self._depart(engineer, visit["visit_id"])
+
+    def _report(self, engineer: _Engineer, visit_id: int, kind: str, **extra: Any) -> bool:
+        now = self.clock.now()
+        try:
+            with unit_of_work(self.factory) as session:
+                engineer_app.report_visit_event(
+                    session,
+                    self.geo,
+                    engineer_id=engineer.info.id,
+                    visit_id=visit_id,
+                    type_=kind,
+                    at=None,
+                    now=now,
+                    actor=f"engineer:{engineer.info.name}",
+                    **extra,
+                )
+        except (Conflict, DomainError):
+            return False
+        return True
+
+    def _depart(self, engineer: _Engineer, visit_id: int) -> None:
+        now = self.clock.now()
+        with self.factory() as session:
+            route = engineer_app.my_route(
+                session, engineer_id=engineer.info.id, day=engineer.day, now=now
+            )
+        visit = next((v for v in route["visits"] if v["visit_id"] == visit_id), None)
+        if visit is None or visit["status"] not in ("planned", "accepted"):
+            self._next(engineer)  # re-planned away meanwhile
+            return
+        if visit["status"] == "planned" and not self._report(engineer, visit_id, "accepted"):
+            self._next(engineer)
+            return
+        if not self._report(engineer, visit_id, "en_route"):
+            self._next(engineer)
+            return
+        request_id = visit["request"]["id"]
+        site = (visit["site"]["lat"], visit["site"]["lon"])
+        area = self.area_of[engineer.info.area_id]
+        # The real leg: the roads at that hour (rush hours), times the scenario's noise.
+        real = self._rush(engineer.position, site, now, area) * self.noise.travel_factor(
+            request_id, self.sigma[area], now, self.timezone[area]
+        )
+        engineer.travel_s += real
+        engineer.position = site
+        arrive = now + timedelta(seconds=real)
+        window_start = visit["window_start"]
+        self.at(arrive, lambda: self._arrive(engineer, visit_id, request_id, window_start))
+
+    def _arrive(
+        self, engineer: _Engineer, visit_id: int, request_id: int, window_start: datetime | None
+    ) -> None:
+        now = self.clock.now()
+        if window_start is not None and now < window_start:
+            # Early: the engineer waits for the window rather than knock before it.
+            self.at(window_start, lambda: self._arrive(engineer, visit_id, request_id, None))
+            return
+        if not self._report(engineer, visit_id, "arrived"):
+            self._next(engineer)
+            return
+        record = self.records.get(request_id)
+        if record is not None:
+            record.arrived_at = now
+            record.engineer_id = engineer.info.id
+        with self.factory() as session:
+            request = requests.get_request_or_raise(session, request_id)
+            minutes, problem = request.service_minutes, request.problem_type
+            if record is not None:
+                record.window_start_at_arrival = request.window_start
+                record.window_end_at_arrival = request.window_end
+        spec = next(p for p in self.scenario.problem_types if p.code == problem)
+        service = self.noise.service_minutes(request_id, minutes, spec) * 60
+        engineer.service_s += service
+        engineer.visits += 1
+        engineer.busy_until = now + timedelta(seconds=service)
+        self.at(engineer.busy_until, lambda: self._complete(engineer, visit_id, request_id))
+
+    def _complete(self, engineer: _Engineer, visit_id: int, request_id: int) -> None:
+        now = self.clock.now()
+        if self._report(engineer, visit_id, "completed"):
+            record = self.records.get(request_id)
+            if record is not None:
+                record.completed_at = now
+        engineer.busy_until = now
+        self._next(engineer)
+
+    def _go_home(self, engineer: _Engineer) -> None:
+        if not engineer.working:
+            return
+        now = self.clock.now()
+        back = self._planned_travel(engineer.position, engineer.info.home, now)
+        engineer.travel_s += back
+        engineer.position = engineer.info.home
+        engineer.finished_at = now + timedelta(seconds=back)
+        engineer.working = False
+        self._close_day(engineer)
+
+    def _close_day(self, engineer: _Engineer) -> None:
+        if engineer.day is None or engineer.started_at is None:
+            engineer.day = None
+            return
+        if engineer.working:
+            engineer.finished_at = self.clock.now()
+            engineer.working = False
+        assert engineer.shift_end is not None and engineer.finished_at is not None
+        self.days.append(
+            EngineerDay(
+                engineer_id=engineer.info.id,
+                day=engineer.day,
+                started_at=engineer.started_at,
+                finished_at=engineer.finished_at,
+                shift_end=engineer.shift_end,
+                travel_s=engineer.travel_s,
+                service_s=engineer.service_s,
+                visits=engineer.visits,
+            )
+        )
+        engineer.day = None
+        engineer.started_at = None
+
+    # -- travel --------------------------------------------------------------------------------
+
+    def _planned_travel(
+        self, origin: tuple[float, float], destination: tuple[float, float], when: datetime
+    ) -> float:
+        """What the plan's travel model says (the planner's view of the leg)."""
+        return float(self.geo.point_provider.matrix([origin], [destination]).durations[0, 0])
+
+    def _rush(
+        self,
+        origin: tuple[float, float],
+        destination: tuple[float, float],
+        when: datetime,
+        area: str,
+    ) -> float:
+        """The leg on the real roads at that time (rush hours included), before noise."""
+        matrix = self.truth.matrix([origin], [destination], departure=when, area=area)
+        return float(matrix.durations[0, 0])
