@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -169,6 +169,23 @@ class TravelProfile:
         if local.weekday() not in self.rush_days:
             return 1.0
         return dict(self.rush_hours).get(local.hour, 1.0)
+
+    def hourly(self, start: datetime, hours: int) -> tuple[float, ...]:
+        """Multipliers for departures in each hour from ``start`` (aware), ``hours`` of them.
+
+        Parameters
+        ----------
+        start : datetime.datetime
+            Timezone-aware start of the first hour.
+        hours : int
+            How many hours.
+
+        Returns
+        -------
+        tuple of float
+            ``multiplier(start + k hours)`` for k in ``range(hours)``.
+        """
+        return tuple(self.multiplier(start + timedelta(hours=k)) for k in range(hours))
 
     def duration_s(self, road_m: float, departure: datetime | None = None) -> float:
         """Travel time in seconds for a road distance, before rounding.

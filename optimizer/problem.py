@@ -9,6 +9,7 @@ service can map them to a client error.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -192,6 +193,11 @@ class Engineer:
     current
         Current position and time: overrides the start location and time of the first shift
         that has not ended yet (re-planning after a progress report).
+    traffic
+        Travel-time multipliers, relative to the matrices, for legs departing in each hour
+        from time 0 (hour ``k`` covers ``[3600 k, 3600 (k + 1))``; 1.0 beyond the tuple).
+        The search uses the matrices as they are; routes are timed with the multipliers
+        (:func:`leg_duration`), so the reported ETAs follow the traffic of the hour.
     """
 
     id: str
@@ -199,6 +205,7 @@ class Engineer:
     shifts: tuple[Shift, ...]
     capacity: int | None = None
     current: CurrentPosition | None = None
+    traffic: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -207,6 +214,9 @@ class Engineer:
             self, "skills", _frozen_skills(f"Engineer[{self.id}].skills", self.skills)
         )
         object.__setattr__(self, "shifts", tuple(self.shifts))
+        object.__setattr__(self, "traffic", tuple(float(m) for m in self.traffic))
+        if any(not (math.isfinite(m) and 0.0 < m <= 10.0) for m in self.traffic):
+            raise ValueError(f"Engineer[{self.id}].traffic: multipliers must be in (0, 10]")
         if self.capacity is not None:
             _non_negative(f"Engineer[{self.id}].capacity", self.capacity)
         days = [s.day for s in self.shifts]
@@ -216,6 +226,16 @@ class Engineer:
         for a, b in itertools.pairwise(ordered):
             if b.start < a.end:
                 raise ValueError(f"Engineer[{self.id}].shifts: shifts {a.day} and {b.day} overlap")
+
+    def leg_duration(self, duration: int, departure: int) -> int:
+        """A leg's travel time departing at ``departure``, its matrix duration scaled by the
+        traffic of that hour."""
+        if not self.traffic or departure < 0:
+            return duration
+        hour = departure // 3600
+        if hour >= len(self.traffic):
+            return duration
+        return round(duration * self.traffic[hour])
 
     def current_shift_index(self) -> int | None:
         """Index in :attr:`shifts` of the shift the current position applies to, if any."""

@@ -40,6 +40,7 @@ def build_route(
         Start of the break, or ``None`` when there is no break.
     """
     dur, dist = problem.durations, problem.distances
+    eng = problem.engineers[slot.engineer]
     brk = slot.break_
     b_start = break_start if brk is not None else None
     b_len = brk.duration_s if brk is not None else 0
@@ -47,7 +48,10 @@ def build_route(
     prev_loc, prev_dep = slot.start_location, departure
     travel_total = dist_total = service_total = load = 0
     for job, start in zip(jobs, starts, strict=True):
-        travel = dur[prev_loc][job.location]
+        leave = prev_dep
+        if b_start is not None and prev_dep <= b_start < prev_dep + dur[prev_loc][job.location]:
+            leave = b_start + b_len  # the break is taken before setting off
+        travel = eng.leg_duration(dur[prev_loc][job.location], leave)
         arrival = prev_dep + travel
         waiting = start - arrival
         if b_start is not None and prev_dep <= b_start and b_start + b_len <= start:
@@ -78,13 +82,12 @@ def build_route(
         service_total += job.service_s
         load += job.demand
         prev_loc, prev_dep = job.location, departure_job
-    travel = dur[prev_loc][slot.end_location]
+    travel = eng.leg_duration(dur[prev_loc][slot.end_location], prev_dep)
     end = prev_dep + travel
     if b_start is not None and prev_dep <= b_start and b_start < end:
         end += b_len
     travel_total += travel
     dist_total += dist[prev_loc][slot.end_location]
-    eng = problem.engineers[slot.engineer]
     return Route(
         engineer_id=eng.id,
         day=eng.shifts[slot.shift].day,
@@ -132,6 +135,7 @@ def forward_times(
         each job whether no window could be met any more (the start is then the arrival).
     """
     dur = problem.durations
+    eng = problem.engineers[slot.engineer]
     brk = None if break_taken else slot.break_
     starts: list[int] = []
     missed: list[bool] = []
@@ -144,15 +148,17 @@ def forward_times(
             missed.append(False)
             loc, t = job.location, ip.started_at + job.service_s
             continue
-        travel = dur[loc][job.location]
-        if brk is not None and break_start is None:
+        travel = eng.leg_duration(dur[loc][job.location], t)
+        if brk is not None and break_start is None and ip is None:
             # Take the break now if it is open, or if serving this job would push past its
             # latest start: a greedy rule that never postpones the break beyond its window.
+            # Never before a visit under way: the engineer is already on the road to it.
             would_start = earliest_feasible_start(job, t + travel)
             would_end = (t + travel if would_start is None else would_start) + job.service_s
             if t >= brk.earliest_start or would_end > brk.latest_start:
                 break_start = max(t, brk.earliest_start)
                 t = break_start + brk.duration_s
+                travel = eng.leg_duration(dur[loc][job.location], t)
         arrival = t + travel
         start = earliest_feasible_start(job, arrival)
         missed.append(start is None)

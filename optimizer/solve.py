@@ -18,7 +18,7 @@ from optimizer.insertion import explain_unassigned
 from optimizer.model import RawRoute, RawSolution, RoutingModel
 from optimizer.params import FirstSolution, Metaheuristic, SolveParams, Weights
 from optimizer.problem import Problem
-from optimizer.schedule import build_route
+from optimizer.schedule import build_route, forward_times
 from optimizer.search import ruin_and_recreate, timed_routes, with_break
 from optimizer.solution import Kpis, Plan, PlanStatus, Route, Unassigned
 
@@ -297,18 +297,19 @@ def _cost(
 
 
 def _build_routes(problem: Problem, slots: list[RouteSlot], raw: RawSolution) -> list[Route]:
-    return [
-        build_route(
-            problem,
-            slots[r.slot],
-            [problem.jobs[j] for j in r.jobs],
-            r.starts,
-            r.departure,
-            r.break_start,
-        )
-        for r in raw.routes
-        if r.jobs
-    ]
+    routes = []
+    for r in raw.routes:
+        if not r.jobs:
+            continue
+        slot = slots[r.slot]
+        jobs = [problem.jobs[j] for j in r.jobs]
+        starts, break_start = list(r.starts), r.break_start
+        if problem.engineers[slot.engineer].traffic:
+            # The search drove on the matrices; the published times follow the traffic of the
+            # hour each leg sets off in.
+            starts, break_start, _ = forward_times(problem, slot, jobs, r.departure)
+        routes.append(build_route(problem, slot, jobs, starts, r.departure, break_start))
+    return routes
 
 
 def _ruin_phase(

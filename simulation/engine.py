@@ -35,12 +35,12 @@ from geo.model import DEFAULT_RUSH_HOURS, ModelProvider, TravelModel, TravelProf
 from simulation.noise import NoiseModel
 from simulation.report import EngineerDay, Report, RequestRecord, build_report
 from simulation.scenario import Scenario
-from simulation.world import EngineerInfo, RequestSpec, build_world, draw_demand
+from simulation.world import EngineerInfo, RequestSpec, build_world, draw_demand, use_window_policy
 
 GRACE = timedelta(minutes=30)  # engineers start no new visit later than this after shift end
 POLL = timedelta(minutes=10)  # an idle engineer looks at their route again this often
 DRAIN_DAYS = 7  # days without new calls, at most, to serve what was promised
-WINDOW_POLICIES = ("fixed",)
+WINDOW_POLICIES = ("fixed", "calibrated")
 
 
 @dataclass
@@ -146,6 +146,7 @@ class Simulator:
         try:
             with unit_of_work(self.factory) as session:
                 self.world = build_world(session, self.geo, self.scenario, self.seed)
+                use_window_policy(session, self.policy)
             self.engineers = {e.id: _Engineer(e, e.home) for e in self.world.engineers}
             self.area_of = {a_id: name for name, a_id in self.world.area_ids.items()}
             self._demand = {
@@ -288,6 +289,7 @@ class Simulator:
                     first_response_due=request.first_response_due,
                     customer_chosen=request.customer_chosen,
                     at_risk=request.at_risk,
+                    predicted_at_promise=request.predicted_arrival,
                     urgent_eligible=self._urgent_eligible(spec, now)
                     if spec.tier == "urgent" and request.locality == "same_city"
                     else None,
@@ -455,6 +457,9 @@ class Simulator:
             self._next(engineer)
             return
         request_id = visit["request"]["id"]
+        record = self.records.get(request_id)
+        if record is not None:
+            record.eta_at_departure = visit["eta"]
         site = (visit["site"]["lat"], visit["site"]["lon"])
         area = self.area_of[engineer.info.area_id]
         # The real leg: the roads at that hour (rush hours), times the scenario's noise.

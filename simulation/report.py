@@ -36,6 +36,10 @@ class RequestRecord:
     engineer_id: int | None = None
     window_start_at_arrival: datetime | None = None
     window_end_at_arrival: datetime | None = None
+    predicted_at_promise: datetime | None = None
+    """The arrival the promise was made around."""
+    eta_at_departure: datetime | None = None
+    """The visit's ETA when its engineer set off for it (late already, or made late on the road)."""
 
     @classmethod
     def of_refusal(cls, received_at: datetime, area: str, tier: str, reason: str) -> RequestRecord:

@@ -16,6 +16,8 @@ from dispatch.db import Session
 from dispatch.demo import FAMILY, GIVEN
 from dispatch.engineers import service as engineers
 from dispatch.geo_support import GeoContext
+from dispatch.promise import policy_to_dict
+from dispatch.sla import service as sla
 from simulation.scenario import ProblemType, Scenario
 
 
@@ -111,6 +113,8 @@ def build_world(session: Session, geo: GeoContext, scenario: Scenario, seed: int
             business_hours={d: [list(i) for i in v] for d, v in spec.business_hours.items()},
             holiday_country=spec.holiday_country,
             engineers_based=True,
+            # The dispatcher's view of the roads: the default rush hours, or none.
+            travel_profile=None if spec.rush_hours else {"rush_hours": []},
         )
         area_ids[spec.name] = area.id
     for code in sorted({s for g in scenario.engineers for s in g.skills}):
@@ -276,3 +280,22 @@ def draw_demand(scenario: Scenario, world: World, day: date, seed: int) -> list[
             t += rng.expovariate(rate)
     out.sort(key=lambda r: (r.at, r.key))
     return out
+
+
+def use_window_policy(session: Session, mode: str) -> None:
+    """Publish a version of the active SLA policy whose windows are ``fixed`` or
+    ``calibrated`` (the rest of the policy unchanged)."""
+    current = sla.active_policy(session).policy
+    data = policy_to_dict(current)
+    sla.publish_policy(
+        session,
+        name=current.name,
+        rules=data["rules"],
+        max_service_travel_s=current.max_service_travel_s,
+        window_minutes=current.window_minutes,
+        min_lead_minutes=current.min_lead_minutes,
+        priority_rules=None,
+        note=f"day simulation with {mode} windows",
+        actor="simulator",
+        window={"mode": mode},
+    )

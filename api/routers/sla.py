@@ -33,6 +33,7 @@ def publish_policy(body: SlaPolicyCreate, session: SessionDep, user: AdminUser) 
         rules=[r.model_dump() for r in body.rules],
         max_service_travel_s=body.max_service_travel_s,
         window_minutes=body.window_minutes,
+        window=body.window.model_dump(),
         min_lead_minutes=body.min_lead_minutes,
         priority_rules=body.priority_rules,
         note=body.note,

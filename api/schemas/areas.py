@@ -28,6 +28,21 @@ class BusinessHours(InputModel):
     sun: DayIntervals = []
 
 
+class TravelProfileIn(InputModel):
+    """How much longer trips take when they start in an hour (on the area's local clock)."""
+
+    rush_hours: (
+        Annotated[
+            list[tuple[Annotated[int, Field(ge=0, le=23)], Annotated[float, Field(gt=0, le=10)]]],
+            Field(max_length=24, description="[local hour, multiplier]; [] for no rush hours"),
+        ]
+        | None
+    ) = None
+    rush_days: Annotated[list[Annotated[int, Field(ge=0, le=6)]], Field(max_length=7)] | None = (
+        Field(default=None, description="weekdays the rush hours apply on, Monday = 0")
+    )
+
+
 class AreaCreate(InputModel):
     name: Name
     boundary: dict[str, Any] = Field(description=BOUNDARY_DOC)
@@ -37,7 +52,7 @@ class AreaCreate(InputModel):
     holiday_subdivision: Annotated[str, Field(max_length=16)] | None = None
     closed_dates: Annotated[list[Day], Field(max_length=1000)] = []
     engineers_based: bool = True
-    travel_profile: dict[str, Any] | None = None
+    travel_profile: TravelProfileIn | None = None
 
 
 class AreaUpdate(UpdateModel):
@@ -51,7 +66,7 @@ class AreaUpdate(UpdateModel):
     holiday_subdivision: Annotated[str, Field(max_length=16)] | None = None
     closed_dates: Annotated[list[Day], Field(max_length=1000)] | None = None
     engineers_based: bool | None = None
-    travel_profile: dict[str, Any] | None = None
+    travel_profile: TravelProfileIn | None = None
     version: Version | None = None
 
 

@@ -267,11 +267,25 @@ class SlaRuleIn(InputModel):
     clock: Literal["24x7", "business_hours"]
 
 
+class WindowRule(InputModel):
+    """How the customer's arrival window is made."""
+
+    mode: Literal["fixed", "calibrated"] = Field(
+        default="fixed",
+        description="fixed: window_minutes around the predicted arrival; calibrated: the "
+        "narrowest window that holds the arrival with probability `target`",
+    )
+    target: Annotated[float, Field(ge=0.5, le=0.999)] = 0.95
+    slot_minutes: Annotated[int, Field(gt=0, le=240)] = 30
+    max_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 240
+
+
 class SlaPolicyCreate(InputModel):
     name: Annotated[str, Field(min_length=1, max_length=120)] = "default"
     rules: Annotated[list[SlaRuleIn], Field(min_length=1, max_length=100)]
     max_service_travel_s: Seconds | None = None
     window_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 120
+    window: WindowRule = WindowRule()
     min_lead_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 30
     priority_rules: dict[str, Any] | None = Field(
         default=None, description="omit to keep the active policy's priority rules"

@@ -14,6 +14,7 @@ from dispatch.common.paging import Page, paginate
 from dispatch.engineers.shifts import WEEKDAYS, parse_hhmm
 from dispatch.errors import Conflict, InvalidInput, NotFound, check_version
 from dispatch.models import Engineer, ServiceArea, Site
+from dispatch.traffic import validate_travel_profile
 from geo.errors import GeoError
 from geo.geojson import geometry_to_geojson, parse_geometry
 
@@ -149,7 +150,7 @@ def create_area(
         holiday_subdivision=holiday_subdivision,
         closed_dates=_closed_dates(closed_dates),
         engineers_based=engineers_based,
-        travel_profile=dict(travel_profile) if travel_profile else None,
+        travel_profile=validate_travel_profile(travel_profile) if travel_profile else None,
     )
     session.add(area)
     session.flush()
@@ -171,6 +172,8 @@ def update_area(
         validate_timezone(changes["timezone"])
     if "business_hours" in changes:
         changes["business_hours"] = validate_business_hours(changes["business_hours"])
+    if "travel_profile" in changes:
+        changes["travel_profile"] = validate_travel_profile(changes["travel_profile"])
     if "closed_dates" in changes:
         changes["closed_dates"] = _closed_dates(changes["closed_dates"] or [])
     if "holiday_country" in changes or "holiday_subdivision" in changes:

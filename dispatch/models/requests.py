@@ -88,6 +88,9 @@ class RepairRequest(TimestampMixin, Base):
     risk_reason: Mapped[str | None] = mapped_column(String(500))
     promise_explanation: Mapped[str | None] = mapped_column(String(500))
     predicted_arrival: Mapped[datetime | None]
+    plan_by: Mapped[datetime | None]
+    """Plans aim to arrive by this (calibrated windows leave room for the road); None: the
+    window's end."""
     acknowledged_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(500))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RepairRequest, ServiceArea, Visit
 from dispatch.models.enums import VisitStatus
+from dispatch.planning.history import NoiseCache
 from dispatch.planning.problem import (
     PRIORITY,
     Built,
@@ -27,6 +28,8 @@ from dispatch.planning.problem import (
     job_key,
 )
 from dispatch.planning.snapshot import plan_versions, snapshot_of
+from dispatch.promise.calibration import Leg
+from geo.matrix import UNREACHABLE
 from optimizer import InsertionOption, Job, Problem, Route, TimeWindow, plan_route
 from optimizer import best_insertions as optimizer_best_insertions
 from optimizer.eligibility import RouteSlot, route_slots
@@ -69,6 +72,10 @@ class Prediction:
     reason: str | None
     message: str | None
     options: int
+    legs: tuple[Leg, ...] = ()
+    """What comes before the arrival on the engineer's day: the visits and drives before it,
+    and the drive to the site (for calibrated windows)."""
+    first_of_day: bool = False
 
     @classmethod
     def beyond(cls, until: datetime) -> Prediction:
@@ -109,6 +116,7 @@ class CapacityIndex:
     def __init__(self, *, days: int = 3, ttl: timedelta = CONTEXT_TTL) -> None:
         self.days = days
         self.ttl = ttl
+        self.noise = NoiseCache()
         self._contexts: dict[int, Context] = {}
         self._lock = threading.Lock()
 
@@ -205,8 +213,14 @@ def _with_site(context: Context, geo: GeoContext, site: tuple[float, float]) -> 
         return Problem(durations=[[0]], distances=[[0]], jobs=(), engineers=()), 0
     to_site = geo.point_provider.matrix(points, [site])
     from_site = geo.point_provider.matrix([site], points)
-    col_d, col_m = to_site.durations[:, 0].tolist(), to_site.distances[:, 0].tolist()
-    row_d = [*from_site.durations[0].tolist(), 0]
+    factor = context.built.traffic_factor  # the representative matrix of the problem
+
+    def scaled(d: int) -> int:
+        return d if d == UNREACHABLE else round(d * factor)
+
+    col_d = [scaled(d) for d in to_site.durations[:, 0].tolist()]
+    col_m = to_site.distances[:, 0].tolist()
+    row_d = [*(scaled(d) for d in from_site.durations[0].tolist()), 0]
     row_m = [*from_site.distances[0].tolist(), 0]
     durations = [(*row, col_d[i]) for i, row in enumerate(problem.durations)] + [tuple(row_d)]
     distances = [(*row, col_m[i]) for i, row in enumerate(problem.distances)] + [tuple(row_m)]
@@ -282,12 +296,9 @@ def predict(
         return Prediction(None, None, None, None, None, False, reason.value, message, 0)
     due_s = built.seconds(arrival_due)
     meeting = [o for o in options if o.start <= due_s]
-    chosen = (
-        min(meeting, key=lambda o: (o.cost, o.start))
-        if meeting
-        else min(options, key=lambda o: (o.start, o.cost))
-    )
+    chosen = _choose(options, meeting, urgent=tier == "urgent")
     engineer_id = engineer_of(chosen.engineer_id)
+    legs, first_of_day = _legs_before(context, chosen)
     reason = message = None
     if not meeting:
         reason = "late"
@@ -305,7 +316,60 @@ def predict(
         reason=reason,
         message=message,
         options=len(options),
+        legs=legs,
+        first_of_day=first_of_day,
     )
+
+
+def _choose(
+    options: Sequence[InsertionOption], meeting: Sequence[InsertionOption], *, urgent: bool
+) -> InsertionOption:
+    """The option to promise: promises already made are commitments, so an option that makes
+    none of them later than planned comes first; within the SLA when it can (an urgent request
+    meets its SLA even at that price), else the earliest."""
+    clean = [o for o in options if not o.newly_late]
+    clean_meeting = [o for o in meeting if not o.newly_late]
+    by_cost = lambda o: (o.cost, o.start)  # noqa: E731
+    by_start = lambda o: (o.start, o.cost)  # noqa: E731
+    if clean_meeting:
+        return min(clean_meeting, key=by_cost)
+    if urgent and meeting:
+        return min(meeting, key=by_cost)
+    if clean:
+        return min(clean, key=by_start)
+    return min(meeting, key=by_cost) if meeting else min(options, key=by_start)
+
+
+def _legs_before(context: Context, option: InsertionOption) -> tuple[tuple[Leg, ...], bool]:
+    """The drives and visits before an inserted arrival, and whether it opens the day."""
+    built = context.built
+    route = next(
+        (r for r in context.routes if (r.engineer_id, r.day) == (option.engineer_id, option.day)),
+        None,
+    )
+    kinds = {job_key(j.request_id): j.problem_type for j in built.snapshot.jobs}
+    legs = []
+    before = route.visits[: option.position] if route is not None else ()
+    for v in before:
+        legs.append(
+            Leg(
+                travel_s=v.travel_s,
+                departure=built.instant(v.arrival - v.travel_s),
+                service_s=v.departure - v.start,
+                problem_type=kinds.get(v.job_id),
+            )
+        )
+    if before:
+        last = before[-1].departure
+    elif route is not None:
+        last = route.start_time
+    else:  # an empty day: the drive out is about half the detour (out and back)
+        last = option.arrival - option.added_travel_s // 2
+    own = max(0, option.arrival - last)
+    legs.append(Leg(travel_s=own, departure=built.instant(last)))
+    now_s = built.seconds(built.snapshot.now)
+    starts_later = route is None or route.start_time > now_s
+    return tuple(legs), not before and starts_later
 
 
 __all__ = ["CapacityIndex", "Context", "Prediction", "insertion_options", "predict"]

@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from dispatch.geo_support import GeoContext
 from dispatch.models.enums import LockKind, VisitStatus
 from dispatch.planning.snapshot import EngineerSnap, JobSnap, Snapshot
+from dispatch.traffic import representative
 from optimizer import (
     Assignment,
     Break,
@@ -24,6 +27,7 @@ from optimizer import (
     Problem,
     Shift,
     TimeWindow,
+    plan_route,
 )
 from optimizer import VisitStatus as OptVisitStatus
 
@@ -78,6 +82,8 @@ class Built:
     snapshot: Snapshot
     broken_locks: frozenset[int] = frozenset()
     notes: tuple[Note, ...] = ()
+    traffic_factor: float = 1.0
+    """The representative rush multiplier the search's matrix carries (``dispatch.traffic``)."""
 
     def seconds(self, moment: datetime) -> int:
         """Seconds from the epoch (never negative: the past is clamped to the epoch)."""
@@ -126,12 +132,15 @@ def build_problem(
     freeze: timedelta = DEFAULT_FREEZE,
     history: bool = True,
     extra_points: tuple[tuple[float, float], ...] = (),
+    keep_locks: bool = True,
 ) -> Built:
     """The optimiser problem for ``snapshot``; travel times from ``geo``'s provider.
 
     ``history=False`` leaves out previous assignments and locks: for timing a given order on
     one engineer, where other engineers are not part of the problem. ``extra_points`` become
-    matrix locations too (e.g. where an engineer is busy).
+    matrix locations too (e.g. where an engineer is busy). ``keep_locks=False`` is the
+    fallback when no plan honours the locks: freeze locks are not made and dispatchers' locks
+    are released, each with a ``lock_broken`` note.
     """
     epoch = _epoch(snapshot)
     points = _Points()
@@ -163,8 +172,26 @@ def build_problem(
     broken: set[int] = set()
     notes: list[Note] = []
     for j in snapshot.jobs:
-        job = _job(j, snapshot, points, sec, now_s, horizon_end_s, freeze, history)
+        job = _job(
+            j,
+            snapshot,
+            points,
+            sec,
+            now_s,
+            horizon_end_s,
+            freeze if keep_locks else timedelta(0),
+            history,
+        )
         job, note = _without_absent_engineers(job, j, working, now_s)
+        if job is not None and job.lock is not None and not keep_locks:
+            job = dataclasses.replace(job, lock=None)
+            if note is None and j.visit is not None and j.visit.lock != LockKind.NONE.value:
+                note = Note(
+                    j.request_id,
+                    "lock_broken",
+                    f"{j.external_ref}: no plan keeps every lock with the visits under way, so "
+                    "its lock is released and the visit re-planned",
+                )
         if note is not None:
             notes.append(note)
             if note.kind == "lock_broken":
@@ -174,9 +201,15 @@ def build_problem(
     for point in extra_points:
         points(point)
     matrix = geo.provider.matrix(points.points) if points.points else None
-    durations = matrix.durations.tolist() if matrix is not None else []
+    engineers, factor = _with_traffic(snapshot, engineers, epoch, horizon_end_s)
+    durations: list[list[int]] = []
+    if matrix is not None:
+        # The search's representative matrix: off-peak travel times the mean rush of the day.
+        scaled = np.rint(matrix.durations.astype(np.float64) * factor).astype(np.int64)
+        durations = np.where(matrix.reachable, scaled, matrix.durations).tolist()
     distances = matrix.distances.tolist() if matrix is not None else []
     problem = Problem(durations=durations, distances=distances, jobs=jobs, engineers=engineers)
+    problem = _fit_under_way(problem)
     return Built(
         problem=problem,
         epoch=epoch,
@@ -185,7 +218,94 @@ def build_problem(
         snapshot=snapshot,
         broken_locks=frozenset(broken),
         notes=tuple(notes),
+        traffic_factor=factor,
     )
+
+
+def _with_traffic(
+    snapshot: Snapshot, engineers: list[Engineer], epoch: datetime, horizon_end_s: int
+) -> tuple[list[Engineer], float]:
+    """The engineers with their area's hourly traffic, relative to the representative factor
+    (the mean multiplier over their shifts), and that factor (see ``dispatch.traffic``)."""
+    if not snapshot.traffic or not engineers:
+        return engineers, 1.0
+    area_of = {engineer_key(e.id): e.area_id for e in snapshot.engineers}
+    fallback = next(iter(snapshot.traffic.values()))
+    profiles = [snapshot.traffic.get(area_of.get(e.id, -1), fallback) for e in engineers]
+    spans = [
+        (epoch + timedelta(seconds=s.start), max(1, (s.end - s.start) // 3600))
+        for e in engineers
+        for s in e.shifts
+    ]
+    shift_profiles = [p for p, e in zip(profiles, engineers, strict=True) for _ in e.shifts]
+    factor = representative(shift_profiles, spans)
+    hours = horizon_end_s // 3600 + 1
+    out = [
+        dataclasses.replace(e, traffic=tuple(m / factor for m in p.hourly(epoch, hours)))
+        for e, p in zip(engineers, profiles, strict=True)
+    ]
+    return out, factor
+
+
+def _fit_under_way(problem: Problem) -> Problem:
+    """Shifts in which every visit under way can be finished.
+
+    An engineer on the way to a long visit, or on site, may not be able to finish it, take the
+    break inside its window and drive home by the end of the shift. That is a fact, not a plan
+    to refuse: the break is dropped when it no longer fits after the visit, and the shift runs
+    over as far as the visit and the drive home need (any other visit must still fit inside).
+    """
+    engineers = list(problem.engineers)
+    for job in problem.jobs:
+        ip = job.in_progress
+        if ip is None:
+            continue
+        position = next((i for i, e in enumerate(engineers) if e.id == ip.engineer_id), None)
+        if position is None:
+            continue
+        engineer = engineers[position]
+        index = engineer.current_shift_index()
+        if index is None:
+            continue
+        shift = engineer.shifts[index]
+        fitted = _fit_shift(problem, engineer, shift, job.id)
+        if fitted != shift:
+            shifts = list(engineer.shifts)
+            shifts[index] = fitted
+            engineers[position] = dataclasses.replace(engineer, shifts=tuple(shifts))
+            problem = dataclasses.replace(problem, engineers=tuple(engineers))
+    return problem
+
+
+def _fit_shift(problem: Problem, engineer: Engineer, shift: Shift, job_id: str) -> Shift:
+    try:
+        route, _ = plan_route(problem, engineer.id, shift.day, [job_id])
+    except ValueError:
+        return shift
+    brk = shift.break_
+    if (
+        brk is not None
+        and route.break_start is not None
+        and route.break_start + brk.duration_s > brk.latest_end
+    ):
+        shift = dataclasses.replace(shift, break_=None)
+        probe = dataclasses.replace(
+            problem,
+            engineers=tuple(
+                dataclasses.replace(
+                    e, shifts=tuple(shift if s.day == shift.day else s for s in e.shifts)
+                )
+                if e.id == engineer.id
+                else e
+                for e in problem.engineers
+            ),
+        )
+        route, _ = plan_route(probe, engineer.id, shift.day, [job_id])
+    if route.end_time > shift.end:
+        shift = dataclasses.replace(shift, end=route.end_time)
+    if shift.max_work_s is not None and route.work_s > shift.max_work_s:
+        shift = dataclasses.replace(shift, max_work_s=route.work_s)
+    return shift
 
 
 def _without_absent_engineers(
@@ -284,8 +404,10 @@ def _engineer(
     )
 
 
-# Room left for the drive to a site the engineer is on the way to (the snapshot has no matrix).
+# Room left for the drive to a site the engineer is on the way to when the visit has no ETA
+# (the snapshot has no matrix), and for the rest of the drive once its ETA has passed.
 EN_ROUTE_ALLOWANCE_S = 45 * 60
+OVERDUE_ALLOWANCE_S = 10 * 60
 
 
 def _busy_until(busy: JobSnap, sec: Seconds, now_s: int) -> int:
@@ -294,6 +416,10 @@ def _busy_until(busy: JobSnap, sec: Seconds, now_s: int) -> int:
     service = busy.service_minutes * 60
     if visit is not None and visit.status == VisitStatus.ARRIVED.value and visit.arrived_at:
         return max(now_s, sec(visit.arrived_at) + service)
+    if visit is not None and visit.eta is not None:
+        # On the way: the live ETA says when the work can begin (a long out-of-town drive
+        # takes more than any fixed allowance).
+        return max(sec(visit.eta), now_s + OVERDUE_ALLOWANCE_S) + service
     return now_s + EN_ROUTE_ALLOWANCE_S + service
 
 
@@ -348,7 +474,7 @@ def _job(
         location=points(j.site),
         service_s=j.service_minutes * 60,
         windows=windows,
-        promise_due=sec(j.window_end),
+        promise_due=sec(j.plan_by if j.plan_by is not None else j.window_end),
         priority=PRIORITY.get(j.tier, Priority.GENERAL),
         skills=j.skills,
         lock=lock,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.models import Engineer, PlanScope, RepairRequest, RequestEvent, Shift, Visit
 from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
-from dispatch.planning.problem import Built, engineer_of, request_of
+from dispatch.planning.problem import Built, engineer_of, job_key, request_of
 from dispatch.planning.snapshot import active_visits, request_fingerprint
 from optimizer import Plan
 
@@ -273,13 +273,21 @@ def publish(
 
 def plan_kpis(built: Built, plan: Plan) -> dict[str, Any]:
     """The figures dispatchers compare before and after a run."""
-    late = [v for r in plan.routes for v in r.visits if v.lateness_s > 0]
+    # Late is judged against the promised window, as the plan in force is (the optimiser's
+    # lateness counts from the plan-by time, which may be earlier).
+    ends = {job_key(j.request_id): built.seconds(j.window_end) for j in built.snapshot.jobs}
+    late = [
+        v.start - ends[v.job_id]
+        for r in plan.routes
+        for v in r.visits
+        if v.job_id in ends and v.start > ends[v.job_id]
+    ]
     assigned = sum(len(r.visits) for r in plan.routes)
     return {
         "assigned": assigned,
         "unassigned": len(plan.unassigned),
         "late_visits": len(late),
-        "late_minutes": round(sum(v.lateness_s for v in late) / 60, 1),
+        "late_minutes": round(sum(late) / 60, 1),
         # The legs into visits, as the stored plan counts them (before/after must compare alike).
         "travel_minutes": round(sum(v.travel_s for r in plan.routes for v in r.visits) / 60, 1),
         "promises_kept": assigned - len(late),

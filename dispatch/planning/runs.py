@@ -371,6 +371,11 @@ def _solve_and_publish(
             before = current_kpis(session, built)
         loaded = time.perf_counter()
         plan = solver.solve(built.problem, settings.solve_params(limit))
+        if not plan.is_feasible() and any(j.lock is not None for j in built.problem.jobs):
+            # The locks (a dispatcher's, or the freeze on visits about to start) cannot all be
+            # kept with the visits under way: plan without them rather than keep no plan.
+            built = build_problem(snapshot, geo, freeze=settings.freeze, keep_locks=False)
+            plan = solver.solve(built.problem, settings.solve_params(limit))
         solved = time.perf_counter()
         if not plan.is_feasible():
             raise RunFailed(_no_plan_reason(plan))

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +29,8 @@ from dispatch.models import (
     Visit,
 )
 from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
+from dispatch.traffic import area_traffic
+from geo.model import TravelProfile
 
 OPEN_STATUSES = (
     RequestStatus.PROMISED.value,
@@ -46,6 +48,7 @@ ACTIVE_VISIT = (
 MOVABLE = (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value)
 MAX_DAYS = 14
 POSITION_FRESH = timedelta(hours=2)
+COMPLETED_POSITION_FRESH = timedelta(hours=10)  # one working day: where the last visit ended
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class VisitSnap:
     planned_arrival: datetime
     arrived_at: datetime | None
     version: int
+    eta: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,9 @@ class JobSnap:
     availability: tuple[tuple[datetime, datetime], ...]
     visit: VisitSnap | None
     fingerprint: str
+    problem_type: str | None = None
+    plan_by: datetime | None = None
+    """Plans aim to arrive by this (calibrated windows); the window's end when None."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,8 @@ class Snapshot:
     engineers: tuple[EngineerSnap, ...]
     jobs: tuple[JobSnap, ...]
     plan_versions: dict[int, int] = field(default_factory=dict)
+    traffic: dict[int, TravelProfile] = field(default_factory=dict)
+    """Each area's rush hours on its local clock (``dispatch.traffic``)."""
 
     @property
     def horizon_end(self) -> date:
@@ -252,6 +261,7 @@ def snapshot_of(
             now=now,
         ),
         plan_versions=plan_versions(session, list(by_id)),
+        traffic={a.id: area_traffic(a.travel_profile, a.timezone) for a in areas},
     )
 
 
@@ -317,7 +327,30 @@ def _latest_positions(
         )
         .order_by(LocationPing.engineer_id, LocationPing.at)
     ).all()
-    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+    found = {r[0]: (r[1], r[2], r[3]) for r in rows}
+    # Without a newer ping, an engineer who has just completed a visit is at its site (a phone
+    # that sends no positions still reports its visits).
+    done = session.execute(
+        select(Visit.engineer_id, Site.lat, Site.lon, Visit.completed_at)
+        .join(RepairRequest, RepairRequest.id == Visit.request_id)
+        .join(Site, Site.id == RepairRequest.site_id)
+        .where(
+            Visit.engineer_id.in_(engineer_ids),
+            Visit.status == VisitStatus.COMPLETED.value,
+            Visit.completed_at >= now - COMPLETED_POSITION_FRESH,
+            Visit.completed_at <= now,
+        )
+        .order_by(Visit.engineer_id, Visit.completed_at)
+    ).all()
+    for engineer_id, lat, lon, at in done:
+        known = found.get(engineer_id)
+        if known is None or _aware(known[2]) < _aware(at):
+            found[engineer_id] = (lat, lon, at)
+    return found
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def scope_requests(
@@ -434,6 +467,7 @@ def job_snaps(
                 service_minutes=r.service_minutes,
                 window_start=r.window_start,
                 window_end=r.window_end,
+                plan_by=r.plan_by,
                 arrival_target=r.arrival_target,
                 availability=tuple(
                     (datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"]))
@@ -452,8 +486,10 @@ def job_snaps(
                     planned_arrival=visit.planned_arrival,
                     arrived_at=visit.arrived_at,
                     version=visit.version,
+                    eta=visit.eta,
                 ),
                 fingerprint=request_fingerprint(r, visit),
+                problem_type=r.problem_type,
             )
         )
     return tuple(out)

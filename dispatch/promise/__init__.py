@@ -10,7 +10,14 @@ from dispatch.promise.calendar import (
     format_weekly_hours,
     parse_weekly_hours,
 )
-from dispatch.promise.engine import Promise, PromiseRequest, compute_promise, explain, place_window
+from dispatch.promise.engine import (
+    Promise,
+    PromiseRequest,
+    compute_promise,
+    explain,
+    place_calibrated_window,
+    place_window,
+)
 from dispatch.promise.policy import (
     DEFAULT_POLICY,
     Clock,
@@ -62,6 +69,7 @@ __all__ = [
     "parse_locality",
     "parse_tier",
     "parse_weekly_hours",
+    "place_calibrated_window",
     "place_window",
     "policy_from_dict",
     "policy_to_dict",

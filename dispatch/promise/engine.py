@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch.errors import InvalidInput
 from dispatch.promise.calendar import BusinessCalendar
+from dispatch.promise.calibration import ArrivalSpread, calibrated_window
 from dispatch.promise.policy import (
     DEFAULT_POLICY,
     Clock,
@@ -98,6 +99,9 @@ class Promise:
     risk_reason: str | None
     predicted_arrival: datetime | None
     explanation: str
+    plan_by: datetime | None = None
+    """The latest planned arrival that still keeps the window with the policy's target
+    probability (calibrated windows); plans aim for it, not for the window's end."""
 
     @property
     def rule_key(self) -> str:
@@ -346,6 +350,74 @@ def place_window(
     else:
         start = max(eta - width / 2, now + lead)
         end = start + width
+    return _placed(promise, start, end, eta, risk_reason)
+
+
+def place_calibrated_window(
+    promise: Promise,
+    predicted_arrival: datetime,
+    spread: ArrivalSpread,
+    *,
+    policy: SlaPolicy,
+    now: datetime,
+    lead: timedelta,
+) -> Promise:
+    """The promise with a calibrated window around a predicted arrival; deadlines never change.
+
+    The window is the narrowest run of whole slots that holds the arrival with the policy's
+    target probability given ``spread`` (see :mod:`dispatch.promise.calibration`), at most the
+    policy's maximum width, inside the promise's ``window_bounds`` (the customer's availability)
+    and ending by its arrival target where that leaves room. When the prediction itself is past
+    the target, the promise says it is at risk and the window shows the honest arrival.
+    """
+    eta = _aware(predicted_arrival, "predicted_arrival")
+    now = _aware(now, "now")
+    bounds_lo, bounds_hi = promise.window_bounds
+    limit = min(bounds_hi, promise.arrival_target)
+    lo = max(bounds_lo, now + lead)
+    if lo >= limit:
+        lo = max(bounds_lo, now)
+    zone = ZoneInfo(promise.timezone)
+    late = eta > limit
+    slot = timedelta(minutes=policy.window_slot_minutes)
+    start, end = calibrated_window(
+        eta,
+        spread,
+        target=policy.window_target,
+        slot=slot,
+        max_width=timedelta(minutes=policy.window_max_minutes),
+        tz=zone,
+        earliest=now + lead if late else lo,
+        latest=None if late else limit,
+    )
+    if not late:
+        # The customer's availability is hard: the window never leaves it. (A late prediction
+        # shows the honest arrival instead, as fixed windows do.)
+        start, end = max(start, bounds_lo), min(end, bounds_hi)
+        if end <= start and limit > lo:
+            start, end = max(lo, limit - slot), limit
+    if end <= start:
+        end = start + slot
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    # Plans aim for the latest arrival from which the road still gets there by the window's
+    # end with the target probability (never before the window, nor before the prediction).
+    room = timedelta(seconds=max(0.0, spread.quantile(policy.window_target)))
+    plan_by = min(end, max(start, end - room, min(eta, end)))
+    risk_reason = None
+    if late:
+        risk_reason = f"predicted arrival {_when(promise, eta)} is after {_when(promise, limit)}"
+    return _placed(promise, start, end, eta, risk_reason, plan_by)
+
+
+def _placed(
+    promise: Promise,
+    start: datetime,
+    end: datetime,
+    eta: datetime,
+    risk_reason: str | None,
+    plan_by: datetime | None = None,
+) -> Promise:
+    """The promise with its window placed around ``eta``, its risk and account updated."""
     moved = replace(
         promise,
         window_start=start,
@@ -353,6 +425,7 @@ def place_window(
         predicted_arrival=eta,
         at_risk=risk_reason is not None,
         risk_reason=risk_reason,
+        plan_by=plan_by,
     )
     return replace(moved, explanation=explain(moved))
 
@@ -404,4 +477,11 @@ def explain(promise: Promise) -> str:
     return text
 
 
-__all__ = ["Promise", "PromiseRequest", "compute_promise", "explain", "place_window"]
+__all__ = [
+    "Promise",
+    "PromiseRequest",
+    "compute_promise",
+    "explain",
+    "place_calibrated_window",
+    "place_window",
+]

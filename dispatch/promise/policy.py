@@ -135,6 +135,13 @@ class SlaPolicy:
     max_service_travel_s: int | None = None
     window_minutes: int = 120
     min_lead_minutes: int = 30
+    window_mode: str = "fixed"
+    """``fixed``: the window is ``window_minutes`` wide around the predicted arrival;
+    ``calibrated``: the narrowest window (in steps of ``window_slot_minutes``, at most
+    ``window_max_minutes``) that holds the arrival with probability ``window_target``."""
+    window_target: float = 0.95
+    window_slot_minutes: int = 30
+    window_max_minutes: int = 240
     _index: dict[tuple[Tier, Locality], tuple[SlaRule, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -152,6 +159,18 @@ class SlaPolicy:
             raise InvalidInput("min_lead_minutes", "must be a non-negative whole number")
         if self.max_service_travel_s is not None:
             _positive_int(self.max_service_travel_s, "max_service_travel_s")
+        if self.window_mode not in WINDOW_MODES:
+            raise InvalidInput("window_mode", f"one of {', '.join(WINDOW_MODES)}")
+        if (
+            isinstance(self.window_target, bool)
+            or not isinstance(self.window_target, int | float)
+            or not 0.5 <= self.window_target < 1.0
+        ):
+            raise InvalidInput("window_target", "a probability from 0.5 up to (not) 1")
+        _positive_int(self.window_slot_minutes, "window_slot_minutes", upper=240)
+        _positive_int(self.window_max_minutes, "window_max_minutes", upper=24 * 60)
+        if self.window_max_minutes < self.window_slot_minutes:
+            raise InvalidInput("window_max_minutes", "at least one slot wide")
         rules = tuple(self.rules)
         object.__setattr__(self, "rules", rules)
         seen: set[str] = set()
@@ -238,12 +257,26 @@ def policy_to_dict(policy: SlaPolicy) -> dict[str, Any]:
         "max_service_travel_s": policy.max_service_travel_s,
         "window_minutes": policy.window_minutes,
         "min_lead_minutes": policy.min_lead_minutes,
+        "window_mode": policy.window_mode,
+        "window_target": policy.window_target,
+        "window_slot_minutes": policy.window_slot_minutes,
+        "window_max_minutes": policy.window_max_minutes,
         "rules": [rule_to_dict(rule) for rule in policy.rules],
     }
 
 
+WINDOW_MODES = ("fixed", "calibrated")
+_WINDOW_KEYS = ("window_mode", "window_target", "window_slot_minutes", "window_max_minutes")
 _POLICY_KEYS = frozenset(
-    {"name", "version", "rules", "max_service_travel_s", "window_minutes", "min_lead_minutes"}
+    {
+        "name",
+        "version",
+        "rules",
+        "max_service_travel_s",
+        "window_minutes",
+        "min_lead_minutes",
+        *_WINDOW_KEYS,
+    }
 )
 _RULE_KEYS = ("tier", "locality", "first_response_min", "arrival_min", "resolution_min", "clock")
 
@@ -292,6 +325,7 @@ def policy_from_dict(data: Mapping[str, Any]) -> SlaPolicy:
         max_service_travel_s=data.get("max_service_travel_s"),
         window_minutes=data.get("window_minutes", 120),
         min_lead_minutes=data.get("min_lead_minutes", 30),
+        **{key: data[key] for key in _WINDOW_KEYS if data.get(key) is not None},
     )
 
 

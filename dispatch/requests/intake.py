@@ -27,7 +27,8 @@ from dispatch.planning.publish import bump_plan_version
 from dispatch.planning.runner import JobRunner, submit_after_commit
 from dispatch.planning.runs import create_run
 from dispatch.planning.snapshot import ACTIVE_VISIT
-from dispatch.promise import Promise, explain, place_window
+from dispatch.promise import Promise, explain, place_calibrated_window, place_window
+from dispatch.promise.calibration import arrival_spread
 from dispatch.requests import service as requests
 from dispatch.sla.service import active_policy
 
@@ -83,6 +84,15 @@ def place_by_capacity(
     policy = active_policy(session).policy
     context = capacity.context(session, geo, base_area_id, now)
     if availability and all(start >= context.until for start, _ in availability):
+        if policy.window_mode == "calibrated":
+            # Too far ahead to know where the plan will put it: promise the customer's own
+            # availability (as much of it as the policy allows), not its first hours.
+            start, end = availability[0]
+            end = min(end, start + timedelta(minutes=policy.window_max_minutes))
+            promise = dataclasses.replace(
+                promise, window_start=start, window_end=end, plan_by=start + (end - start) / 2
+            )
+            promise = dataclasses.replace(promise, explanation=explain(promise))
         return promise, Prediction.beyond(context.until)
     lead = timedelta(minutes=policy.min_lead_minutes)
     prediction = predict(
@@ -101,6 +111,18 @@ def place_by_capacity(
         risk = f"no engineer can take it: {prediction.message}"
         adjusted = dataclasses.replace(promise, at_risk=True, risk_reason=risk)
         return dataclasses.replace(adjusted, explanation=explain(adjusted)), prediction
+    if policy.window_mode == "calibrated":
+        estimate = capacity.noise.estimate(session, base_area_id, now)
+        spread = arrival_spread(
+            prediction.legs,
+            estimate,
+            tz=ZoneInfo(promise.timezone),
+            first_of_day=prediction.first_of_day,
+        )
+        placed = place_calibrated_window(
+            promise, prediction.eta, spread, policy=policy, now=now, lead=lead
+        )
+        return placed, prediction
     placed = place_window(
         promise,
         prediction.eta,
@@ -243,7 +265,9 @@ def take_request(
             now=now,
         )
     if draft.slot is not None:
-        promise = dataclasses.replace(promise, window_start=draft.slot[0], window_end=draft.slot[1])
+        promise = dataclasses.replace(
+            promise, window_start=draft.slot[0], window_end=draft.slot[1], plan_by=None
+        )
         promise = dataclasses.replace(promise, explanation=explain(promise))
     request, created = requests.persist(session, draft, promise, policy, actor=actor, now=now)
     if not created:

@@ -355,6 +355,7 @@ def _apply_promise(request: RepairRequest, promise: Promise, policy_id: int, now
     # The stored account is the promise itself; the risk is its own field and follows the plan.
     request.promise_explanation = explain(dataclasses.replace(promise, risk_reason=None))[:500]
     request.predicted_arrival = promise.predicted_arrival
+    request.plan_by = promise.plan_by
 
 
 def intake_fingerprint(fields: Mapping[str, Any]) -> str:

@@ -33,22 +33,23 @@ class ActivePolicy:
     priority: PriorityRules
 
 
-_cache: dict[int, ActivePolicy] = {}
+_cache: dict[int, tuple[Any, Any, ActivePolicy]] = {}
 _lock = threading.Lock()
 
 
 def _load(row: SlaPolicy) -> ActivePolicy:
-    # Rows never change once written (a change is a new version), so the cache never goes stale.
+    # Rows never change once written (a change is a new version), but one process may talk to
+    # several databases (tests, the simulator), so a hit must also match the stored content.
     cached = _cache.get(row.id)
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] == row.rules and cached[1] == row.priority_rules:
+        return cached[2]
     loaded = ActivePolicy(
         id=row.id,
         policy=policy_from_dict(row.rules),
         priority=priority_rules_from_dict(row.priority_rules),
     )
     with _lock:
-        _cache[row.id] = loaded
+        _cache[row.id] = (row.rules, row.priority_rules, loaded)
     return loaded
 
 
@@ -94,6 +95,7 @@ def publish_policy(
     priority_rules: Mapping[str, Any] | None,
     note: str | None,
     actor: str,
+    window: Mapping[str, Any] | None = None,
 ) -> SlaPolicy:
     """Validate and store a new version of ``name`` and make it the active policy."""
     version = (
@@ -106,6 +108,7 @@ def publish_policy(
         "window_minutes": window_minutes,
         "min_lead_minutes": min_lead_minutes,
         "rules": [dict(r) for r in rules],
+        **{f"window_{k}": v for k, v in (window or {}).items() if v is not None},
     }
     policy = policy_from_dict(raw)  # raises InvalidInput naming the rule and field
     if priority_rules is None:

@@ -92,7 +92,7 @@ def test_a_day_in_the_life(client: TestClient, app, session: Session) -> None:
     assert moved_second >= second["eta"]
 
     # 4. Alerts fire: this engineer runs behind plan; unanswered requests need a call back.
-    alerts = client.get("/v1/alerts", headers=dispatcher).json()["items"]
+    alerts = client.get("/v1/alerts?limit=1000", headers=dispatcher).json()["items"]
     kinds = {a["kind"] for a in alerts}
     assert "engineer_behind_plan" in kinds or "eta_after_window" in kinds
     assert all(a["request_id"] and a["suggested_action"] for a in alerts)

@@ -6,7 +6,7 @@ is recomputed from the travel matrix, and every hard rule is re-stated here from
 
 from __future__ import annotations
 
-from optimizer.problem import Job, Problem, VisitStatus
+from optimizer.problem import Engineer, Job, Problem, VisitStatus
 from optimizer.solution import Plan, Route
 
 
@@ -96,7 +96,7 @@ def check_plan(problem: Problem, plan: Plan, max_lateness_s: int | None = None) 
                     eng.skills.get(skill, 0) >= level,
                     f"{eng.id} lacks {skill} level {level} for {job.id}",
                 )
-            travel = dur[loc][job.location]
+            travel = _leg(eng, dur[loc][job.location], t, visit.start, visit.travel_s)
             _require(visit.travel_s == travel, f"{job.id}: travel {visit.travel_s} != {travel}")
             ip = job.in_progress
             if ip is not None:
@@ -130,7 +130,7 @@ def check_plan(problem: Problem, plan: Plan, max_lateness_s: int | None = None) 
             travel_total += travel
             dist_total += dist[loc][job.location]
             loc, t = job.location, visit.departure
-        back = dur[loc][shift.end_location]
+        back = _leg(eng, dur[loc][shift.end_location], t, t, None)
         _require(route.end_time - t >= back, f"{eng.id}: returns faster than the matrix allows")
         gaps.append((t, route.end_time, back))
         travel_total += back
@@ -175,3 +175,19 @@ def check_plan(problem: Problem, plan: Plan, max_lateness_s: int | None = None) 
                 reasons[job.id] in ("unreachable", "lock", "skill"),
                 f"{job.id}: a visit under way was dropped without a pre-solve reason",
             )
+
+
+def _leg(eng: Engineer, duration: int, leave: int, latest: int, reported: int | None) -> int:
+    """A leg's travel under the engineer's hourly traffic: the matrix duration times the
+    multiplier of the hour it sets off in, some time from ``leave`` (after a break, maybe) up
+    to ``latest``; the reported value when it is one of those, else the one at ``leave``."""
+    if not eng.traffic:
+        return duration
+
+    def at(second: int) -> int:
+        hour = second // 3600
+        return round(duration * eng.traffic[hour]) if 0 <= hour < len(eng.traffic) else duration
+
+    possible = {at(h * 3600) for h in range(leave // 3600 + 1, max(leave, latest) // 3600 + 1)}
+    possible.add(at(leave))
+    return reported if reported in possible else at(leave)

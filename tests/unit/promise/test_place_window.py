@@ -10,7 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dispatch.errors import InvalidInput
-from dispatch.promise import Locality, Promise, PromiseRequest, Tier, compute_promise, place_window
+from dispatch.promise import (
+    DEFAULT_POLICY,
+    Locality,
+    Promise,
+    PromiseRequest,
+    Tier,
+    compute_promise,
+    place_calibrated_window,
+    place_window,
+)
+from dispatch.promise.calibration import ArrivalSpread
 from tests.unit.promise.calendars import BERLIN_OFFICE, berlin, utc
 
 RECEIVED = utc(2025, 10, 14, 8)  # Tue 10:00 CEST
@@ -191,3 +201,31 @@ def test_place_window_never_moves_deadlines_and_keeps_inside_the_target(
             assert moved.window_start <= eta <= moved.window_end
     elif eta >= now + lead:
         assert moved.window_start <= eta <= moved.window_end
+
+
+CALIBRATED = replace(DEFAULT_POLICY, window_mode="calibrated")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    eta_min=st.integers(-600, 3000),
+    now_min=st.integers(0, 240),
+    sd_min=st.floats(0, 120),
+    tier=st.sampled_from(list(Tier)),
+)
+def test_a_calibrated_window_is_ordered_whatever_the_prediction(
+    eta_min: int, now_min: int, sd_min: float, tier: Tier
+) -> None:
+    """Early, late or far predictions all give a window that starts before it ends, inside the
+    bounds when the prediction meets the target, with the deadlines unchanged."""
+    base = promise(tier)
+    now = RECEIVED + timedelta(minutes=now_min)
+    eta = RECEIVED + timedelta(minutes=eta_min)
+    spread = ArrivalSpread(0.0, (sd_min * 60) ** 2, 0.0)
+    placed = place_calibrated_window(base, eta, spread, policy=CALIBRATED, now=now, lead=LEAD)
+    assert placed.window_start < placed.window_end
+    assert same_deadlines(placed, base)
+    limit = min(base.window_bounds[1], base.arrival_target)
+    if not placed.at_risk and now + LEAD < limit:
+        assert base.window_bounds[0] <= placed.window_start
+        assert placed.window_end <= base.window_bounds[1]

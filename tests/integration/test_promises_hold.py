@@ -1,0 +1,176 @@
+"""What keeps promises: rush hours in the plan, plans aiming for the plan-by time, engineers
+planned from where they are, and intake that does not push promises already made."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.errors import InvalidInput
+from dispatch.geo_support import GeoContext
+from dispatch.models import Visit
+from dispatch.planning.capacity import CapacityIndex, _choose
+from dispatch.planning.problem import build_problem, job_key
+from dispatch.planning.snapshot import read_snapshot
+from dispatch.promise import policy_to_dict
+from dispatch.requests.intake import IntakeSettings, take_request
+from dispatch.sla import service as sla
+from optimizer import InsertionOption
+from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
+
+MONDAY_8 = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
+
+
+def _engineer_problem(session: Session, **area_fields: object):
+    area = create_area(session, **area_fields)  # type: ignore[arg-type]
+    create_engineer(session, area=area, name=f"Engineer of {area.name}")
+    snapshot = read_snapshot(
+        session, area_ids=[area.id], horizon_start=MONDAY_8.date(), days=1, now=MONDAY_8
+    )
+    return build_problem(snapshot, GeoContext())
+
+
+def test_the_plan_drives_slower_in_the_rush_hour(session: Session) -> None:
+    """An area's rush hours reach the plan: legs set off at 08:00 local are slower than at
+    noon, the search matrix carries the mean, and an area without rush hours has none."""
+    built = _engineer_problem(session)
+    engineer = built.problem.engineers[0]
+    eight, noon = 8, 12  # hours from the local midnight epoch
+    assert engineer.traffic[eight] > engineer.traffic[noon]
+    assert engineer.traffic[eight] * built.traffic_factor == pytest.approx(1.4)
+    assert built.traffic_factor > 1.0
+    calm = _engineer_problem(
+        session, name="Calm", center=(30.3, 120.2), travel_profile={"rush_hours": []}
+    )
+    assert calm.traffic_factor == 1.0 and set(calm.problem.engineers[0].traffic) == {1.0}
+
+
+@pytest.mark.parametrize(
+    ("profile", "field"),
+    [
+        ({"rush_hours": [[25, 1.2]]}, ["travel_profile", "rush_hours"]),
+        ({"rush_hours": [[8, 0]]}, ["travel_profile", "rush_hours"]),
+        ({"rush_hours": [["8", 1.2]]}, ["travel_profile", "rush_hours", 0]),
+        ({"rush_days": [9]}, ["travel_profile", "rush_days"]),
+        ({"speed": 3}, ["travel_profile", "speed"]),
+    ],
+)
+def test_a_bad_travel_profile_is_refused_by_field(
+    session: Session, profile: dict[str, object], field: list[object]
+) -> None:
+    """Rush hours out of range, a bad multiplier or an unknown key are refused, naming it."""
+    with pytest.raises(InvalidInput) as caught:
+        create_area(session, travel_profile=profile)
+    assert list(caught.value.loc)[: len(field)] == field
+
+
+def test_calibrated_promises_plan_by_a_time_inside_the_window(session: Session) -> None:
+    """Under calibrated windows the promise carries a plan-by time inside its window, and the
+    plan's soft deadline for the visit is that time, not the window's end."""
+    area = create_area(session)
+    create_engineer(session, area=area)
+    current = sla.active_policy(session).policy
+    sla.publish_policy(
+        session,
+        name=current.name,
+        rules=policy_to_dict(current)["rules"],
+        max_service_travel_s=current.max_service_travel_s,
+        window_minutes=current.window_minutes,
+        min_lead_minutes=current.min_lead_minutes,
+        priority_rules=None,
+        note=None,
+        actor="test",
+        window={"mode": "calibrated"},
+    )
+    site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
+    request = take_request(
+        session,
+        now=MONDAY_8,
+        actor="test",
+        geo=GeoContext(),
+        capacity=CapacityIndex(),
+        settings=IntakeSettings(assign_on_intake=False),
+        site_id=site.id,
+        channel="phone",
+        tier="general",
+        service_minutes=45,
+    ).request
+    assert request.plan_by is not None
+    assert request.window_start <= request.plan_by <= request.window_end
+    snapshot = read_snapshot(
+        session, area_ids=[area.id], horizon_start=MONDAY_8.date(), days=1, now=MONDAY_8
+    )
+    built = build_problem(snapshot, GeoContext())
+    job = built.problem.job(job_key(request.id))
+    assert job is not None and job.promise_due == built.seconds(request.plan_by)
+
+
+def _option(engineer: str, start: int, cost: int, late: tuple[str, ...] = ()) -> InsertionOption:
+    return InsertionOption(engineer, 0, 0, start, start, 0, 0, late, 60 * len(late), 0, cost)
+
+
+def test_intake_keeps_promises_already_made() -> None:
+    """A new request takes a slot that delays no promised visit when one meets its SLA or,
+    short of that, a later clean one; only urgent requests push others to meet their SLA."""
+    pushing = _option("e1", 100, 10, ("r1",))
+    clean_late = _option("e2", 900, 5)
+    clean_on_time = _option("e3", 200, 50)
+    assert (
+        _choose([pushing, clean_on_time], [pushing, clean_on_time], urgent=False) == clean_on_time
+    )
+    assert _choose([pushing, clean_late], [pushing], urgent=False) == clean_late
+    assert _choose([pushing, clean_late], [pushing], urgent=True) == pushing
+    assert _choose([pushing], [], urgent=False) == pushing
+
+
+def test_an_engineer_is_planned_from_the_visit_just_completed(session: Session) -> None:
+    """Without a position ping, an engineer who completed a visit is where that visit was."""
+    from dispatch.field import service as field
+    from dispatch.planning import manual
+
+    area = create_area(session)
+    engineer = create_engineer(session, area=area)
+    site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
+    request = take_request(
+        session,
+        now=MONDAY_8,
+        actor="test",
+        site_id=site.id,
+        channel="phone",
+        tier="general",
+        service_minutes=30,
+    ).request
+    manual.assign(
+        session,
+        GeoContext(),
+        request_id=request.id,
+        engineer_id=engineer.id,
+        day=MONDAY_8.date(),
+        position=None,
+        dry_run=False,
+        accept_warnings=True,
+        actor="test",
+        now=MONDAY_8,
+        lock=False,
+    )
+    visit = session.scalars(select(Visit).where(Visit.request_id == request.id)).one()
+    for kind, minutes in (("accepted", 0), ("en_route", 0), ("arrived", 20), ("completed", 60)):
+        field.report_visit_event(
+            session,
+            GeoContext(),
+            engineer_id=engineer.id,
+            visit_id=visit.id,
+            type_=kind,
+            at=None,
+            now=MONDAY_8 + timedelta(minutes=minutes),
+            actor="test",
+        )
+    later = MONDAY_8 + timedelta(minutes=70)
+    snapshot = read_snapshot(
+        session, area_ids=[area.id], horizon_start=MONDAY_8.date(), days=1, now=later
+    )
+    position = snapshot.engineers[0].position
+    assert position is not None and position[:2] == pytest.approx((31.25, 121.49))

@@ -1,0 +1,51 @@
+"""Time-dependent travel: routes are timed with the traffic of the hour each leg sets off in."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from optimizer import Engineer, Job, Shift, SolveParams, solve
+from optimizer.planmode import plan_route
+from tests.unit.optimizer.checker import check_plan
+from tests.unit.optimizer.conftest import make_problem
+
+HOUR = 3600
+
+
+def _rush_engineer(traffic: tuple[float, ...]) -> Engineer:
+    return Engineer("e", {}, (Shift(0, 0, 10 * HOUR, 0, 0),), traffic=traffic)
+
+
+def test_a_leg_in_the_rush_hour_takes_longer() -> None:
+    """A 1,000 s leg takes 1,500 s when it sets off in an hour with multiplier 1.5, and its
+    own length outside it."""
+    jobs = [Job("a", 1, 600), Job("b", 2, 600)]
+    problem = make_problem([0, 1000, 2000], jobs, [_rush_engineer((1.0, 1.5))])
+    route, _ = plan_route(problem, "e", 0, ["a", "b"], time=3000)
+    # a: sets off at 3,000 (hour 0) and arrives at 4,000; b: sets off at 4,600 (hour 1).
+    assert [v.arrival for v in route.visits] == [4000, 4600 + 1500]
+    later, _ = plan_route(problem, "e", 0, ["a", "b"], time=2 * HOUR)
+    assert [v.travel_s for v in later.visits] == [1000, 1000]
+
+
+def test_the_solved_plan_is_timed_with_traffic() -> None:
+    """solve() searches on the matrix but reports ETAs with the hourly multipliers."""
+    jobs = [Job("a", 1, 600), Job("b", 2, 600)]
+    flat = make_problem([0, 1000, 2000], jobs, [_rush_engineer(())])
+    rush = dataclasses.replace(flat, engineers=(_rush_engineer((2.0,) * 10),))
+    params = SolveParams(time_limit_s=0.3, solution_limit=50)
+    plain, timed = solve(flat, params), solve(rush, params)
+    check_plan(flat, plain)
+    check_plan(rush, timed)
+    assert [v.job_id for v in timed.routes[0].visits] == [v.job_id for v in plain.routes[0].visits]
+    assert timed.routes[0].visits[0].arrival == 2 * plain.routes[0].visits[0].arrival
+    assert timed.routes[0].end_time > plain.routes[0].end_time
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), 11.0])
+def test_traffic_multipliers_are_checked(bad: float) -> None:
+    """A multiplier outside (0, 10] is refused with the engineer named."""
+    with pytest.raises(ValueError, match=r"Engineer\[e\]\.traffic"):
+        _rush_engineer((1.0, bad))
