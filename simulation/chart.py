@@ -63,3 +63,34 @@ def chart_html(reports: list[Report]) -> str:
         "max-width:60em}svg{width:100%;max-width:560px;height:auto}pre{white-space:pre-wrap}"
         "</style></head><body><h1>Onsite day simulation</h1>" + "".join(sections) + "</body></html>"
     )
+
+
+def calibration_svg(*, target: float = 0.95, slot_minutes: int = 30) -> str:
+    """How calibrated windows grow along a route: the width of the window promised for the
+    n-th visit of a day of 60-minute visits 20 minutes apart (the documented prior), at noon."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from dispatch.promise.calibration import Leg, NoiseEstimate, arrival_spread, calibrated_window
+
+    tz = ZoneInfo("Asia/Shanghai")
+    start = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 local
+    values = []
+    for before in range(7):
+        legs, t = [], start
+        for _ in range(before):
+            legs.append(Leg(1200, t, 3600, None))
+            t += timedelta(seconds=1200 + 3600)
+        legs.append(Leg(1200, t))
+        spread = arrival_spread(legs, NoiseEstimate(), tz=tz, first_of_day=before == 0)
+        eta = t + timedelta(seconds=1200)
+        lo, hi = calibrated_window(
+            eta,
+            spread,
+            target=target,
+            slot=timedelta(minutes=slot_minutes),
+            max_width=timedelta(hours=4),
+            tz=tz,
+        )
+        values.append((f"{before + 1}", (hi - lo).total_seconds() / 60))
+    return _bars(values, top=240, unit="min wide (n-th visit of the day)", colour="#2563eb")

@@ -310,9 +310,12 @@ class Simulator:
 
     def _urgent_eligible(self, spec: RequestSpec, now: datetime) -> bool:
         """Whether some engineer with the skill and level, on shift, could be on site within
-        2 h if diverted (from where they are, once the visit at hand is done)."""
+        2 h if diverted (from where they are, once the visit at hand is done), at a time the
+        customer said they are there (when they gave their availability)."""
         need, level = spec.problem.skill, spec.problem.min_level
         due = now + timedelta(hours=2)
+        if spec.availability and not any(s < due and e > now for s, e in spec.availability):
+            return False
         for engineer in self.engineers.values():
             info = engineer.info
             if info.skills.get(need, 0) < level or engineer.shift_end is None:

@@ -7,6 +7,7 @@ the optimiser's fast insertion for the cheapest feasible place in every engineer
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,11 @@ from optimizer.insertion import explain_unassigned
 from optimizer.params import Weights
 
 CONTEXT_TTL = timedelta(minutes=5)
+# Room kept free at the end of each engineer-day when promising new work: real days run longer
+# than planned ones (time on site varies by about 20 %, travel by 25 %; over a day of five
+# visits that is a spread of about half an hour), and a promise that only fits a day with no
+# overrun is bumped to the next day when one comes. Runs still plan to the true shift end.
+HEADROOM = timedelta(minutes=45)
 ROUTE_STATUSES = (
     VisitStatus.PLANNED.value,
     VisitStatus.ACCEPTED.value,
@@ -113,9 +119,12 @@ class CapacityIndex:
     all look exactly that far (``Context.until``).
     """
 
-    def __init__(self, *, days: int = 3, ttl: timedelta = CONTEXT_TTL) -> None:
+    def __init__(
+        self, *, days: int = 3, ttl: timedelta = CONTEXT_TTL, headroom: timedelta = HEADROOM
+    ) -> None:
         self.days = days
         self.ttl = ttl
+        self.headroom = headroom
         self.noise = NoiseCache()
         self._contexts: dict[int, Context] = {}
         self._lock = threading.Lock()
@@ -176,7 +185,9 @@ class CapacityIndex:
             days=self.days + 1,
             now=now,
         )
-        built = build_problem(snapshot, geo, freeze=timedelta(0), history=False)
+        built = _with_headroom(
+            build_problem(snapshot, geo, freeze=timedelta(0), history=False), self.headroom
+        )
         problem = built.problem
         known_jobs = {j.id for j in problem.jobs}
         routes = []
@@ -202,6 +213,29 @@ class CapacityIndex:
             names={e.id: e.name for e in engineers},
             until=datetime.combine(end + timedelta(days=1), datetime.min.time(), zone),
         )
+
+
+def _with_headroom(built: Built, headroom: timedelta) -> Built:
+    """The problem with each shift ending ``headroom`` early for new work (never before its
+    start), so that promises made now leave the day room to run late."""
+    cut = int(headroom.total_seconds())
+    if cut <= 0:
+        return built
+    engineers = tuple(
+        dataclasses.replace(
+            e,
+            shifts=tuple(
+                dataclasses.replace(s, end=max(s.start, s.end - cut))
+                if s.break_ is None or s.break_.latest_end <= s.end - cut
+                else s
+                for s in e.shifts
+            ),
+        )
+        for e in built.problem.engineers
+    )
+    return dataclasses.replace(
+        built, problem=dataclasses.replace(built.problem, engineers=engineers)
+    )
 
 
 def _with_site(context: Context, geo: GeoContext, site: tuple[float, float]) -> tuple[Problem, int]:

@@ -174,3 +174,17 @@ def test_an_engineer_is_planned_from_the_visit_just_completed(session: Session) 
     )
     position = snapshot.engineers[0].position
     assert position is not None and position[:2] == pytest.approx((31.25, 121.49))
+
+
+def test_new_promises_leave_the_day_room_to_run_late(session: Session) -> None:
+    """Capacity offers no slot in the last 45 minutes of a shift (the headroom), while runs
+    still plan to its end."""
+    from dispatch.planning.capacity import HEADROOM
+
+    area = create_area(session)
+    create_engineer(session, area=area)
+    context = CapacityIndex().context(session, GeoContext(), area.id, MONDAY_8)
+    run = _engineer_problem(session, name="Other", center=(30.3, 120.2))
+    offered = context.built.problem.engineers[0].shifts[0]
+    planned = run.problem.engineers[0].shifts[0]
+    assert planned.end - offered.end == HEADROOM.total_seconds()
