@@ -133,6 +133,7 @@ class Simulator:
         self.records: dict[int, RequestRecord] = {}
         self.days: list[EngineerDay] = []
         self.runs = 0
+        self._risk_replan: datetime | None = None
         self.sigma = {a.name: a.travel_sigma for a in scenario.areas}
         self.timezone = {a.name: a.timezone for a in scenario.areas}
 
@@ -428,7 +429,7 @@ class Simulator:
         now = self.clock.now()
         try:
             with unit_of_work(self.factory) as session:
-                engineer_app.report_visit_event(
+                reported = engineer_app.report_visit_event(
                     session,
                     self.geo,
                     engineer_id=engineer.info.id,
@@ -441,7 +442,21 @@ class Simulator:
                 )
         except (Conflict, DomainError):
             return False
+        if reported.newly_at_risk and engineer.day is not None:
+            self._answer_risk(engineer.day, now)
         return True
+
+    def _answer_risk(self, day: date, now: datetime) -> None:
+        """The dispatcher sees an "ETA after window" alert and re-plans the day (at most once
+        in the scenario's ``replan_on_risk_minutes``), so another engineer can keep the
+        promise if one can."""
+        gap = self.scenario.dispatching.replan_on_risk_minutes
+        if not gap or (
+            self._risk_replan is not None and now - self._risk_replan < timedelta(minutes=gap)
+        ):
+            return
+        self._risk_replan = now
+        self.at(now, lambda: self._replan(day))
 
     def _depart(self, engineer: _Engineer, visit_id: int) -> None:
         now = self.clock.now()

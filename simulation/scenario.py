@@ -150,6 +150,11 @@ class Dispatching(_Spec):
 
     morning_plan: HHMM = "06:30"
     replan_every_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 120
+    replan_on_risk_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = Field(
+        default=30,
+        description="re-plan when an engineer's report puts an ETA past its window (the "
+        "'ETA after window' alert), at most once in this many minutes; 0: never",
+    )
     run_time_limit_s: Annotated[int, Field(ge=1, le=600)] = 2
     urgent_replan_time_limit_s: Annotated[int, Field(ge=1, le=600)] = 1
     search_iterations: Annotated[int, Field(ge=10, le=1_000_000)] = Field(

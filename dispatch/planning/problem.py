@@ -505,8 +505,10 @@ def _lock(j: JobSnap, snapshot: Snapshot, sec: Seconds, freeze: timedelta) -> Lo
         engineer = engineer_key(visit.engineer_id)
     if visit.lock in (LockKind.TIME.value, LockKind.BOTH.value) and visit.locked_arrival:
         start = sec(visit.locked_arrival)
-    if visit.planned_arrival - snapshot.now < freeze:
-        # Inside the freeze horizon the engineer is already on their way in their head: keep them.
+    late = visit.eta is not None and visit.eta > j.window_end
+    if visit.planned_arrival - snapshot.now < freeze and not late:
+        # Inside the freeze horizon the engineer is already on their way in their head: keep
+        # them, unless their ETA is past the window (then another engineer may keep it).
         engineer = engineer_key(visit.engineer_id)
     if engineer is None and start is None:
         return None

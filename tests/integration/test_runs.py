@@ -541,3 +541,29 @@ def test_a_visit_running_past_the_shift_end_does_not_fail_the_run(world: dict[st
         assert any(n["kind"] == "left_as_is" for n in run.notes)
         kept = session.get(Visit, visit_id)
         assert kept is not None and kept.status == "arrived"
+
+
+def test_without_locks_a_problem_releases_them_with_a_note(world: dict[str, Any]) -> None:
+    """The fallback of a run that cannot keep its locks: dispatchers' locks are released, each
+    with a lock_broken note, and no freeze lock is made."""
+    from dispatch.planning.manual import lock_visit
+    from dispatch.planning.problem import build_problem, job_key
+    from dispatch.planning.snapshot import read_snapshot
+
+    factory = world["factory"]
+    _run(factory, world["area_id"])
+    with unit_of_work(factory) as session:
+        visit = session.scalars(select(Visit).order_by(Visit.planned_start)).first()
+        assert visit is not None
+        lock_visit(session, visit.id, kind="both", arrival=None, actor="dispatcher", now=NOW)
+        request_id = visit.request_id
+    with factory() as session:
+        snapshot = read_snapshot(
+            session, area_ids=[world["area_id"]], horizon_start=NOW.date(), days=1, now=NOW
+        )
+    kept = build_problem(snapshot, GeoContext())
+    released = build_problem(snapshot, GeoContext(), keep_locks=False)
+    assert kept.problem.job(job_key(request_id)).lock is not None  # type: ignore[union-attr]
+    assert all(j.lock is None for j in released.problem.jobs)
+    assert request_id in released.broken_locks
+    assert [n.kind for n in released.notes if n.request_id == request_id] == ["lock_broken"]
