@@ -253,7 +253,7 @@ def _fit_under_way(problem: Problem) -> Problem:
     An engineer on the way to a long visit, or on site, may not be able to finish it, take the
     break inside its window and drive home by the end of the shift. That is a fact, not a plan
     to refuse: the break is dropped when it no longer fits after the visit, and the shift runs
-    over as far as the visit and the drive home need (any other visit must still fit inside).
+    over as far as the visit and the drive home need.
     """
     engineers = list(problem.engineers)
     for job in problem.jobs:

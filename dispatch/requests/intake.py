@@ -87,7 +87,7 @@ def place_by_capacity(
         if policy.window_mode == "calibrated":
             # Too far ahead to know where the plan will put it: promise the customer's own
             # availability (as much of it as the policy allows), not its first hours.
-            start, end = availability[0]
+            start, end = promise.window_bounds  # the availability window the SLA chose
             end = min(end, start + timedelta(minutes=policy.window_max_minutes))
             promise = dataclasses.replace(
                 promise, window_start=start, window_end=end, plan_by=start + (end - start) / 2
