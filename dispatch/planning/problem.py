@@ -15,6 +15,7 @@ from dispatch.geo_support import GeoContext
 from dispatch.models.enums import LockKind, VisitStatus
 from dispatch.planning.snapshot import EngineerSnap, JobSnap, Snapshot
 from dispatch.traffic import representative
+from geo.model import TravelProfile
 from optimizer import (
     Assignment,
     Break,
@@ -240,9 +241,12 @@ def _with_traffic(
     shift_profiles = [p for p, e in zip(profiles, engineers, strict=True) for _ in e.shifts]
     factor = representative(shift_profiles, spans)
     hours = horizon_end_s // 3600 + 1
+    curves: dict[TravelProfile, tuple[float, ...]] = {}  # one per area, not per engineer
+    for profile in profiles:
+        if profile not in curves:
+            curves[profile] = tuple(m / factor for m in profile.hourly(epoch, hours))
     out = [
-        dataclasses.replace(e, traffic=tuple(m / factor for m in p.hourly(epoch, hours)))
-        for e, p in zip(engineers, profiles, strict=True)
+        dataclasses.replace(e, traffic=curves[p]) for e, p in zip(engineers, profiles, strict=True)
     ]
     return out, factor
 
@@ -255,31 +259,37 @@ def _fit_under_way(problem: Problem) -> Problem:
     to refuse: the break is dropped when it no longer fits after the visit, and the shift runs
     over as far as the visit and the drive home need.
     """
-    engineers = list(problem.engineers)
     for job in problem.jobs:
         ip = job.in_progress
-        if ip is None:
-            continue
-        position = next((i for i, e in enumerate(engineers) if e.id == ip.engineer_id), None)
-        if position is None:
-            continue
-        engineer = engineers[position]
-        index = engineer.current_shift_index()
-        if index is None:
+        engineer = problem.engineer(ip.engineer_id) if ip is not None else None
+        index = engineer.current_shift_index() if engineer is not None else None
+        if engineer is None or index is None:
             continue
         shift = engineer.shifts[index]
-        fitted = _fit_shift(problem, engineer, shift, job.id)
+        fitted = _fit_shift(problem, engineer.id, shift, job.id)
         if fitted != shift:
-            shifts = list(engineer.shifts)
-            shifts[index] = fitted
-            engineers[position] = dataclasses.replace(engineer, shifts=tuple(shifts))
-            problem = dataclasses.replace(problem, engineers=tuple(engineers))
+            problem = _with_shift(problem, engineer.id, fitted)
     return problem
 
 
-def _fit_shift(problem: Problem, engineer: Engineer, shift: Shift, job_id: str) -> Shift:
+def _with_shift(problem: Problem, engineer_id: str, shift: Shift) -> Problem:
+    """The problem with the engineer's shift of ``shift.day`` replaced by ``shift``."""
+    return dataclasses.replace(
+        problem,
+        engineers=tuple(
+            dataclasses.replace(
+                e, shifts=tuple(shift if s.day == shift.day else s for s in e.shifts)
+            )
+            if e.id == engineer_id
+            else e
+            for e in problem.engineers
+        ),
+    )
+
+
+def _fit_shift(problem: Problem, engineer_id: str, shift: Shift, job_id: str) -> Shift:
     try:
-        route, _ = plan_route(problem, engineer.id, shift.day, [job_id])
+        route, _ = plan_route(problem, engineer_id, shift.day, [job_id])
     except ValueError:
         return shift
     brk = shift.break_
@@ -289,18 +299,9 @@ def _fit_shift(problem: Problem, engineer: Engineer, shift: Shift, job_id: str) 
         and route.break_start + brk.duration_s > brk.latest_end
     ):
         shift = dataclasses.replace(shift, break_=None)
-        probe = dataclasses.replace(
-            problem,
-            engineers=tuple(
-                dataclasses.replace(
-                    e, shifts=tuple(shift if s.day == shift.day else s for s in e.shifts)
-                )
-                if e.id == engineer.id
-                else e
-                for e in problem.engineers
-            ),
+        route, _ = plan_route(
+            _with_shift(problem, engineer_id, shift), engineer_id, shift.day, [job_id]
         )
-        route, _ = plan_route(probe, engineer.id, shift.day, [job_id])
     if route.end_time > shift.end:
         shift = dataclasses.replace(shift, end=route.end_time)
     if shift.max_work_s is not None and route.work_s > shift.max_work_s:
