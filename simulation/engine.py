@@ -290,7 +290,6 @@ class Simulator:
                     first_response_due=request.first_response_due,
                     customer_chosen=request.customer_chosen,
                     at_risk=request.at_risk,
-                    predicted_at_promise=request.predicted_arrival,
                     urgent_eligible=self._urgent_eligible(spec, now)
                     if spec.tier == "urgent" and request.locality == "same_city"
                     else None,

@@ -36,8 +36,6 @@ class RequestRecord:
     engineer_id: int | None = None
     window_start_at_arrival: datetime | None = None
     window_end_at_arrival: datetime | None = None
-    predicted_at_promise: datetime | None = None
-    """The arrival the promise was made around."""
     eta_at_departure: datetime | None = None
     """The visit's ETA when its engineer set off for it (late already, or made late on the road)."""
 
@@ -95,6 +93,9 @@ class Report:
     renegotiated: int = 0
     cancelled: int = 0
     not_served: int = 0
+    late_at_set_off: int = 0
+    """Late arrivals whose ETA was past the window already when the engineer set off (the
+    plan broke the promise); the rest were made late on the road."""
     kept_share: float | None = None
     broken_share: float | None = None
     early_share: float | None = None
@@ -182,6 +183,8 @@ def build_report(
         elif r.arrived_at > r.window_end:
             report.broken += 1
             late.append(_minutes(r.arrived_at - r.window_end))
+            if r.eta_at_departure is not None and r.eta_at_departure > r.window_end:
+                report.late_at_set_off += 1
         else:
             report.kept += 1
             kept = True
@@ -249,6 +252,8 @@ def report_text(report: Report) -> str:
         f"  broken {report.due - report.kept} = {pct(report.broken_share)} "
         f"(late {report.broken - report.not_served}, never came {report.not_served}, "
         f"early {report.early}, renegotiated {report.renegotiated})",
+        f"  of the late: {report.late_at_set_off} already past the window when the engineer set "
+        f"off, {report.broken - report.not_served - report.late_at_set_off} made late on the road",
         f"  lateness past the window: mean {num(report.lateness_mean_min, 'min')}, "
         f"p90 {num(report.lateness_p90_min, 'min')}",
         f"  window width: median {num(report.width_median_min, 'min')}, "
