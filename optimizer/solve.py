@@ -17,7 +17,7 @@ from optimizer.eligibility import (
 from optimizer.insertion import explain_unassigned
 from optimizer.model import RawRoute, RawSolution, RoutingModel
 from optimizer.params import FirstSolution, Metaheuristic, SolveParams, Weights
-from optimizer.problem import Problem
+from optimizer.problem import Job, Problem
 from optimizer.schedule import build_route, forward_times
 from optimizer.search import ruin_and_recreate, timed_routes, with_break
 from optimizer.solution import Kpis, Plan, PlanStatus, Route, Unassigned
@@ -303,13 +303,44 @@ def _build_routes(problem: Problem, slots: list[RouteSlot], raw: RawSolution) ->
             continue
         slot = slots[r.slot]
         jobs = [problem.jobs[j] for j in r.jobs]
-        starts, break_start = list(r.starts), r.break_start
         if problem.engineers[slot.engineer].traffic:
             # The search drove on the matrices; the published times follow the traffic of the
             # hour each leg sets off in.
-            starts, break_start, _ = forward_times(problem, slot, jobs, r.departure)
-        routes.append(build_route(problem, slot, jobs, starts, r.departure, break_start))
+            route = _timed_in_traffic(problem, slot, jobs, r.departure)
+            if route is not None:
+                routes.append(route)
+            continue
+        routes.append(build_route(problem, slot, jobs, list(r.starts), r.departure, r.break_start))
     return routes
+
+
+def _timed_in_traffic(
+    problem: Problem, slot: RouteSlot, jobs: list[Job], departure: int
+) -> Route | None:
+    """The route re-timed with the traffic of each leg's hour; ``None`` when nothing is left.
+
+    Slower legs at rush hours than the search's representative matrix can push the drive home
+    past the end of the shift. Then the visit whose removal brings the engineer home earliest
+    is left out (never a visit under way), until the route ends in time; the jobs left out are
+    reported unassigned with their reason.
+    """
+    while True:
+        starts, break_start, _ = forward_times(problem, slot, jobs, departure)
+        route = build_route(problem, slot, jobs, starts, departure, break_start)
+        movable = [i for i, job in enumerate(jobs) if job.in_progress is None]
+        if route.end_time <= slot.end_time or not movable:
+            return route
+        best: tuple[int, list[Job]] | None = None
+        for i in movable:
+            rest = jobs[:i] + jobs[i + 1 :]
+            if not rest:
+                return None
+            rest_starts, rest_break, _ = forward_times(problem, slot, rest, departure)
+            end = build_route(problem, slot, rest, rest_starts, departure, rest_break).end_time
+            if best is None or end < best[0]:
+                best = (end, rest)
+        assert best is not None
+        jobs = best[1]
 
 
 def _ruin_phase(

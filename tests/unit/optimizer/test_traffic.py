@@ -49,3 +49,20 @@ def test_traffic_multipliers_are_checked(bad: float) -> None:
     """A multiplier outside (0, 10] is refused with the engineer named."""
     with pytest.raises(ValueError, match=r"Engineer\[e\]\.traffic"):
         _rush_engineer((1.0, bad))
+
+
+def test_a_route_that_rush_hours_push_past_the_shift_end_leaves_a_visit_out() -> None:
+    """The search (on the matrix) fits both visits; timed at rush hours the engineer would get
+    home after the shift, so the visit whose removal brings them home soonest is left out,
+    reported unassigned, and the route ends within the shift."""
+    jobs = [Job("a", 1, 600), Job("b", 2, 600)]
+    engineer = Engineer("e", {}, (Shift(0, 0, 6000, 0, 0),), traffic=(2.0,) * 10)
+    flat = make_problem([0, 1000, 2000], jobs, [dataclasses.replace(engineer, traffic=())])
+    rush = dataclasses.replace(flat, engineers=(engineer,))
+    params = SolveParams(time_limit_s=0.3, solution_limit=50)
+    plain, timed = solve(flat, params), solve(rush, params)
+    assert sorted(v.job_id for v in plain.routes[0].visits) == ["a", "b"]
+    check_plan(rush, timed)
+    assert [v.job_id for v in timed.routes[0].visits] == ["a"]
+    assert timed.routes[0].end_time <= 6000
+    assert [u.job_id for u in timed.unassigned] == ["b"]
