@@ -255,6 +255,20 @@ def publish(
             VisitStatus.PLANNED.value,
             VisitStatus.ACCEPTED.value,
         ):
+            if visit.lock != LockKind.NONE.value and job.request_id not in built.broken_locks:
+                # The search found no place for the locked visit (its window can no longer
+                # be met, say): the lock goes with the visit, and the timeline says so.
+                _event(
+                    session,
+                    job.request_id,
+                    "lock_broken",
+                    now,
+                    actor,
+                    lock=visit.lock,
+                    previous_engineer_id=visit.engineer_id,
+                    run_id=run_id,
+                    reason="no plan keeps the locked visit" + (f": {why.message}" if why else ""),
+                )
             session.delete(visit)
             back_to_unassigned(request)
             _event(

@@ -326,6 +326,38 @@ def test_an_engineer_on_leave_breaks_their_locks_but_not_the_run(world: dict[str
         check_published_routes(session)
 
 
+def test_a_locked_visit_no_plan_can_keep_says_so_on_the_timeline(world: dict[str, Any]) -> None:
+    """A visit locked to an engineer whose day shrinks to half an hour before it is left out
+    by the next run, and the request's timeline says the lock was broken."""
+    from dispatch.engineers.service import set_shift_exception
+    from dispatch.models import RequestEvent
+    from dispatch.planning.manual import lock_visit
+
+    factory = world["factory"]
+    assert _run(factory, world["area_id"]).status == "succeeded"
+    with unit_of_work(factory) as session:
+        visit = session.scalars(select(Visit).order_by(Visit.planned_start.desc())).first()
+        assert visit is not None
+        lock_visit(session, visit.id, kind="engineer", arrival=None, actor="test", now=NOW)
+        locked_request, engineer = visit.request_id, visit.engineer_id
+        set_shift_exception(
+            session,
+            engineer,
+            day=NOW.date(),
+            kind="changed",
+            hours={"start": "08:00", "end": "08:30"},
+        )
+    run = _run(factory, world["area_id"])
+    assert run.status == "succeeded", run.failure_reason
+    assert locked_request in {u["request_id"] for u in run.unassigned}
+    with factory() as session:
+        assert session.scalar(select(Visit).where(Visit.request_id == locked_request)) is None
+        events = session.scalars(
+            select(RequestEvent.type).where(RequestEvent.request_id == locked_request)
+        ).all()
+        assert events[-2:] == ["lock_broken", "unassigned"]
+
+
 def test_a_run_for_tomorrow_leaves_todays_visits_where_they_are(world: dict[str, Any]) -> None:
     """Planning tomorrow changes nothing of today's plan; only when the dispatcher asks does a
     run take other days' visits in."""
