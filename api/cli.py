@@ -42,40 +42,52 @@ def migrate(
 
 @app.command()
 def demo(
-    plan: Annotated[bool, typer.Option(help="also plan today and tomorrow (once)")] = True,
-    time_limit: Annotated[int, typer.Option(help="seconds for the demo plan")] = 10,
+    reset: Annotated[bool, typer.Option(help="empty the database first and load afresh")] = False,
+    history_days: Annotated[
+        int, typer.Option(help="days of simulated history before today (0-30)")
+    ] = 28,
 ) -> None:
-    """Load the demo data set and plan its day (idempotent: a second run changes nothing)."""
+    """Load the demo: four weeks of simulated service days up to now, then today's plan.
+
+    Idempotent: a database that already holds data is left alone (``--reset`` starts afresh).
+    """
+    import sys
+
     from dispatch.clock import SystemClock
-    from dispatch.db import make_engine, make_session_factory, unit_of_work
-    from dispatch.demo import DEMO_KEYS, load_demo, plan_demo_day
-    from dispatch.geo_support import GeoContext
-    from dispatch.planning.runs import get_run_or_raise
+    from simulation.demo import DEMO_KEYS, load_demo
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
-    now = SystemClock().now()
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            width = 30
+            filled = width * done // max(total, 1)
+            sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} calls")
+            sys.stderr.flush()
+
     try:
-        with unit_of_work(factory) as session:
-            counts = load_demo(session, now=now)
-        added = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
-        typer.echo(f"demo data: added {added or 'nothing (already loaded)'}")
-        if plan:
-            run_id = plan_demo_day(factory, GeoContext(), now=now, time_limit_s=time_limit)
-            if run_id is None:
-                typer.echo("demo plan: already planned")
-            else:
-                with factory() as session:
-                    run = get_run_or_raise(session, run_id)
-                    kpis = run.kpis_after or {}
-                    failure = f"; {run.failure_reason}" if run.failure_reason else ""
-                    typer.echo(
-                        f"demo plan: run {run_id} {run.status} ({kpis.get('assigned', 0)} visits "
-                        f"planned for today and tomorrow{failure})"
-                    )
-    finally:
-        engine.dispose()
+        result = load_demo(
+            settings.database_url,
+            now=SystemClock().now(),
+            history_days=history_days,
+            reset=reset,
+            progress=progress,
+        )
+    except DomainError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(code=2) from None
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    if not result.loaded:
+        typer.echo("demo: the database already holds data; left as it is (--reset starts afresh)")
+    else:
+        report = result.report
+        assert report is not None
+        typer.echo(
+            f"demo: {result.days} days simulated up to now in {result.wall_s:.0f} s: "
+            f"{report.promises} promises made, {(report.kept_share or 0):.1%} of those due kept "
+            f"({report.replans} dispatch runs)"
+        )
     typer.echo("demo API keys (for trying the API; never use demo mode in production):")
     for role, key in DEMO_KEYS.items():
         typer.echo(f"  {role:<13} {key}")

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from dispatch.errors import Conflict, Unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
+SessionFactory: TypeAlias = sessionmaker[Session]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -108,6 +109,21 @@ def migrate(url: str, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
+
+
+def reset_database(url: str) -> None:
+    """Empty the database at ``url`` (every table dropped), then migrate it afresh."""
+    from sqlalchemy import MetaData
+
+    engine = make_engine(url)
+    try:
+        tables = MetaData()
+        tables.reflect(engine)
+        with engine.begin() as connection:
+            tables.drop_all(connection)
+    finally:
+        engine.dispose()
+    migrate(url)
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -38,7 +38,9 @@ from simulation.scenario import Scenario
 from simulation.world import EngineerInfo, RequestSpec, build_world, draw_demand, use_window_policy
 
 GRACE = timedelta(minutes=30)  # engineers start no new visit later than this after shift end
-POLL = timedelta(minutes=10)  # an idle engineer looks at their route again this often
+POLL = timedelta(minutes=10)  # an engineer sets off home once no visit can start this soon
+IDLE_POLL = timedelta(hours=4)  # a waiting engineer looks at the route again at least this
+# often; otherwise the app tells them when their route changed (a run, a booking at intake)
 DRAIN_DAYS = 7  # days without new calls, at most, to serve what was promised
 WINDOW_POLICIES = ("fixed", "calibrated")
 
@@ -56,6 +58,9 @@ class _Engineer:
     visits: int = 0
     working: bool = False
     busy_until: datetime | None = None
+    waiting: int | None = None
+    """While the engineer waits (for a visit's start or for work), the token of the wake-up
+    scheduled; a route change wakes them at once and makes the scheduled one void."""
 
 
 @dataclass(order=True)
@@ -81,6 +86,13 @@ class Simulator:
         database's URL to run there.
     progress
         Called with (requests taken, requests of the run) as the day goes on.
+    until
+        Stop the day there (the demo stops at the current time, engineers under way),
+        rather than when every promise made has been served.
+    references
+        Give requests an external reference ``{references}-{yymmdd}-{n}``, as a CRM would.
+    demand_scale
+        The share of the scenario's requests on a day (all of them by default).
     """
 
     def __init__(
@@ -91,6 +103,9 @@ class Simulator:
         policy: str = "fixed",
         database_url: str | None = None,
         progress: Callable[[int, int], None] | None = None,
+        until: datetime | None = None,
+        references: str | None = None,
+        demand_scale: Callable[[date], float] | None = None,
     ) -> None:
         if policy not in WINDOW_POLICIES:
             raise InvalidInput("policy", f"window policy is one of {', '.join(WINDOW_POLICIES)}")
@@ -99,6 +114,9 @@ class Simulator:
         self.policy = policy
         self.noise = NoiseModel(seed, scenario.noise)
         self.progress = progress
+        self.until = until
+        self.references = references
+        self.demand_scale = demand_scale or (lambda _day: 1.0)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if database_url is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="onsite-sim-")
@@ -151,21 +169,31 @@ class Simulator:
             self.engineers = {e.id: _Engineer(e, e.home) for e in self.world.engineers}
             self.area_of = {a_id: name for name, a_id in self.world.area_ids.items()}
             self._demand = {
-                day: draw_demand(self.scenario, self.world, day, self.seed)
+                day: draw_demand(
+                    self.scenario.scaled(self.demand_scale(day)), self.world, day, self.seed
+                )
                 for day in (
                     self.scenario.start_date + timedelta(days=offset)
                     for offset in range(self.scenario.days)
                 )
             }
-            self._total = sum(len(d) for d in self._demand.values())
+            self._total = sum(
+                1
+                for specs in self._demand.values()
+                for spec in specs
+                if self.until is None or spec.at <= self.until
+            )
             self._plan_day(self.scenario.start_date)
-            while self._events:
+            while self._events and (self.until is None or self._events[0].at <= self.until):
                 event = heapq.heappop(self._events)
                 if event.at > self.clock.current:
                     self.clock.current = event.at
                 event.action()
-            for engineer in self.engineers.values():
-                self._close_day(engineer)
+            if self.until is not None:
+                self.clock.current = max(self.clock.current, self.until)
+            else:
+                for engineer in self.engineers.values():
+                    self._close_day(engineer)
             return build_report(
                 self.scenario,
                 self.seed,
@@ -209,14 +237,14 @@ class Simulator:
         self.at(datetime.combine(day, time(23, 30), tz), next_day)
         morning = datetime.combine(day, time.fromisoformat(dispatching.morning_plan), tz)
         self.at(morning, lambda: self._replan(day))
+        shifts = self._shifts(day)
         for engineer in self.engineers.values():
-            self.at(morning, lambda e=engineer: self._start_day(e, day))
-        if dispatching.replan_every_minutes:
+            hours = shifts.get(engineer.info.id)
+            if hours is not None:
+                self.at(morning, lambda e=engineer, h=hours: self._start_day(e, day, *h))
+        if dispatching.replan_every_minutes and shifts:
             step = timedelta(minutes=dispatching.replan_every_minutes)
-            last = max(
-                datetime.combine(day, e.end, ZoneInfo(self.timezone[e.area]))
-                for e in self.world.engineers
-            )
+            last = max(end for _, end in shifts.values())
             when = morning + step
             while when < last:
                 self.at(when, lambda: self._replan(day))
@@ -254,6 +282,7 @@ class Simulator:
         self.runs += 1
         with self.factory() as session:
             get_run_or_raise(session, run_id)
+        self._route_changed()
 
     # -- customers and the service desk ------------------------------------------------------
 
@@ -276,6 +305,7 @@ class Simulator:
                     skills=[{"skill": spec.problem.skill, "min_level": spec.problem.min_level}],
                     service_minutes=spec.problem.service_minutes,
                     availability=[{"start": s, "end": e} for s, e in spec.availability],
+                    external_ref=self._reference(spec),
                 )
                 request = taken.request
                 record = RequestRecord(
@@ -301,12 +331,21 @@ class Simulator:
             return
         if taken.replan_run_id is not None:
             self.runs += 1
+            self._route_changed()
+        elif taken.inserted and taken.prediction is not None:
+            self._route_changed([taken.prediction.engineer_id or 0])
         self.records[record.request_id] = record
         if self.progress is not None:
             self.progress(len(self.records), self._total)
         self.at(now + spec.first_response_after, lambda: self._acknowledge(record))
         if spec.cancel_after is not None:
             self.at(now + spec.cancel_after, lambda: self._cancel(record))
+
+    def _reference(self, spec: RequestSpec) -> str | None:
+        if self.references is None:
+            return None
+        local = spec.at.astimezone(ZoneInfo(self.timezone[spec.site.area]))
+        return f"{self.references}-{local:%y%m%d}-{spec.key + 1:03d}"
 
     def _urgent_eligible(self, spec: RequestSpec, now: datetime) -> bool:
         """Whether some engineer with the skill and level, on shift, could be on site within
@@ -358,15 +397,27 @@ class Simulator:
 
     # -- engineers ---------------------------------------------------------------------------
 
-    def _start_day(self, engineer: _Engineer, day: date) -> None:
+    def _shifts(self, day: date) -> dict[int, tuple[datetime, datetime]]:
+        """Who works ``day`` and when, as the engineers' templates and exceptions say."""
+        with self.factory() as session:
+            staff = [
+                e
+                for e in (engineers.get_engineer(session, i) for i in self.engineers)
+                if e is not None and e.active
+            ]
+            planned = engineers.planned_shifts(session, staff, day, day)
+        return {
+            engineer_id: (spec.start_at, spec.end_at)
+            for engineer_id, days in planned.items()
+            for spec, _ in days
+        }
+
+    def _start_day(
+        self, engineer: _Engineer, day: date, start: datetime, shift_end: datetime
+    ) -> None:
         info = engineer.info
-        weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
-        if weekday not in info.shift_days:
-            return
-        tz = ZoneInfo(self.timezone[info.area])
-        start = datetime.combine(day, info.start, tz)
         engineer.day = day
-        engineer.shift_end = datetime.combine(day, info.end, tz)
+        engineer.shift_end = shift_end
         engineer.position = info.home
         engineer.started_at = engineer.finished_at = None
         engineer.travel_s = engineer.service_s = 0.0
@@ -387,6 +438,7 @@ class Simulator:
 
     def _begin(self, engineer: _Engineer) -> None:
         engineer.working = True
+        engineer.waiting = None
         engineer.busy_until = self.clock.now()
         engineer.started_at = self.clock.now()
         self._next(engineer)
@@ -404,25 +456,55 @@ class Simulator:
             )
         pending = [v for v in route["visits"] if v["status"] in ("planned", "accepted")]
         if not pending:
-            # Nothing to do yet: look again later, or set off to be home when the shift ends.
+            # Nothing to do yet: wait for work, or set off to be home when the shift ends.
             home = timedelta(
                 seconds=self._planned_travel(engineer.position, engineer.info.home, now)
             )
             leave = engineer.shift_end - home
             if now + POLL <= leave:
-                self.at(now + POLL, lambda: self._next(engineer))
+                self._wait(engineer, min(now + IDLE_POLL, leave), lambda: self._next(engineer))
             else:
                 self.at(max(now, leave), lambda: self._go_home(engineer))
             return
         visit = pending[0]
         site = (visit["site"]["lat"], visit["site"]["lon"])
         planned = self._planned_travel(engineer.position, site, now)
-        # Leave so as to reach the site for the planned start, not to wait long at the door.
-        leave = max(now, visit["eta"] - timedelta(seconds=planned))
+        # Leave so as to reach the site at the planned start, or at the opening of the
+        # customer's window when that is sooner (an engineer who is free goes early within the
+        # window rather than at the last planned minute), never to wait long at the door.
+        target = visit["eta"]
+        if visit["window_start"] is not None:
+            target = min(target, max(visit["window_start"], now))
+        leave = max(now, target - timedelta(seconds=planned))
         if leave > now:
-            self.at(leave, lambda: self._depart(engineer, visit["visit_id"]))
+            self._wait(engineer, leave, lambda: self._depart(engineer, visit["visit_id"]))
         else:
             self._depart(engineer, visit["visit_id"])
+
+    def _wait(self, engineer: _Engineer, until: datetime, then: Callable[[], None]) -> None:
+        """The engineer waits until ``until``, then does ``then``, unless woken before."""
+        token = next(self._seq)
+        engineer.waiting = token
+
+        def wake() -> None:
+            if engineer.waiting == token:
+                engineer.waiting = None
+                then()
+
+        self.at(until, wake)
+
+    def _route_changed(self, engineer_ids: Iterable[int] | None = None) -> None:
+        """Tell waiting engineers their route changed (``None``: everyone's may have), as the
+        app's push does: each looks at the route again now instead of at the planned time."""
+        chosen = (
+            self.engineers.values()
+            if engineer_ids is None
+            else (self.engineers[i] for i in engineer_ids if i in self.engineers)
+        )
+        for engineer in chosen:
+            if engineer.waiting is not None and engineer.working:
+                engineer.waiting = None
+                self.at(self.clock.now(), lambda e=engineer: self._next(e))
 
     def _report(self, engineer: _Engineer, visit_id: int, kind: str, **extra: Any) -> bool:
         now = self.clock.now()

@@ -112,6 +112,10 @@ class Demand(_Spec):
         default=3, description="customers with availability book up to this many days ahead"
     )
     cancellations: Share = 0.03
+    weekend_share: Share = Field(
+        default=1.0,
+        description="requests on a Saturday or Sunday as a share of a weekday's",
+    )
     first_response_minutes: tuple[
         Annotated[int, Field(ge=0, le=600)], Annotated[int, Field(ge=0, le=600)]
     ] = (2, 40)
@@ -184,6 +188,11 @@ class Scenario(_Spec):
     dispatching: Dispatching = Dispatching()
     out_of_town_sites: OutOfTown = OutOfTown()
     sites_per_area: Annotated[int, Field(ge=1, le=5000)] = 60
+    vip_customers: bool = Field(
+        default=False,
+        description="some customers hold a VIP tier (silver, gold, platinum), which raises "
+        "their requests' priority as the SLA policy says",
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -243,7 +252,7 @@ def parse_scenario(data: dict[str, Any]) -> Scenario:
     return scenario
 
 
-SHIPPED = ("standard", "stress")
+SHIPPED = ("standard", "stress", "demo")
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:

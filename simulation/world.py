@@ -13,12 +13,81 @@ from zoneinfo import ZoneInfo
 from dispatch.areas import service as areas
 from dispatch.customers import service as customers
 from dispatch.db import Session
-from dispatch.demo import FAMILY, GIVEN
 from dispatch.engineers import service as engineers
 from dispatch.geo_support import GeoContext
 from dispatch.promise import policy_to_dict
 from dispatch.sla import service as sla
 from simulation.scenario import ProblemType, Scenario
+
+FAMILY = (
+    "Wang",
+    "Li",
+    "Zhang",
+    "Liu",
+    "Chen",
+    "Yang",
+    "Zhao",
+    "Huang",
+    "Zhou",
+    "Wu",
+    "Xu",
+    "Sun",
+    "Hu",
+    "Zhu",
+    "Gao",
+    "Lin",
+    "He",
+    "Guo",
+    "Ma",
+    "Luo",
+    "Liang",
+    "Song",
+    "Zheng",
+    "Xie",
+    "Han",
+)
+GIVEN = (
+    "Wei",
+    "Fang",
+    "Lei",
+    "Jing",
+    "Tao",
+    "Min",
+    "Jun",
+    "Yan",
+    "Hao",
+    "Ning",
+    "Qiang",
+    "Lin",
+    "Bo",
+    "Xin",
+    "Yu",
+    "Ping",
+    "Kai",
+    "Hui",
+    "Gang",
+    "Li",
+    "Peng",
+    "Rui",
+    "Dan",
+    "Chao",
+    "Yi",
+)
+INDUSTRIES = (
+    "Foods",
+    "Plastics",
+    "Logistics",
+    "Pharma",
+    "Textiles",
+    "Hotel",
+    "Hospital",
+    "Cold Chain",
+    "Electronics",
+    "Printing",
+    "Supermarket",
+    "Data Centre",
+)
+VIP_TIERS = ("none",) * 6 + ("silver",) * 2 + ("gold", "platinum")
 
 
 @dataclass(frozen=True)
@@ -38,9 +107,6 @@ class EngineerInfo:
     area_id: int
     home: tuple[float, float]
     skills: dict[str, int]
-    shift_days: tuple[str, ...]
-    start: time
-    end: time
 
 
 @dataclass(frozen=True)
@@ -88,15 +154,33 @@ def _site(
     session: Session,
     geo: GeoContext,
     *,
-    customer: str,
-    name: str,
-    address: str,
+    n: int,
+    place: str,
+    road: str,
     at: tuple[float, float],
+    vip: bool,
 ) -> Any:
-    """A customer with one site (placed in its area and locality by the service)."""
-    owner = customers.create_customer(session, name=customer)
+    """The ``n``-th customer, with one site (placed in its area and locality by the
+    service) and a contact person."""
+    contact = f"{FAMILY[(n * 3) % len(FAMILY)]} {GIVEN[(n * 5) % len(GIVEN)]}"
+    phone = f"+86 139 {2000 + (n * 13) % 8000:04d} {3000 + (n * 29) % 7000:04d}"
+    owner = customers.create_customer(
+        session,
+        name=f"{place} {INDUSTRIES[n % len(INDUSTRIES)]} Co. #{n + 1:03d}",
+        vip_tier=VIP_TIERS[n % len(VIP_TIERS)] if vip else "none",
+        contact_name=contact,
+        phone=phone,
+    )
     return customers.create_site(
-        session, geo, customer_id=owner.id, name=name, address=address, lat=at[0], lon=at[1]
+        session,
+        geo,
+        customer_id=owner.id,
+        name="Main plant" if n % 3 else "Head office",
+        address=f"{100 + n} {road}, {place}",
+        lat=at[0],
+        lon=at[1],
+        contact_name=contact,
+        contact_phone=phone,
     )
 
 
@@ -158,28 +242,26 @@ def build_world(session: Session, geo: GeoContext, scenario: Scenario, seed: int
                     area_id=area_ids[group.area],
                     home=(lat, lon),
                     skills=skills,
-                    shift_days=tuple(group.shift.days),
-                    start=time.fromisoformat(group.shift.start),
-                    end=time.fromisoformat(group.shift.end),
                 )
             )
             n += 1
     sites: list[SiteInfo] = []
     out_of_town = scenario.out_of_town_sites
     for spec in scenario.areas:
-        for k in range(scenario.sites_per_area):
+        for _k in range(scenario.sites_per_area):
             lat, lon = _point_in(spec.boundary, rng)
             site = _site(
                 session,
                 geo,
-                customer=f"{spec.name} customer {k + 1}",
-                name="Main plant",
-                address=f"{k + 1} Industrial Road, {spec.name}",
+                n=len(sites),
+                place=spec.name,
+                road="Industrial Road",
                 at=(lat, lon),
+                vip=scenario.vip_customers,
             )
             sites.append(SiteInfo(site.id, spec.name, lat, lon, False))
         centre = _centre(spec.boundary)
-        for k in range(max(1, scenario.sites_per_area // 4)):
+        for _k in range(max(1, scenario.sites_per_area // 4)):
             while True:
                 km = rng.uniform(out_of_town.min_km, out_of_town.max_km)
                 bearing = rng.uniform(0, 2 * math.pi)
@@ -193,10 +275,11 @@ def build_world(session: Session, geo: GeoContext, scenario: Scenario, seed: int
             site = _site(
                 session,
                 geo,
-                customer=f"{spec.name} region customer {k + 1}",
-                name="Plant",
-                address=f"{k + 1} Country Road near {spec.name}",
+                n=len(sites),
+                place=f"{spec.name} region",
+                road="County Road",
                 at=(lat, lon),
+                vip=scenario.vip_customers,
             )
             sites.append(SiteInfo(site.id, spec.name, lat, lon, site.locality == "out_of_town"))
     session.flush()
@@ -243,9 +326,10 @@ def draw_demand(scenario: Scenario, world: World, day: date, seed: int) -> list[
     }
     out: list[RequestSpec] = []
     key = 0
+    volume = demand.requests * (demand.weekend_share if day.weekday() >= 5 else 1.0)
     for h, weight in enumerate(weights):
         # Poisson arrivals: exponential gaps within the hour at the hour's rate.
-        rate = demand.requests * weight / total
+        rate = volume * weight / total
         t = rng.expovariate(rate) if rate > 0 else 60.0
         while rate > 0 and t < 1.0:
             out_of_town = rng.random() < demand.out_of_town and bool(by_locality[True])

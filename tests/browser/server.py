@@ -21,11 +21,10 @@ import uvicorn
 from api.app import create_app
 from dispatch.clock import FixedClock
 from dispatch.db import make_engine, make_session_factory, migrate, unit_of_work
-from dispatch.demo import load_demo, plan_demo_day
-from dispatch.geo_support import GeoContext
 from dispatch.planning.runner import InProcessRunner
 from dispatch.planning.solver import InlineSolver
 from dispatch.settings import Settings
+from tests.fixtures.demo_day import load_demo_day, plan_demo_day
 
 # Monday 08:30 in Shanghai: the demo's requests arrived over the six hours before.
 DEMO_NOW = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)
@@ -58,8 +57,8 @@ def prepare_database(directory: Path, *, now: datetime = DEMO_NOW) -> str:
     try:
         factory = make_session_factory(engine)
         with unit_of_work(factory) as session:
-            load_demo(session, now=now)
-        plan_demo_day(factory, GeoContext(), now=now, time_limit_s=5)
+            load_demo_day(session, now)
+        plan_demo_day(factory, now=now, time_limit_s=5)
     finally:
         engine.dispose()
     return url
