@@ -188,3 +188,72 @@ def test_new_promises_leave_the_day_room_to_run_late(session: Session) -> None:
     offered = context.built.problem.engineers[0].shifts[0]
     planned = run.problem.engineers[0].shifts[0]
     assert planned.end - offered.end == HEADROOM.total_seconds()
+
+
+@pytest.mark.parametrize("lengths", [(450,), (210, 210)], ids=["one-set-aside", "two-set-aside"])
+def test_an_urgent_call_on_a_full_day_diverts_the_engineer(
+    session: Session, lengths: tuple[int, ...]
+) -> None:
+    """When the day is full, an urgent request is promised within its 2 h from the engineer
+    sent there next, first in the route, if that sets at most one promised visit aside; a
+    general one waits for capacity, and so does an urgent one that would set aside two."""
+    from dispatch.planning import manual
+
+    area = create_area(session)
+    engineer = create_engineer(session, area=area)
+    customer = create_customer(session)
+    capacity, geo = CapacityIndex(), GeoContext()
+    spots = ((31.21, 121.45), (31.25, 121.49))
+    for i, (minutes, at) in enumerate(zip(lengths, spots[: len(lengths)], strict=True)):
+        site = create_site(session, customer=customer, at=at, name=f"Plant {i}")
+        booked = take_request(
+            session,
+            now=MONDAY_8,
+            actor="test",
+            site_id=site.id,
+            channel="phone",
+            tier="general",
+            service_minutes=minutes,
+        ).request
+        manual.assign(
+            session,
+            geo,
+            request_id=booked.id,
+            engineer_id=engineer.id,
+            day=MONDAY_8.date(),
+            position=None,
+            dry_run=False,
+            accept_warnings=True,
+            actor="test",
+            now=MONDAY_8,
+            lock=False,
+        )
+    site = create_site(session, customer=customer, at=(31.23, 121.47), name="Urgent plant")
+    fields = {"site_id": site.id, "channel": "phone", "service_minutes": 30}
+    calm = take_request(
+        session, now=MONDAY_8, actor="test", geo=geo, capacity=capacity, tier="general", **fields
+    )
+    assert calm.prediction is not None and not calm.prediction.diverted
+    assert calm.prediction.day != MONDAY_8.date()
+    urgent = take_request(
+        session,
+        now=MONDAY_8,
+        actor="test",
+        geo=geo,
+        capacity=capacity,
+        settings=IntakeSettings(replan_on_urgent=False),
+        tier="urgent",
+        **{**fields, "site_id": site.id},
+    )
+    prediction = urgent.prediction
+    assert prediction is not None
+    if len(lengths) > 1:
+        assert not prediction.diverted and not prediction.within_sla
+        return
+    assert prediction.diverted and prediction.within_sla
+    assert prediction.engineer_id == engineer.id
+    assert urgent.request.window_end <= MONDAY_8 + timedelta(hours=2)
+    first = session.scalars(
+        select(Visit).where(Visit.engineer_id == engineer.id).order_by(Visit.sequence)
+    ).first()
+    assert first is not None and first.request_id == urgent.request.id
