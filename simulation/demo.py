@@ -69,7 +69,7 @@ class DemoLoad:
 def demo_scenario(today: date, history_days: int = HISTORY_DAYS) -> Scenario:
     """The demo scenario, from ``history_days`` before ``today`` to ``today``."""
     if not 0 <= history_days <= 30:
-        raise InvalidInput("history_days", "the demo's history is 0 to 30 days")
+        raise InvalidInput("history_days", "history_days: the demo's history is 0 to 30 days")
     scenario = load_scenario("demo")
     return scenario.model_copy(
         update={"start_date": today - timedelta(days=history_days), "days": history_days + 1}
