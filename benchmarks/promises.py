@@ -8,7 +8,8 @@ run in a pool of at most one process per core.
 
 Usage::
 
-    python benchmarks/promises.py [--scenario standard|stress|PATH] [--seeds 3] [--workers 2]
+    python benchmarks/promises.py [--scenario standard|stress|PATH] [--seeds 3] [--first-seed 1]
+                                  [--workers 2]
 
 The figures pool the seeds (kept = arrivals inside the first window / promises due). The last
 line printed is one JSON object with them.
@@ -71,10 +72,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="standard", help="standard, stress or a path")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--first-seed", type=int, default=1, help="seeds first..first+seeds-1 (others than 1-3)"
+    )
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     args = parser.parse_args()
     scenario = load_scenario(args.scenario)  # fails early, naming the field, on a bad file
-    jobs = [(args.scenario, seed, p) for seed in range(1, args.seeds + 1) for p in POLICIES]
+    jobs = [
+        (args.scenario, seed, p)
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
+        for p in POLICIES
+    ]
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
         results = list(pool.map(_one, jobs))

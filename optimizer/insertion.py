@@ -393,8 +393,12 @@ def _propagate(
         if other is None:
             t = max(t, stops.earliest[i]) + stops.service[i]
             continue
-        s_new = _start_at(other, stops.pinned[i], t + dur[loc][other.location])
-        assert s_new is not None
+        arrival = t + dur[loc][other.location]
+        s_new = _start_at(other, stops.pinned[i], arrival)
+        if s_new is None:
+            # Its window is missed already (behind a fixed break, say): it starts on arrival,
+            # as the route was timed.
+            s_new = arrival
         old = stops.earliest[i]
         if s_new <= old:
             break

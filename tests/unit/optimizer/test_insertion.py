@@ -129,3 +129,19 @@ def test_plan_mode_takes_the_break_when_it_opens() -> None:
     assert (route.break_start, route.break_end) == (30, 40)
     assert [(v.arrival, v.start) for v in route.visits] == [(10, 10), (50, 50)]
     assert route.end_time == 75
+
+
+def test_an_insertion_ahead_of_a_visit_already_past_its_window_is_priced_not_refused() -> None:
+    """A route whose last visit already misses its window behind a fixed break (it starts on
+    arrival, as the plan timed it) still takes a new visit at its front: the delay is carried
+    through the late visit instead of stopping the quote."""
+    jobs = [
+        Job("a", 1, 100, promise_due=5000),
+        Job("b", 2, 100, windows=(TimeWindow(3500, 4000),), promise_due=4000),
+    ]
+    lunch = Break(earliest_start=3000, latest_end=4000, duration_s=600)
+    problem = make_problem([0, 1000, 2000, 500], jobs, [engineer("e", end=20_000, break_=lunch)])
+    route, missed = plan_route(problem, "e", 0, ["a", "b"])
+    assert missed == ("b",)
+    options = best_insertions(problem, [route], Job("n", 3, 100, promise_due=10_000))
+    assert [(o.engineer_id, o.position) for o in options] == [("e", 0)]
