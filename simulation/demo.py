@@ -50,8 +50,9 @@ DEMO_KEYS = {
 }
 HISTORY_DAYS = 28
 HISTORY_DEMAND = 0.2
-"""The past days carry this share of a day's calls: enough visits for the analytics and the
-calibration to learn from, few enough that four weeks replay within a minute."""
+"""The days before yesterday carry this share of a day's calls: enough visits for the
+analytics and the calibration to learn from, few enough that four weeks replay within a
+minute."""
 REFERENCE_PREFIX = "CRM"
 
 
@@ -118,7 +119,9 @@ def load_demo(
         progress=progress,
         until=now,
         references=REFERENCE_PREFIX,
-        demand_scale=lambda day: 1.0 if day == today else HISTORY_DEMAND,
+        # Today and yesterday are full days, so the board looks busy at any hour (at night
+        # too, when today holds only what was booked ahead).
+        demand_scale=lambda day: 1.0 if day >= today - timedelta(days=1) else HISTORY_DEMAND,
     ).run()
     engine = make_engine(database_url)
     try:
