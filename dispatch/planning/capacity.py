@@ -408,9 +408,10 @@ def _choose(
 def _diversion(
     context: Context, problem: Problem, job: Job, due_s: int
 ) -> tuple[InsertionOption, tuple[Route, ...]] | None:
-    """The engineer who reaches an urgent site soonest when sent there straight after the
-    visit at hand (their other planned visits set aside), if one does within the SLA. The
-    whole shift counts: the headroom kept for running late is what an urgent call uses."""
+    """An engineer who reaches an urgent site within the SLA when sent there straight after
+    the visit at hand (their other planned visits set aside, at most ``MAX_SET_ASIDE``): the
+    one setting aside fewest, then the soonest there. The whole shift counts: the headroom
+    kept for running late is what an urgent call uses."""
     if context.full_shifts:
         problem = dataclasses.replace(problem, engineers=context.full_shifts)
 
