@@ -322,10 +322,13 @@ def execute_run(
     except LeaseLost as exc:
         log.warning("dispatch run %s: %s; leaving it to its new owner", run_id, exc)
     except Exception as exc:  # the run fails; the previous plan stays in force
-        log.exception("dispatch run %s failed", run_id)
-        reason = (
-            exc.reason if isinstance(exc, StalePlan | RunFailed) else f"{type(exc).__name__}: {exc}"
-        )
+        if isinstance(exc, StalePlan | RunFailed):
+            # An outcome the run reports (no plan, or the plan moved on), not a fault.
+            log.warning("dispatch run %s failed: %s", run_id, exc.reason)
+            reason = exc.reason
+        else:
+            log.exception("dispatch run %s failed", run_id)
+            reason = f"{type(exc).__name__}: {exc}"
         with unit_of_work(factory) as session:
             run = session.get(DispatchRun, run_id)
             if run is not None and run.owner in (None, process_identity()):

@@ -384,14 +384,20 @@ class NoSolution(InlineSolver):
         return dataclasses.replace(plan, status=PlanStatus.NO_SOLUTION, routes=())
 
 
-def test_a_run_without_a_solution_keeps_the_plan_in_force(world: dict[str, Any]) -> None:
-    """A NO_SOLUTION answer fails the run with the reason and deletes no visit."""
+def test_a_run_without_a_solution_keeps_the_plan_in_force(
+    world: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A NO_SOLUTION answer fails the run with the reason and deletes no visit; the log says
+    why in one warning line, without a traceback (it is an outcome, not a fault)."""
     factory = world["factory"]
     _run(factory, world["area_id"])
     before = _visits(factory)
-    run = _run(factory, world["area_id"], NoSolution())
+    with caplog.at_level("WARNING", logger="onsite.planning"):
+        run = _run(factory, world["area_id"], NoSolution())
     assert run.status == "failed" and "plan in force stays" in run.failure_reason
     assert _visits(factory) == before
+    failed = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert [(r.levelname, r.exc_info) for r in failed] == [("WARNING", None)]
 
 
 def test_a_re_plan_never_publishes_a_worse_plan(world: dict[str, Any]) -> None:
