@@ -74,6 +74,25 @@ def _event(
     )
 
 
+def _lock_broken(
+    session: Session, visit: Visit, reason: str, *, now: datetime, actor: str, run_id: int | None
+) -> None:
+    """Release the visit's lock and say so on the request's timeline."""
+    _event(
+        session,
+        visit.request_id,
+        "lock_broken",
+        now,
+        actor,
+        lock=visit.lock,
+        previous_engineer_id=visit.engineer_id,
+        run_id=run_id,
+        reason=reason,
+    )
+    visit.lock = LockKind.NONE.value
+    visit.locked_arrival = None
+
+
 def back_to_unassigned(request: RepairRequest) -> None:
     """An assigned request whose visit is gone waits again (acknowledged or promised)."""
     if request.status == RequestStatus.ASSIGNED.value:
@@ -150,19 +169,8 @@ def publish(
     for request_id in sorted(built.broken_locks):
         visit = visits.get(request_id)
         if visit is not None and visit.lock != LockKind.NONE.value:
-            _event(
-                session,
-                request_id,
-                "lock_broken",
-                now,
-                actor,
-                lock=visit.lock,
-                previous_engineer_id=visit.engineer_id,
-                run_id=run_id,
-                reason="the locked engineer does not work in the planned days",
-            )
-            visit.lock = LockKind.NONE.value
-            visit.locked_arrival = None
+            reason = "the locked engineer does not work in the planned days"
+            _lock_broken(session, visit, reason, now=now, actor=actor, run_id=run_id)
     for route in plan.routes:
         engineer_id = engineer_of(route.engineer_id)
         day = built.date_of(route.day)
@@ -255,20 +263,12 @@ def publish(
             VisitStatus.PLANNED.value,
             VisitStatus.ACCEPTED.value,
         ):
-            if visit.lock != LockKind.NONE.value and job.request_id not in built.broken_locks:
+            if visit.lock != LockKind.NONE.value:
                 # The search found no place for the locked visit (its window can no longer
-                # be met, say): the lock goes with the visit, and the timeline says so.
-                _event(
-                    session,
-                    job.request_id,
-                    "lock_broken",
-                    now,
-                    actor,
-                    lock=visit.lock,
-                    previous_engineer_id=visit.engineer_id,
-                    run_id=run_id,
-                    reason="no plan keeps the locked visit" + (f": {why.message}" if why else ""),
-                )
+                # be met, say): the lock goes with the visit, and the timeline says so. (A
+                # lock the snapshot already released is NONE by now.)
+                reason = "no plan keeps the locked visit" + (f": {why.message}" if why else "")
+                _lock_broken(session, visit, reason, now=now, actor=actor, run_id=run_id)
             session.delete(visit)
             back_to_unassigned(request)
             _event(

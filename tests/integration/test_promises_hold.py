@@ -126,10 +126,28 @@ def test_intake_keeps_promises_already_made() -> None:
     assert _choose([pushing], [], urgent=False) == pushing
 
 
+def _book(session: Session, request_id: int, engineer_id: int) -> None:
+    """Put the request into the engineer's route today, as an automatic insertion does."""
+    from dispatch.planning import manual
+
+    manual.assign(
+        session,
+        GeoContext(),
+        request_id=request_id,
+        engineer_id=engineer_id,
+        day=MONDAY_8.date(),
+        position=None,
+        dry_run=False,
+        accept_warnings=True,
+        actor="test",
+        now=MONDAY_8,
+        lock=False,
+    )
+
+
 def test_an_engineer_is_planned_from_the_visit_just_completed(session: Session) -> None:
     """Without a position ping, an engineer who completed a visit is where that visit was."""
     from dispatch.field import service as field
-    from dispatch.planning import manual
 
     area = create_area(session)
     engineer = create_engineer(session, area=area)
@@ -143,19 +161,7 @@ def test_an_engineer_is_planned_from_the_visit_just_completed(session: Session) 
         tier="general",
         service_minutes=30,
     ).request
-    manual.assign(
-        session,
-        GeoContext(),
-        request_id=request.id,
-        engineer_id=engineer.id,
-        day=MONDAY_8.date(),
-        position=None,
-        dry_run=False,
-        accept_warnings=True,
-        actor="test",
-        now=MONDAY_8,
-        lock=False,
-    )
+    _book(session, request.id, engineer.id)
     visit = session.scalars(select(Visit).where(Visit.request_id == request.id)).one()
     for kind, minutes in (("accepted", 0), ("en_route", 0), ("arrived", 20), ("completed", 60)):
         field.report_visit_event(
@@ -197,8 +203,6 @@ def test_an_urgent_call_on_a_full_day_diverts_the_engineer(
     """When the day is full, an urgent request is promised within its 2 h from the engineer
     sent there next, first in the route, if that sets at most one promised visit aside; a
     general one waits for capacity, and so does an urgent one that would set aside two."""
-    from dispatch.planning import manual
-
     area = create_area(session)
     engineer = create_engineer(session, area=area)
     customer = create_customer(session)
@@ -215,19 +219,7 @@ def test_an_urgent_call_on_a_full_day_diverts_the_engineer(
             tier="general",
             service_minutes=minutes,
         ).request
-        manual.assign(
-            session,
-            geo,
-            request_id=booked.id,
-            engineer_id=engineer.id,
-            day=MONDAY_8.date(),
-            position=None,
-            dry_run=False,
-            accept_warnings=True,
-            actor="test",
-            now=MONDAY_8,
-            lock=False,
-        )
+        _book(session, booked.id, engineer.id)
     site = create_site(session, customer=customer, at=(31.23, 121.47), name="Urgent plant")
     fields = {"site_id": site.id, "channel": "phone", "service_minutes": 30}
     calm = take_request(
