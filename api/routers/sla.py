@@ -35,6 +35,7 @@ def publish_policy(body: SlaPolicyCreate, session: SessionDep, user: AdminUser) 
         window_minutes=body.window_minutes,
         window=body.window.model_dump(),
         min_lead_minutes=body.min_lead_minutes,
+        urgent_overtime_minutes=body.urgent_overtime_minutes,
         priority_rules=body.priority_rules,
         note=body.note,
         actor=user.actor,

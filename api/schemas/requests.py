@@ -287,6 +287,11 @@ class SlaPolicyCreate(InputModel):
     window_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 120
     window: WindowRule = WindowRule()
     min_lead_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 30
+    urgent_overtime_minutes: Annotated[int, Field(ge=0, le=12 * 60)] = Field(
+        default=120,
+        description="how far past the end of their shift an engineer sent to an urgent visit "
+        "may work",
+    )
     priority_rules: dict[str, Any] | None = Field(
         default=None, description="omit to keep the active policy's priority rules"
     )

@@ -33,6 +33,9 @@ from optimizer import (
 from optimizer import VisitStatus as OptVisitStatus
 
 DEFAULT_FREEZE = timedelta(minutes=60)
+OVERTIME_MARGIN_S = 10 * 60
+"""Overtime granted for an urgent visit beyond what its timing needs, so that a few minutes
+of re-timing do not make the visit unplannable."""
 
 Seconds = Callable[[datetime], int]
 """Converts an instant to whole seconds from the plan epoch."""
@@ -211,6 +214,7 @@ def build_problem(
     distances = matrix.distances.tolist() if matrix is not None else []
     problem = Problem(durations=durations, distances=distances, jobs=jobs, engineers=engineers)
     problem = _fit_under_way(problem)
+    problem = _fit_urgent(problem, snapshot, sec)
     return Built(
         problem=problem,
         epoch=epoch,
@@ -270,6 +274,67 @@ def _fit_under_way(problem: Problem) -> Problem:
         if fitted != shift:
             problem = _with_shift(problem, engineer.id, fitted)
     return problem
+
+
+def _fit_urgent(problem: Problem, snapshot: Snapshot, sec: Seconds) -> Problem:
+    """Shifts that run over, by at most the policy's urgent overtime, where an urgent visit
+    assigned to its engineer cannot be done and driven home from by the shift end.
+
+    Intake sends an engineer to an urgent call that arrives while they can still get there on
+    shift (``dispatch.planning.capacity``); the work then runs past the shift. Only the shift
+    of the engineer holding the visit grows, and only as far as that visit (after the one
+    under way) needs, so a late urgent call is not moved to the next morning.
+    """
+    allowance = snapshot.urgent_overtime_s
+    if allowance <= 0:
+        return problem
+    under_way = {j.in_progress.engineer_id: j.id for j in problem.jobs if j.in_progress is not None}
+    for snap in snapshot.jobs:
+        visit = snap.visit
+        if (
+            snap.tier != "urgent"
+            or visit is None
+            or visit.status not in (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value)
+        ):
+            continue
+        engineer = problem.engineer(engineer_key(visit.engineer_id))
+        day = (visit.date - snapshot.horizon_start).days
+        shift = next((s for s in engineer.shifts if s.day == day), None) if engineer else None
+        if engineer is None or shift is None or problem.job(job_key(snap.request_id)) is None:
+            continue
+        before = under_way.get(engineer.id)
+        if before is not None and not shift.start <= sec(snapshot.now) <= shift.end:
+            before = None
+        order = [*([before] if before else []), job_key(snap.request_id)]
+        try:
+            # The search times legs on the representative matrix, published routes in the
+            # traffic of the hour: the shift must hold the visit under both.
+            ends = [
+                plan_route(p, engineer.id, day, order)[0].end_time
+                for p in (problem, _without_traffic(problem, engineer.id))
+            ]
+        except ValueError:
+            continue
+        if max(ends) <= shift.end:
+            continue
+        over = min(max(ends) + OVERTIME_MARGIN_S - shift.end, allowance)
+        longer = dataclasses.replace(
+            shift,
+            end=shift.end + over,
+            max_work_s=None if shift.max_work_s is None else shift.max_work_s + over,
+        )
+        problem = _with_shift(problem, engineer.id, longer)
+    return problem
+
+
+def _without_traffic(problem: Problem, engineer_id: str) -> Problem:
+    return dataclasses.replace(
+        problem,
+        engineers=tuple(
+            dataclasses.replace(e, traffic=()) if e.id == engineer_id else e
+            for e in problem.engineers
+        ),
+    )
 
 
 def _with_shift(problem: Problem, engineer_id: str, shift: Shift) -> Problem:

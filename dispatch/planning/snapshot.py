@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.engineers.service import generate_shifts, planned_shifts
-from dispatch.errors import InvalidInput
+from dispatch.errors import InvalidInput, NotFound
 from dispatch.models import (
     Engineer,
     LocationPing,
@@ -29,6 +29,7 @@ from dispatch.models import (
     Visit,
 )
 from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
+from dispatch.sla.service import active_policy
 from dispatch.traffic import area_traffic
 from geo.model import TravelProfile
 
@@ -125,6 +126,9 @@ class Snapshot:
     plan_versions: dict[int, int] = field(default_factory=dict)
     traffic: dict[int, TravelProfile] = field(default_factory=dict)
     """Each area's rush hours on its local clock (``dispatch.traffic``)."""
+    urgent_overtime_s: int = 0
+    """How far an urgent visit may run its engineer's day past the shift (the active SLA
+    policy's ``urgent_overtime_minutes``)."""
 
     @property
     def horizon_end(self) -> date:
@@ -262,7 +266,15 @@ def snapshot_of(
         ),
         plan_versions=plan_versions(session, list(by_id)),
         traffic={a.id: area_traffic(a.travel_profile, a.timezone) for a in areas},
+        urgent_overtime_s=_urgent_overtime_s(session),
     )
+
+
+def _urgent_overtime_s(session: Session) -> int:
+    try:
+        return active_policy(session).policy.urgent_overtime_minutes * 60
+    except NotFound:  # no policy yet: nothing was promised, shifts are as they are
+        return 0
 
 
 def engineer_snaps(

@@ -142,6 +142,10 @@ class SlaPolicy:
     window_target: float = 0.95
     window_slot_minutes: int = 30
     window_max_minutes: int = 240
+    urgent_overtime_minutes: int = 120
+    """How far past the end of their shift an engineer sent to an urgent visit may work: an
+    urgent call that arrives while an engineer can still get there on shift is taken, not left
+    for the next morning because the work would run over."""
     _index: dict[tuple[Tier, Locality], tuple[SlaRule, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -171,6 +175,12 @@ class SlaPolicy:
         _positive_int(self.window_max_minutes, "window_max_minutes", upper=24 * 60)
         if self.window_max_minutes < self.window_slot_minutes:
             raise InvalidInput("window_max_minutes", "at least one slot wide")
+        if (
+            isinstance(self.urgent_overtime_minutes, bool)
+            or not isinstance(self.urgent_overtime_minutes, int)
+            or not 0 <= self.urgent_overtime_minutes <= 12 * 60
+        ):
+            raise InvalidInput("urgent_overtime_minutes", "a whole number of minutes, 0 to 720")
         rules = tuple(self.rules)
         object.__setattr__(self, "rules", rules)
         seen: set[str] = set()
@@ -261,12 +271,19 @@ def policy_to_dict(policy: SlaPolicy) -> dict[str, Any]:
         "window_target": policy.window_target,
         "window_slot_minutes": policy.window_slot_minutes,
         "window_max_minutes": policy.window_max_minutes,
+        "urgent_overtime_minutes": policy.urgent_overtime_minutes,
         "rules": [rule_to_dict(rule) for rule in policy.rules],
     }
 
 
 WINDOW_MODES = ("fixed", "calibrated")
-_WINDOW_KEYS = ("window_mode", "window_target", "window_slot_minutes", "window_max_minutes")
+_SETTING_KEYS = (
+    "window_mode",
+    "window_target",
+    "window_slot_minutes",
+    "window_max_minutes",
+    "urgent_overtime_minutes",
+)
 _POLICY_KEYS = frozenset(
     {
         "name",
@@ -275,7 +292,7 @@ _POLICY_KEYS = frozenset(
         "max_service_travel_s",
         "window_minutes",
         "min_lead_minutes",
-        *_WINDOW_KEYS,
+        *_SETTING_KEYS,
     }
 )
 _RULE_KEYS = ("tier", "locality", "first_response_min", "arrival_min", "resolution_min", "clock")
@@ -325,7 +342,7 @@ def policy_from_dict(data: Mapping[str, Any]) -> SlaPolicy:
         max_service_travel_s=data.get("max_service_travel_s"),
         window_minutes=data.get("window_minutes", 120),
         min_lead_minutes=data.get("min_lead_minutes", 30),
-        **{key: data[key] for key in _WINDOW_KEYS if data.get(key) is not None},
+        **{key: data[key] for key in _SETTING_KEYS if data.get(key) is not None},
     )
 
 

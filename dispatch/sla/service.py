@@ -96,6 +96,7 @@ def publish_policy(
     note: str | None,
     actor: str,
     window: Mapping[str, Any] | None = None,
+    urgent_overtime_minutes: int | None = None,
 ) -> SlaPolicy:
     """Validate and store a new version of ``name`` and make it the active policy."""
     version = (
@@ -110,6 +111,8 @@ def publish_policy(
         "rules": [dict(r) for r in rules],
         **{f"window_{k}": v for k, v in (window or {}).items() if v is not None},
     }
+    if urgent_overtime_minutes is not None:
+        raw["urgent_overtime_minutes"] = urgent_overtime_minutes
     policy = policy_from_dict(raw)  # raises InvalidInput naming the rule and field
     if priority_rules is None:
         current = session.scalar(

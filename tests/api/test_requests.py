@@ -346,3 +346,23 @@ def test_policy_missing_a_rule_is_422(client: TestClient, auth, world) -> None:
     r = client.post("/v1/sla-policies", json={"rules": [rule]}, headers=auth("admin"))
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"][:2] == ["body", "rules"]
+
+
+def test_the_urgent_overtime_is_part_of_the_policy(client: TestClient, auth, world) -> None:
+    """The urgent overtime is published with a policy version and read back; a negative or
+    fractional one is a 422 naming the field."""
+    current = client.get("/v1/sla-policies", headers=auth("dispatcher")).json()[0]
+    rules = current["rules"]["rules"]
+    payload = {"rules": rules, "max_service_travel_s": 28800, "urgent_overtime_minutes": 45}
+    r = client.post("/v1/sla-policies", json=payload, headers=auth("admin"))
+    assert r.status_code == 201, r.text
+    stored = client.get(f"/v1/sla-policies/{r.json()['id']}", headers=auth("dispatcher"))
+    assert stored.json()["rules"]["urgent_overtime_minutes"] == 45
+    for bad in (-1, 12.5, None):
+        r = client.post(
+            "/v1/sla-policies",
+            json={**payload, "urgent_overtime_minutes": bad},
+            headers=auth("admin"),
+        )
+        assert r.status_code == 422, bad
+        assert r.json()["detail"][0]["loc"] == ["body", "urgent_overtime_minutes"]

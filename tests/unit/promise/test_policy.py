@@ -45,11 +45,13 @@ def test_default_policy_matches_the_issue_table(
 
 
 def test_default_policy_settings() -> None:
-    """The default window is 2 h wide with a 30 min lead and an 8 h service range."""
+    """The default window is 2 h wide with a 30 min lead and an 8 h service range; urgent
+    work may run 2 h past a shift."""
     assert (DEFAULT_POLICY.name, DEFAULT_POLICY.version) == ("default", 1)
     assert DEFAULT_POLICY.window_minutes == 120
     assert DEFAULT_POLICY.min_lead_minutes == 30
     assert DEFAULT_POLICY.max_service_travel_s == 8 * 3600
+    assert DEFAULT_POLICY.urgent_overtime_minutes == 120
 
 
 def banded_policy() -> SlaPolicy:
@@ -164,6 +166,18 @@ def _with_rule_change(index: int, **change: Any) -> dict[str, Any]:
         ({**policy_to_dict(DEFAULT_POLICY), "rules": "all"}, ("rules",)),
         ({k: v for k, v in policy_to_dict(DEFAULT_POLICY).items() if k != "name"}, ("name",)),
         ({**policy_to_dict(DEFAULT_POLICY), "window_minutes": 0}, ("window_minutes",)),
+        (
+            {**policy_to_dict(DEFAULT_POLICY), "urgent_overtime_minutes": -5},
+            ("urgent_overtime_minutes",),
+        ),
+        (
+            {**policy_to_dict(DEFAULT_POLICY), "urgent_overtime_minutes": 12.5},
+            ("urgent_overtime_minutes",),
+        ),
+        (
+            {**policy_to_dict(DEFAULT_POLICY), "urgent_overtime_minutes": 24 * 60},
+            ("urgent_overtime_minutes",),
+        ),
     ],
 )
 def test_policy_from_dict_names_the_bad_field(
