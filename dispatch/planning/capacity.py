@@ -46,9 +46,10 @@ CONTEXT_TTL = timedelta(minutes=5)
 HEADROOM = timedelta(minutes=45)
 MAX_SET_ASIDE = 1
 """An urgent request diverts an engineer only if it sets aside at most this many of their
-promised visits: each one set aside is a promise the re-plan may not find another way to keep
-(measured on the stress scenario: diverting whoever is soonest on site kept 7 points fewer
-promises)."""
+promised visits: each one set aside is a promise the re-plan may not find another way to keep.
+Measured on the three `stress` days (calibrated kept / urgent on site in 2 h): at most one,
+88.3 % / 82.6 %; any number, 86.3 % / 87.0 %; any number, choosing whoever breaks the fewest
+promises after colleagues take what they can, 84.3 % / 89.9 %."""
 ROUTE_STATUSES = (
     VisitStatus.PLANNED.value,
     VisitStatus.ACCEPTED.value,
@@ -408,12 +409,35 @@ def _choose(
 def _diversion(
     context: Context, problem: Problem, job: Job, due_s: int
 ) -> tuple[InsertionOption, tuple[Route, ...]] | None:
-    """An engineer who reaches an urgent site within the SLA when sent there straight after
-    the visit at hand (their other planned visits set aside, at most ``MAX_SET_ASIDE``): the
-    one setting aside fewest, then the soonest there. The whole shift counts: the headroom
-    kept for running late is what an urgent call uses."""
-    if context.full_shifts:
-        problem = dataclasses.replace(problem, engineers=context.full_shifts)
+    """An engineer who reaches an urgent site within the SLA, and before the end of their
+    shift, when sent there straight after the visit at hand, setting aside at most
+    ``MAX_SET_ASIDE`` of their other promised visits: the one setting aside fewest, then one
+    who needs no overtime, then the soonest there.
+
+    The whole shift counts (the headroom kept for running late is what an urgent call uses),
+    and the policy's urgent overtime after it for the urgent visit itself (the re-plan grants
+    the same, ``dispatch.planning.problem._fit_urgent``).
+    """
+    engineers = context.full_shifts or problem.engineers
+    shift_end = {(e.id, s.day): s.end for e in engineers for s in e.shifts}
+    over = context.built.snapshot.urgent_overtime_s
+    longer = dataclasses.replace(
+        problem,
+        engineers=tuple(
+            dataclasses.replace(
+                e,
+                shifts=tuple(
+                    dataclasses.replace(
+                        s,
+                        end=s.end + over,
+                        max_work_s=None if s.max_work_s is None else s.max_work_s + over,
+                    )
+                    for s in e.shifts
+                ),
+            )
+            for e in engineers
+        ),
+    )
 
     def under_way(job_id: str) -> bool:
         return problem.jobs[problem.job_position(job_id)].in_progress is not None
@@ -422,12 +446,12 @@ def _diversion(
         dataclasses.replace(r, visits=tuple(v for v in r.visits if under_way(v.job_id)))
         for r in context.routes
     )
-    options = optimizer_best_insertions(problem, routes, job, slots=route_slots(problem))
-    meeting = [o for o in options if o.start <= due_s]
+    options = optimizer_best_insertions(longer, routes, job, slots=route_slots(longer))
+    meeting = [
+        o for o in options if o.start <= min(due_s, shift_end.get((o.engineer_id, o.day), o.start))
+    ]
     if not meeting:
         return None
-    # Divert whoever sets aside the fewest promised visits (the re-plan must find them other
-    # places), the soonest on site among them.
     planned = {(r.engineer_id, r.day): len(r.visits) for r in context.routes}
     kept = {(r.engineer_id, r.day): len(r.visits) for r in routes}
 
@@ -435,10 +459,12 @@ def _diversion(
         key = (o.engineer_id, o.day)
         return planned.get(key, 0) - kept.get(key, 0)
 
+    def rank(o: InsertionOption) -> tuple[int, bool, int, int]:
+        needs_overtime = o.start + job.service_s > shift_end[(o.engineer_id, o.day)]
+        return set_aside(o), needs_overtime, o.start, o.cost
+
     fair = [o for o in meeting if set_aside(o) <= MAX_SET_ASIDE]
-    if not fair:
-        return None
-    return min(fair, key=lambda o: (set_aside(o), o.start, o.cost)), routes
+    return (min(fair, key=rank), routes) if fair else None
 
 
 def _legs_before(

@@ -4,10 +4,11 @@ planned from where they are, and intake that does not push promises already made
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.errors import InvalidInput
 from dispatch.geo_support import GeoContext
@@ -249,3 +250,76 @@ def test_an_urgent_call_on_a_full_day_diverts_the_engineer(
         select(Visit).where(Visit.engineer_id == engineer.id).order_by(Visit.sequence)
     ).first()
     assert first is not None and first.request_id == urgent.request.id
+
+
+def _urgent_call(session: Session, now: datetime, capacity: CapacityIndex, **fields: Any) -> Any:
+    """An urgent call taken at ``now``, without the background re-plan."""
+    return take_request(
+        session,
+        now=now,
+        actor="test",
+        geo=GeoContext(),
+        capacity=capacity,
+        settings=IntakeSettings(replan_on_urgent=False),
+        tier="urgent",
+        **fields,
+    )
+
+
+def test_an_urgent_call_late_in_the_shift_is_served_today_in_overtime(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    """An urgent call the engineer can reach before the end of the shift is promised today
+    even though the work runs past it, and the re-plan keeps it today, within the policy's
+    urgent overtime; a general call at the same time waits for the next day."""
+    from dispatch.clock import FixedClock
+    from dispatch.planning.runs import create_run, execute_run
+    from dispatch.planning.solver import InlineSolver
+
+    area = create_area(session)
+    engineer = create_engineer(session, area=area)
+    site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
+    capacity, geo = CapacityIndex(), GeoContext()
+    late = MONDAY_8 + timedelta(hours=8, minutes=15)  # 16:15 local, the shift ends at 17:00
+    fields = {"site_id": site.id, "channel": "phone", "service_minutes": 90}
+    calm = take_request(
+        session, now=late, actor="test", geo=geo, capacity=capacity, tier="general", **fields
+    )
+    assert calm.prediction is not None and calm.prediction.day != late.date()
+    urgent = _urgent_call(session, late, capacity, **fields)
+    assert urgent.prediction is not None and urgent.prediction.within_sla
+    assert urgent.request.window_end <= late + timedelta(hours=2)
+    session.commit()
+    run_id = create_run(
+        session,
+        area_ids=[area.id],
+        horizon_start=late.date(),
+        days=2,
+        time_limit_s=1,
+        actor="test",
+        now=late,
+    ).id
+    session.commit()
+    execute_run(session_factory, geo, InlineSolver(), run_id, clock=FixedClock(late))
+    session.expire_all()
+    visit = session.scalars(select(Visit).where(Visit.request_id == urgent.request.id)).one()
+    assert (visit.engineer_id, visit.date) == (engineer.id, late.date())
+    assert visit.planned_arrival <= late + timedelta(hours=2)
+    shift_end = MONDAY_8 + timedelta(hours=9)
+    assert shift_end < visit.planned_end <= shift_end + timedelta(minutes=120)
+
+
+def test_an_urgent_call_after_the_last_arrival_on_shift_waits_for_the_morning(
+    session: Session,
+) -> None:
+    """Overtime is for finishing urgent work, not for starting it: an urgent call whose
+    engineer could only arrive after the shift has ended is not promised today."""
+    area = create_area(session)
+    create_engineer(session, area=area)
+    site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
+    late = MONDAY_8 + timedelta(hours=8, minutes=50)  # 16:50 local, 30 min lead, shift to 17:00
+    urgent = _urgent_call(
+        session, late, CapacityIndex(), site_id=site.id, channel="phone", service_minutes=30
+    )
+    assert urgent.prediction is not None and not urgent.prediction.within_sla
+    assert urgent.prediction.day != late.date()
