@@ -392,7 +392,8 @@ def _choose(
 ) -> InsertionOption:
     """The option to promise: promises already made are commitments, so an option that makes
     none of them later than planned comes first; within the SLA when it can (an urgent request
-    meets its SLA even at that price), else the earliest."""
+    meets its SLA even at that price, or else is promised the soonest arrival anyone can make),
+    else the earliest."""
     clean = [o for o in options if not o.newly_late]
     clean_meeting = [o for o in meeting if not o.newly_late]
     by_cost = lambda o: (o.cost, o.start)  # noqa: E731
@@ -401,6 +402,8 @@ def _choose(
         return min(clean_meeting, key=by_cost)
     if urgent and meeting:
         return min(meeting, key=by_cost)
+    if urgent:  # no one in time: the soonest anyone can be there, not a clean slot days later
+        return min(options, key=by_start)
     if clean:
         return min(clean, key=by_start)
     return min(meeting, key=by_cost) if meeting else min(options, key=by_start)

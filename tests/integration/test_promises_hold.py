@@ -115,7 +115,8 @@ def _option(engineer: str, start: int, cost: int, late: tuple[str, ...] = ()) ->
 
 def test_intake_keeps_promises_already_made() -> None:
     """A new request takes a slot that delays no promised visit when one meets its SLA or,
-    short of that, a later clean one; only urgent requests push others to meet their SLA."""
+    short of that, a later clean one; only urgent requests push others, to meet their SLA or
+    else to be there soonest."""
     pushing = _option("e1", 100, 10, ("r1",))
     clean_late = _option("e2", 900, 5)
     clean_on_time = _option("e3", 200, 50)
@@ -125,6 +126,8 @@ def test_intake_keeps_promises_already_made() -> None:
     assert _choose([pushing, clean_late], [pushing], urgent=False) == clean_late
     assert _choose([pushing, clean_late], [pushing], urgent=True) == pushing
     assert _choose([pushing], [], urgent=False) == pushing
+    assert _choose([pushing, clean_late], [], urgent=False) == clean_late
+    assert _choose([pushing, clean_late], [], urgent=True) == pushing
 
 
 def _book(session: Session, request_id: int, engineer_id: int) -> None:
