@@ -27,6 +27,7 @@ from dispatch.planning.problem import (
     build_problem,
     engineer_of,
     job_key,
+    lengthened,
 )
 from dispatch.planning.snapshot import plan_versions, snapshot_of
 from dispatch.promise.calibration import Leg
@@ -428,17 +429,7 @@ def _diversion(
     longer = dataclasses.replace(
         problem,
         engineers=tuple(
-            dataclasses.replace(
-                e,
-                shifts=tuple(
-                    dataclasses.replace(
-                        s,
-                        end=s.end + over,
-                        max_work_s=None if s.max_work_s is None else s.max_work_s + over,
-                    )
-                    for s in e.shifts
-                ),
-            )
+            dataclasses.replace(e, shifts=tuple(lengthened(s, over) for s in e.shifts))
             for e in engineers
         ),
     )

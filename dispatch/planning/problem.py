@@ -318,13 +318,17 @@ def _fit_urgent(problem: Problem, snapshot: Snapshot, sec: Seconds) -> Problem:
         if max(ends) <= shift.end:
             continue
         over = min(max(ends) + OVERTIME_MARGIN_S - shift.end, allowance)
-        longer = dataclasses.replace(
-            shift,
-            end=shift.end + over,
-            max_work_s=None if shift.max_work_s is None else shift.max_work_s + over,
-        )
-        problem = _with_shift(problem, engineer.id, longer)
+        problem = _with_shift(problem, engineer.id, lengthened(shift, over))
     return problem
+
+
+def lengthened(shift: Shift, seconds: int) -> Shift:
+    """The shift running ``seconds`` longer, its working-time limit too (overtime)."""
+    return dataclasses.replace(
+        shift,
+        end=shift.end + seconds,
+        max_work_s=None if shift.max_work_s is None else shift.max_work_s + seconds,
+    )
 
 
 def _without_traffic(problem: Problem, engineer_id: str) -> Problem:
