@@ -6,8 +6,8 @@ Either every visit of the plan is written and the scope's plan version moves on,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.models import Engineer, PlanScope, RepairRequest, RequestEvent, Shift, Visit
 from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
-from dispatch.planning.problem import Built, engineer_of, job_key, request_of
+from dispatch.planning.problem import Built, engineer_key, engineer_of, job_key, request_of
 from dispatch.planning.snapshot import active_visits, request_fingerprint
 from optimizer import Plan
 
@@ -302,8 +302,8 @@ def plan_kpis(built: Built, plan: Plan) -> dict[str, Any]:
         "unassigned": len(plan.unassigned),
         "late_visits": len(late),
         "late_minutes": round(sum(late) / 60, 1),
-        # The legs into visits, as the stored plan counts them (before/after must compare alike).
-        "travel_minutes": round(sum(v.travel_s for r in plan.routes for v in r.visits) / 60, 1),
+        # Door to door: every leg of a used route, the drive home included (as it is paid for).
+        "travel_minutes": round(sum(r.travel_s for r in plan.routes if r.visits) / 60, 1),
         "promises_kept": assigned - len(late),
         "promises_at_risk": len(late) + len(plan.unassigned),
         "engineers_used": len({r.engineer_id for r in plan.routes if r.visits}),
@@ -330,11 +330,39 @@ def current_kpis(session: Session, built: Built) -> dict[str, Any]:
         "unassigned": len(ids) - len(visits),
         "late_visits": len(late),
         "late_minutes": round(sum(late) / 60, 1),
-        "travel_minutes": round(sum(v.travel_seconds for v in visits.values()) / 60, 1),
+        "travel_minutes": round(
+            (sum(v.travel_seconds for v in visits.values()) + _drives_home(built, visits.values()))
+            / 60,
+            1,
+        ),
         "promises_kept": len(visits) - len(late),
         "promises_at_risk": len(late) + len(ids) - len(visits),
         "engineers_used": len({v.engineer_id for v in visits.values()}),
     }
+
+
+def _drives_home(built: Built, visits: Iterable[Visit]) -> int:
+    """Seconds of the drive home after each engineer-day's last visit in force (the stored
+    visits keep only the legs into them), departing when that visit ends."""
+    problem = built.problem
+    last: dict[tuple[int, date], Visit] = {}
+    for visit in visits:
+        key = (visit.engineer_id, visit.date)
+        if key not in last or visit.sequence > last[key].sequence:
+            last[key] = visit
+    total = 0
+    for (engineer_id, day), visit in last.items():
+        engineer = problem.engineer(engineer_key(engineer_id))
+        shift = None
+        if engineer is not None:
+            shift = next((s for s in engineer.shifts if s.day == built.day_key(day)), None)
+        job = problem.job(job_key(visit.request_id))
+        if engineer is None or shift is None or job is None:
+            continue
+        site = job.location
+        leave = built.seconds(visit.current_eta + (visit.planned_end - visit.planned_start))
+        total += engineer.leg_duration(problem.durations[site][shift.end_location], leave)
+    return total
 
 
 def unassigned_summary(built: Built, plan: Plan) -> list[dict[str, Any]]:

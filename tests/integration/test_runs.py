@@ -263,6 +263,19 @@ def test_before_figures_of_a_run_are_the_after_figures_of_the_last(world: dict[s
             assert b.kpis_before[key] == pytest.approx(a.kpis_after[key], abs=0.1), key
 
 
+def test_travel_minutes_count_the_drive_home(world: dict[str, Any]) -> None:
+    """A run's travel figure is door to door: more than the legs into its visits."""
+    factory = world["factory"]
+    run_id = _queue(factory, world["area_id"])
+    execute_run(factory, GeoContext(), InlineSolver(), run_id, clock=FixedClock(NOW))
+    with factory() as session:
+        run = session.get(DispatchRun, run_id)
+        assert run is not None and run.kpis_after
+        legs_in = sum(session.scalars(select(Visit.travel_seconds)).all()) / 60
+        engineers = {v.engineer_id for v in session.scalars(select(Visit))}
+    assert engineers and run.kpis_after["travel_minutes"] > legs_in + len(engineers) * 0.5
+
+
 def _visits(factory: sessionmaker[Session]) -> list[tuple[Any, ...]]:
     with factory() as session:
         return sorted(
