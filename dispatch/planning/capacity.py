@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from dispatch.geo_support import GeoContext
@@ -25,6 +25,7 @@ from dispatch.planning.problem import (
     PRIORITY,
     Built,
     build_problem,
+    engineer_key,
     engineer_of,
     job_key,
     lengthened,
@@ -96,6 +97,8 @@ class Prediction:
     diverted: bool = False
     """An urgent request that no free capacity serves within its SLA, promised from an
     engineer diverted to it next (their planned visits after it are left to the re-plan)."""
+    quoted: Quoted | None = None
+    """The context and problem the answer came from, so a booking can be added to them."""
 
     @classmethod
     def beyond(cls, until: datetime) -> Prediction:
@@ -124,6 +127,16 @@ class Prediction:
             "message": self.message,
             "options": self.options,
         }
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """A quote's working: the context's key, and its problem with the new site appended."""
+
+    key: tuple[Any, ...]
+    problem: Problem
+    job: Job
+    site: tuple[float, float]
 
 
 class CapacityIndex:
@@ -161,6 +174,57 @@ class CapacityIndex:
         with self._lock:
             self._contexts[area_id] = context
         return context
+
+    def book_after_commit(
+        self,
+        session: Session,
+        area_id: int,
+        quoted: Quoted,
+        *,
+        request_id: int,
+        engineer_id: int,
+        day: date,
+        window_start: datetime | None,
+        due: datetime | None,
+    ) -> None:
+        """Once the transaction that booked a quoted request into a route commits, add it to
+        the area's context instead of rebuilding the whole context for the next caller.
+
+        Only a context still exactly the one quoted from is changed, and only when the
+        committed plan moved on by this booking alone (one version), so any other change to
+        the plan still rebuilds it. The route is re-timed in the order stored.
+        """
+        order = list(
+            session.scalars(
+                select(Visit.request_id)
+                .where(
+                    Visit.engineer_id == engineer_id,
+                    Visit.date == day,
+                    Visit.status.in_(ROUTE_STATUSES),
+                )
+                .order_by(Visit.sequence)
+            )
+        )
+        version = plan_versions(session, [area_id])[area_id]
+        if quoted.key[0] + 1 != version:
+            return
+
+        def _patch(_session: Session) -> None:
+            with self._lock:
+                found = self._contexts.get(area_id)
+                if found is None or found.key != quoted.key:
+                    return
+                booked = _with_booking(
+                    found, quoted, request_id, engineer_id, day, order, window_start, due
+                )
+                if booked is None:
+                    del self._contexts[area_id]
+                else:
+                    self._contexts[area_id] = dataclasses.replace(
+                        booked, key=(version, *quoted.key[1:])
+                    )
+
+        event.listen(session, "after_commit", _patch, once=True)
 
     def _build(
         self, session: Session, geo: GeoContext, area_id: int, now: datetime, key: tuple[Any, ...]
@@ -227,6 +291,49 @@ class CapacityIndex:
             full_shifts=whole.problem.engineers,
             until=datetime.combine(end + timedelta(days=1), datetime.min.time(), zone),
         )
+
+
+def _with_booking(
+    context: Context,
+    quoted: Quoted,
+    request_id: int,
+    engineer_id: int,
+    day: date,
+    order: Sequence[int],
+    window_start: datetime | None,
+    due: datetime | None,
+) -> Context | None:
+    """The context with a booked request in its engineer-day, or None if the route as stored
+    cannot be timed in it (the caller then rebuilds)."""
+    built = context.built
+    job = quoted.job
+    floor = built.seconds(window_start) if window_start is not None else 0
+    windows = tuple(
+        TimeWindow(max(w.start, floor), w.end) for w in job.windows if w.end >= max(w.start, floor)
+    ) or (TimeWindow(0, 0),)
+    job = dataclasses.replace(
+        job,
+        id=job_key(request_id),
+        windows=windows,
+        promise_due=built.seconds(due) if due is not None else job.promise_due,
+    )
+    problem = dataclasses.replace(quoted.problem, jobs=(*quoted.problem.jobs, job))
+    known = {j.id for j in problem.jobs}
+    ids = [job_key(r) for r in order if job_key(r) in known]
+    engineer = engineer_key(engineer_id)
+    shift_day = built.day_key(day)
+    if job.id not in ids or problem.engineer(engineer) is None:
+        return None
+    route, missed = plan_route(problem, engineer, shift_day, ids)
+    if missed:
+        return None
+    routes = [r for r in context.routes if (r.engineer_id, r.day) != (engineer, shift_day)]
+    point = (round(quoted.site[0], 6), round(quoted.site[1], 6))
+    return dataclasses.replace(
+        context,
+        built=dataclasses.replace(built, problem=problem, points=(*built.points, point)),
+        routes=(*routes, route),
+    )
 
 
 def _with_headroom(built: Built, headroom: timedelta) -> Built:
@@ -386,6 +493,7 @@ def predict(
         options=len(options),
         legs=legs,
         first_of_day=first_of_day,
+        quoted=Quoted(context.key, problem, job, site),
     )
 
 

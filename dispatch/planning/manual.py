@@ -20,7 +20,14 @@ from dispatch.models import Engineer, RepairRequest, RequestEvent, ServiceArea, 
 from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
 from dispatch.planning.publish import back_to_unassigned, bump_plan_version, first_name
 from dispatch.planning.snapshot import OPEN_STATUSES
-from dispatch.planning.timing import Timed, TimedRoute, day_visits, save_break, time_sequence
+from dispatch.planning.timing import (
+    Timed,
+    TimedRoute,
+    day_visits,
+    save_break,
+    time_sequence,
+    time_sequences,
+)
 
 MOVABLE = (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value)
 MAX_AHEAD = timedelta(days=366)
@@ -123,9 +130,10 @@ def evaluate_assignment(
     before_route = time_sequence(session, geo, engineer, day, order, now)
     before = before_route.visits if before_route is not None else []
     best: tuple[tuple[int, float, int], int, TimedRoute] | None = None
-    for p in positions:
-        sequence = [*order[:p], request.id, *order[p:]]
-        candidate = time_sequence(session, geo, engineer, day, sequence, now)
+    candidates = time_sequences(
+        session, geo, engineer, day, [[*order[:p], request.id, *order[p:]] for p in positions], now
+    )
+    for p, candidate in zip(positions, candidates, strict=True):
         if candidate is None:  # the shift exists but is already over
             raise Conflict(
                 f"{engineer.name}'s shift on {day.isoformat()} is already over", field="date"

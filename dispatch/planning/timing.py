@@ -3,6 +3,7 @@ a position ping or a dispatcher's change, without re-solving anything."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -93,46 +94,73 @@ def time_sequence(
     ``busy_until`` is when and where the engineer becomes free (finishing an on-site visit).
     Returns None when the engineer has no shift that day.
     """
-    if not sequence:
-        return TimedRoute([], None, None)
+    return time_sequences(session, geo, engineer, day, [sequence], now, busy_until=busy_until)[0]
+
+
+def time_sequences(
+    session: Session,
+    geo: GeoContext,
+    engineer: Engineer,
+    day: date,
+    sequences: Sequence[list[int]],
+    now: datetime,
+    *,
+    busy_until: tuple[datetime, tuple[float, float]] | None = None,
+) -> list[TimedRoute | None]:
+    """``time_sequence`` for several orders of the same engineer-day, the problem built once
+    for all the requests they hold (as trying every place for one more visit does)."""
+    wanted = sorted({r for sequence in sequences for r in sequence})
+    if not wanted:
+        return [TimedRoute([], None, None) for _ in sequences]
     extra = (busy_until[1],) if busy_until is not None else ()
-    built = engineer_day_problem(session, geo, engineer, day, sequence, now, extra)
+    built = engineer_day_problem(session, geo, engineer, day, wanted, now, extra)
     key = engineer_key(engineer.id)
-    if not any(e.id == key for e in built.problem.engineers):
-        return None
+    found = built.problem.engineer(key)
+    if found is None:
+        return [None if sequence else TimedRoute([], None, None) for sequence in sequences]
     location = time = None
     if busy_until is not None:
         free_at, where = busy_until
         time = built.seconds(max(free_at, now))
         location = built.location(where)
-    shift = built.problem.engineer(key).shifts[0]
+    shift = found.shifts[0]
     brk = shift.break_
     break_taken = brk is not None and built.seconds(now) >= brk.latest_end
-    route, missed = plan_route(
-        built.problem,
-        key,
-        shift.day,
-        [job_key(r) for r in sequence],
-        location=location,
-        time=time,
-        break_taken=break_taken,
-    )
-    missed_set = set(missed)
-    return TimedRoute(
-        visits=[
-            Timed(
-                request_id=int(v.job_id[1:]),
-                arrival=built.instant(v.arrival),
-                start=built.instant(v.start),
-                departure=built.instant(v.departure),
-                travel_s=v.travel_s,
-                missed=v.job_id in missed_set,
+    timed: list[TimedRoute | None] = []
+    for sequence in sequences:
+        if not sequence:
+            timed.append(TimedRoute([], None, None))
+            continue
+        route, missed = plan_route(
+            built.problem,
+            key,
+            shift.day,
+            [job_key(r) for r in sequence],
+            location=location,
+            time=time,
+            break_taken=break_taken,
+        )
+        missed_set = set(missed)
+        timed.append(
+            TimedRoute(
+                visits=[
+                    Timed(
+                        request_id=int(v.job_id[1:]),
+                        arrival=built.instant(v.arrival),
+                        start=built.instant(v.start),
+                        departure=built.instant(v.departure),
+                        travel_s=v.travel_s,
+                        missed=v.job_id in missed_set,
+                    )
+                    for v in route.visits
+                ],
+                break_start=(
+                    built.instant(route.break_start) if route.break_start is not None else None
+                ),
+                break_end=built.instant(route.break_end) if route.break_end is not None else None,
             )
-            for v in route.visits
-        ],
-        break_start=built.instant(route.break_start) if route.break_start is not None else None,
-        break_end=built.instant(route.break_end) if route.break_end is not None else None,
-    )
+        )
+    return timed
 
 
 def save_break(session: Session, engineer_id: int, day: date, timed: TimedRoute) -> None:

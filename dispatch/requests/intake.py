@@ -273,7 +273,14 @@ def take_request(
     if not created:
         return Taken(request, False, None, False, None)
     inserted, run_id = _book(
-        session, geo, runner, settings, request=request, prediction=prediction, now=now
+        session,
+        geo,
+        runner,
+        settings,
+        capacity=capacity,
+        request=request,
+        prediction=prediction,
+        now=now,
     )
     return Taken(request, True, prediction, inserted, run_id)
 
@@ -284,6 +291,7 @@ def _book(
     runner: JobRunner | None,
     settings: IntakeSettings,
     *,
+    capacity: CapacityIndex | None = None,
     request: RepairRequest,
     prediction: Prediction | None,
     now: datetime,
@@ -314,6 +322,18 @@ def _book(
         now=now,
         lock=False,
     )
+    if capacity is not None and prediction.quoted is not None and request.base_area_id:
+        # The next caller's quote sees this booking without rebuilding the area's capacity.
+        capacity.book_after_commit(
+            session,
+            request.base_area_id,
+            prediction.quoted,
+            request_id=request.id,
+            engineer_id=prediction.engineer_id,
+            day=prediction.day,
+            window_start=request.window_start,
+            due=request.plan_by or request.window_end,
+        )
     if not (urgent and settings.replan_on_urgent) or runner is None:
         return True, None
     if request.base_area_id is None:  # pragma: no cover - a promised request has a base

@@ -15,7 +15,7 @@ from dispatch.geo_support import GeoContext
 from dispatch.models import Visit
 from dispatch.planning.capacity import CapacityIndex, _choose
 from dispatch.planning.problem import build_problem, job_key
-from dispatch.planning.snapshot import read_snapshot
+from dispatch.planning.snapshot import plan_versions, read_snapshot
 from dispatch.promise import policy_to_dict
 from dispatch.requests.intake import IntakeSettings, take_request
 from dispatch.sla import service as sla
@@ -326,3 +326,47 @@ def test_an_urgent_call_after_the_last_arrival_on_shift_waits_for_the_morning(
     )
     assert urgent.prediction is not None and not urgent.prediction.within_sla
     assert urgent.prediction.day != late.date()
+
+
+def _timed_routes(index: CapacityIndex, area_id: int) -> dict[tuple[str, int], list[Any]]:
+    context = index._contexts[area_id]
+    return {
+        (r.engineer_id, r.day): [(v.job_id, v.arrival, v.start) for v in r.visits]
+        for r in context.routes
+    }
+
+
+def test_a_booking_at_intake_updates_the_capacity_it_was_quoted_from(session: Session) -> None:
+    """Each request booked at intake is added to the area's capacity after commit instead of
+    a rebuild: the context then matches the plan's new version and times its routes exactly
+    as a context built afresh from the database does."""
+    area = create_area(session)
+    for i, home in enumerate(((31.20, 121.45), (31.26, 121.50))):
+        create_engineer(session, area=area, name=f"Engineer {i}", home=home)
+    customer = create_customer(session)
+    capacity, geo = CapacityIndex(), GeoContext()
+    early = MONDAY_8 - timedelta(hours=1)
+    points = [(31.21, 121.46), (31.25, 121.49), (31.22, 121.51), (31.27, 121.44), (31.24, 121.47)]
+    for i, at in enumerate(points):
+        site = create_site(session, customer=customer, at=at, name=f"Site {i}")
+        taken = take_request(
+            session,
+            now=early,
+            actor="test",
+            geo=geo,
+            capacity=capacity,
+            site_id=site.id,
+            channel="phone",
+            tier="general",
+            service_minutes=45,
+            availability=[{"start": MONDAY_8, "end": MONDAY_8 + timedelta(hours=8)}],
+        )
+        assert taken.inserted and taken.prediction is not None
+        session.commit()
+        version = capacity._contexts[area.id].key[0]
+        assert version == plan_versions(session, [area.id])[area.id]
+        fresh = CapacityIndex()
+        fresh.context(session, geo, area.id, early)
+        assert _timed_routes(capacity, area.id) == _timed_routes(fresh, area.id)
+    booked = sum(len(r) for r in _timed_routes(capacity, area.id).values())
+    assert booked == len(points)
