@@ -34,9 +34,12 @@ class FieldDay:
     planted_routes: dict[str, list[str]]
     planted_travel_s: int
     out_of_town: int
+    points: list[tuple[float, float]]
+    """Every location of the matrices on the plane, in metres: engineers' homes first."""
 
 
-def _road(a: tuple[float, float], b: tuple[float, float]) -> int:
+def road(a: tuple[float, float], b: tuple[float, float]) -> int:
+    """Metres of road between two points of the plane: 1.3 times the straight line."""
     return math.ceil(1.3 * math.hypot(a[0] - b[0], a[1] - b[1]))
 
 
@@ -89,13 +92,13 @@ def generate(engineers: int = 100, jobs: int = 1000, seed: int = 1) -> FieldDay:
                     0.85 * (here[1] + step * math.sin(ang)) + 0.15 * homes[e][1],
                 )
             service = rng.choice([15, 20, 25, 30, 40]) * 60
-            travel = travel_time(_road(here, site))
+            travel = travel_time(road(here, site))
             arrival = t + travel
             if not break_done and arrival + service > lunch.latest_start:
                 t = max(t, lunch.earliest_start) + lunch.duration_s
                 break_done = True
                 arrival = t + travel
-            back = travel_time(_road(site, homes[e]))
+            back = travel_time(road(site, homes[e]))
             if arrival + service + back > shift_end - 15 * 60:
                 break
             loc = len(points)
@@ -129,13 +132,13 @@ def generate(engineers: int = 100, jobs: int = 1000, seed: int = 1) -> FieldDay:
                 t += lunch.duration_s
                 break_done = True
         carry = count - k
-        planted_travel += travel_time(_road(here, homes[e]))
+        planted_travel += travel_time(road(here, homes[e]))
         planted[f"e{e}"] = route
 
     durations = []
     distances = []
     for a in points:
-        d_row = tuple(_road(a, b) for b in points)
+        d_row = tuple(road(a, b) for b in points)
         distances.append(d_row)
         durations.append(tuple(travel_time(d) for d in d_row))
     team = tuple(
@@ -158,4 +161,4 @@ def generate(engineers: int = 100, jobs: int = 1000, seed: int = 1) -> FieldDay:
     problem = Problem(
         durations=tuple(durations), distances=tuple(distances), jobs=tuple(job_list), engineers=team
     )
-    return FieldDay(problem, planted, planted_travel, out_of_town=n_far)
+    return FieldDay(problem, planted, planted_travel, out_of_town=n_far, points=points)
