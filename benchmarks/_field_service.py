@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from _field_gen import CITY_RADIUS_M, HOUR, FieldDay
@@ -230,7 +231,7 @@ def run(fed: Fed, limit: float, directory: str) -> dict[str, float | int | None]
         run_id = create_run(
             session,
             area_ids=[fed.area_id],
-            horizon_start=INTAKE_AT.astimezone(MIDNIGHT.tzinfo).date(),
+            horizon_start=INTAKE_AT.astimezone(ZoneInfo(ZONE)).date(),
             days=1,
             time_limit_s=limit,
             actor="bench",
