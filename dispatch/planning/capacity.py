@@ -31,6 +31,7 @@ from dispatch.planning.problem import (
     lengthened,
 )
 from dispatch.planning.snapshot import plan_versions, snapshot_of
+from dispatch.planning.timing import day_visits
 from dispatch.promise.calibration import Leg
 from geo.matrix import UNREACHABLE
 from optimizer import Engineer as OptimizerEngineer
@@ -194,20 +195,14 @@ class CapacityIndex:
         committed plan moved on by this booking alone (one version), so any other change to
         the plan still rebuilds it. The route is re-timed in the order stored.
         """
-        order = list(
-            session.scalars(
-                select(Visit.request_id)
-                .where(
-                    Visit.engineer_id == engineer_id,
-                    Visit.date == day,
-                    Visit.status.in_(ROUTE_STATUSES),
-                )
-                .order_by(Visit.sequence)
-            )
-        )
         version = plan_versions(session, [area_id])[area_id]
         if quoted.key[0] + 1 != version:
             return
+        order = [
+            v.request_id
+            for v in day_visits(session, engineer_id, day)
+            if v.status in ROUTE_STATUSES
+        ]
 
         def _patch(_session: Session) -> None:
             with self._lock:
