@@ -8,7 +8,7 @@ STAMP := $(VENV)/.onsite-installed
 
 .PHONY: run test install lint clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py optimizer/_core.cpp
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -13,6 +13,10 @@ Usage::
 
     python benchmarks/vrptw.py --set solomon --time-limit 10 [--instances C101,R201]
     python benchmarks/vrptw.py --set homberger --time-limit 30 --instances c1_2_1,r1_2_1
+    python benchmarks/vrptw.py --set homberger400 --time-limit 60 --jobs 2
+
+``--jobs N`` solves N instances at a time, one process each (at most one per core for timed
+figures); ``--core python`` runs the reference search instead of the compiled one.
 
 The last line printed is one JSON object with the figures.
 """
@@ -22,13 +26,25 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import statistics
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from _vrp_data import Instance, data_dir, evaluate, read_bks, read_instance
 
-from optimizer import Engineer, Job, Problem, Shift, SolveParams, TimeWindow, Weights, solve
+from optimizer import (
+    Engineer,
+    Job,
+    Problem,
+    SearchCore,
+    Shift,
+    SolveParams,
+    TimeWindow,
+    Weights,
+    solve,
+)
 
 SCALE = 1000
 HOMBERGER_TEN = [
@@ -92,49 +108,96 @@ def instance_class(name: str) -> str:
     return letters + digits[0]
 
 
+# One instance per class of the 400-customer set, number 2.
+HOMBERGER_400_SAMPLE = ["c1_4_2", "c2_4_2", "r1_4_2", "r2_4_2", "rc1_4_2", "rc2_4_2"]
+_FOLDERS = {"solomon": "solomon", "homberger": "homberger", "homberger400": "homberger_400"}
+
+
+def _solve_one(task: tuple[str, str, str, float, str, int, int, float | None]) -> tuple:
+    """Solve one instance (in a worker process when ``--jobs`` > 1) and evaluate its plan."""
+    folder, name, set_name, limit, core, threads, seed, ruin_share = task
+    inst = read_instance(Path(folder) / f"{name}.txt")
+    problem = to_problem(inst)
+    params = SolveParams(
+        time_limit_s=limit,
+        weights=Weights(travel_per_s=0, distance_per_unit=1),
+        core=SearchCore(core),
+        threads=threads,
+        seed=seed,
+        ruin_share=ruin_share,
+    )
+    t0 = time.perf_counter()
+    plan = solve(problem, params)
+    elapsed = time.perf_counter() - t0
+    routes = [[int(v.job_id) for v in r.visits] for r in plan.routes]
+    ev = evaluate(inst, routes)
+    value = ev.distance if set_name == "solomon" else ev.distance_trunc1
+    return name, ev, value, elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--set", choices=["solomon", "homberger"], default="solomon")
+    parser.add_argument("--set", choices=sorted(_FOLDERS), default="solomon")
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--instances", default="", help="comma-separated names (default: all)")
     parser.add_argument("--data", default=None, help="VRPTW data folder (or ONSITE_VRPTW_DATA)")
+    parser.add_argument("--jobs", type=int, default=1, help="instances solved at a time")
+    parser.add_argument("--core", choices=[c.value for c in SearchCore], default="compiled")
+    parser.add_argument("--threads", type=int, default=1, help="SolveParams.threads")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--ruin-share", type=float, default=None, help="SolveParams.ruin_share (default: auto)"
+    )
     args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error("--jobs: must be >= 1")
 
     root = data_dir(args.data)
-    folder = root / args.set
+    folder = root / _FOLDERS[args.set]
     if args.instances:
         names = [n.strip() for n in args.instances.split(",") if n.strip()]
     elif args.set == "homberger":
         names = list(HOMBERGER_TEN)
+    elif args.set == "homberger400":
+        names = list(HOMBERGER_400_SAMPLE)
     else:
         names = sorted(p.stem for p in folder.glob("*.txt"))
     convention = "distance_euclid_double" if args.set == "solomon" else "distance_dimacs_trunc1"
     bks = read_bks(root / "BKS.csv", convention)
-    params = SolveParams(
-        time_limit_s=args.time_limit, weights=Weights(travel_per_s=0, distance_per_unit=1)
+    tasks = [
+        (
+            str(folder),
+            n,
+            args.set,
+            args.time_limit,
+            args.core,
+            args.threads,
+            args.seed,
+            args.ruin_share,
+        )
+        for n in names
+    ]
+    print(
+        f"{len(names)} instances, {args.time_limit:g} s each, {args.jobs} at a time, "
+        f"core {args.core}, {args.threads} thread(s) per solve",
+        flush=True,
     )
 
     rows = []
-    for name in names:
-        inst = read_instance(folder / f"{name}.txt")
-        problem = to_problem(inst)
-        t0 = time.perf_counter()
-        plan = solve(problem, params)
-        elapsed = time.perf_counter() - t0
-        routes = [[int(v.job_id) for v in r.visits] for r in plan.routes]
-        ev = evaluate(inst, routes)
-        value = ev.distance if args.set == "solomon" else ev.distance_trunc1
-        ref = bks.get(name)
-        gap = 100 * (value / ref[1] - 1) if ref and ev.feasible else None
-        rows.append((name, ev, value, ref, gap, elapsed))
-        gap_txt = "-" if gap is None else f"{gap:6.2f} %"
-        ref_txt = "-" if ref is None else f"{ref[1]:.2f} ({ref[0]} veh)"
-        status = "ok" if ev.feasible else "INFEASIBLE: " + "; ".join(ev.problems[:3])
-        print(
-            f"{name:10s} distance {value:9.2f} vehicles {ev.vehicles:3d} bks {ref_txt:20s} "
-            f"gap {gap_txt} time {elapsed:5.1f} s {status}",
-            flush=True,
-        )
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(args.jobs) if args.jobs > 1 else _Serial() as pool:
+        for name, ev, value, elapsed in pool.imap(_solve_one, tasks):
+            ref = bks.get(name)
+            gap = 100 * (value / ref[1] - 1) if ref and ev.feasible else None
+            rows.append((name, ev, value, ref, gap, elapsed))
+            gap_txt = "-" if gap is None else f"{gap:6.2f} %"
+            ref_txt = "-" if ref is None else f"{ref[1]:.2f} ({ref[0]} veh)"
+            status = "ok" if ev.feasible else "INFEASIBLE: " + "; ".join(ev.problems[:3])
+            print(
+                f"{name:10s} distance {value:9.2f} vehicles {ev.vehicles:3d} bks {ref_txt:20s} "
+                f"gap {gap_txt} time {elapsed:5.1f} s {status}",
+                flush=True,
+            )
 
     by_class: dict[str, list[tuple]] = defaultdict(list)
     for row in rows:
@@ -159,8 +222,24 @@ def main() -> None:
         "mean_vehicles": round(statistics.mean(r[1].vehicles for r in rows), 2) if rows else None,
         "mean_time_s": round(statistics.mean(r[5] for r in rows), 2) if rows else None,
         "reference": convention,
+        "jobs": args.jobs,
+        "core": args.core,
+        "threads": args.threads,
     }
     print(json.dumps(figures))
+
+
+class _Serial:
+    """The ``imap`` of a pool, in this process (``--jobs 1``)."""
+
+    def __enter__(self) -> _Serial:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def imap(self, fn, tasks):  # type: ignore[no-untyped-def]
+        return map(fn, tasks)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ Pure library: only the standard library and OR-Tools (the latter only in
 
 from optimizer.eligibility import Reason
 from optimizer.insertion import InsertionOption, best_insertions
-from optimizer.params import FirstSolution, Metaheuristic, SolveParams, Weights
+from optimizer.params import FirstSolution, Metaheuristic, SearchCore, SolveParams, Weights
 from optimizer.planmode import plan_route
 from optimizer.problem import (
     Assignment,
@@ -43,6 +43,7 @@ __all__ = [
     "Problem",
     "Reason",
     "Route",
+    "SearchCore",
     "Shift",
     "SolveParams",
     "TimeWindow",

@@ -32,6 +32,17 @@ class FirstSolution(StrEnum):
     SAVINGS = "savings"
 
 
+class SearchCore(StrEnum):
+    """Which implementation runs the ruin-and-recreate phase.
+
+    ``COMPILED`` (default) is the C++ core built when the package is installed;
+    ``PYTHON`` is the reference implementation, slower, kept to cross-check the compiled one.
+    """
+
+    COMPILED = "compiled"
+    PYTHON = "python"
+
+
 class Metaheuristic(StrEnum):
     """How the search improves the first plan.
 
@@ -156,12 +167,17 @@ class SolveParams:
         solution limit, the phase runs only if this is set.
     seed
         Seed of the ruin-and-recreate phase's random choices.
+    core
+        Implementation of the ruin-and-recreate phase (:class:`SearchCore`).
+    threads
+        Number of ruin-and-recreate searches run side by side with different seeds, sharing
+        their best plan between epochs (compiled core only); 1 (default) for one core.
     log
         Let OR-Tools log its search to stderr.
 
     Notes
     -----
-    Determinism: the search is single-threaded and uses fixed random seeds, so the same problem
+    Determinism: with one thread the search uses fixed random seeds, so the same problem
     and parameters give the same plan when the search stops on ``solution_limit`` (and
     ``ruin_iterations``, if the ruin-and-recreate phase is used). Under a
     time limit the plan is always feasible and never worse than the first plan, but how far the
@@ -176,6 +192,8 @@ class SolveParams:
     ruin_share: float | None = None
     ruin_iterations: int | None = None
     seed: int = 0
+    core: SearchCore = SearchCore.COMPILED
+    threads: int = 1
     log: bool = False
 
     def __post_init__(self) -> None:
@@ -189,5 +207,10 @@ class SolveParams:
             raise ValueError("SolveParams.ruin_share: must be in [0, 1]")
         if self.ruin_iterations is not None and self.ruin_iterations < 0:
             raise ValueError("SolveParams.ruin_iterations: must be >= 0")
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
+            raise ValueError("SolveParams.threads: must be an integer >= 1")
+        if self.threads > 1 and SearchCore(self.core) is SearchCore.PYTHON:
+            raise ValueError("SolveParams.threads: the Python search runs on one thread only")
+        object.__setattr__(self, "core", SearchCore(self.core))
         object.__setattr__(self, "first_solution", FirstSolution(self.first_solution))
         object.__setattr__(self, "metaheuristic", Metaheuristic(self.metaheuristic))

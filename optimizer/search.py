@@ -224,8 +224,12 @@ def ruin_and_recreate(
     deadline: float | None = None,
     iterations: int | None = None,
     seed: int = 0,
+    threads: int = 1,
 ) -> list[list[int | None]]:
     """Improve ``routes`` by string removals and greedy re-insertion; return the best found.
+
+    The reference implementation of the compiled core (:mod:`optimizer.compiled`), on one
+    thread (``threads`` must be 1).
 
     One iteration in ten empties the shorter of two random routes instead; at the end, late and
     unserved visits of the best plan are moved to their cheapest place over every eligible
@@ -252,6 +256,8 @@ def ruin_and_recreate(
     """
     if deadline is None and iterations is None:
         raise ValueError("ruin_and_recreate: give a deadline or a number of iterations")
+    if threads != 1:
+        raise ValueError("ruin_and_recreate: the Python search runs on one thread")
     rng = random.Random(seed)
     state = _State(problem, slots, candidates, weights, routes)
     movable = [j for j in candidates if problem.jobs[j].in_progress is None]

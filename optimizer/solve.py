@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from optimizer import compiled
 from optimizer.construct import construct_routes
 from optimizer.costs import drop_penalty, route_cost
 from optimizer.eligibility import (
@@ -16,7 +17,7 @@ from optimizer.eligibility import (
 )
 from optimizer.insertion import explain_unassigned
 from optimizer.model import RawRoute, RawSolution, RoutingModel
-from optimizer.params import FirstSolution, Metaheuristic, SolveParams, Weights
+from optimizer.params import FirstSolution, Metaheuristic, SearchCore, SolveParams, Weights
 from optimizer.problem import Job, Problem
 from optimizer.schedule import build_route, forward_times
 from optimizer.search import ruin_and_recreate, timed_routes, with_break
@@ -355,7 +356,8 @@ def _ruin_phase(
     iterations = params.ruin_iterations
     if iterations == 0 or (iterations is None and deadline is None):
         return initial
-    return ruin_and_recreate(
+    search = ruin_and_recreate if params.core is SearchCore.PYTHON else compiled.ruin_and_recreate
+    return search(
         problem,
         slots,
         candidates,
@@ -364,6 +366,7 @@ def _ruin_phase(
         deadline=deadline,
         iterations=iterations,
         seed=params.seed,
+        threads=params.threads,
     )
 
 
