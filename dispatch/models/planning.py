@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     Float,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
 )
+from sqlalchemy import false as sql_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.models.base import Base, TimestampMixin, enum_check
@@ -83,6 +85,10 @@ class Visit(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(24), default=VisitStatus.PLANNED.value)
     lock: Mapped[str] = mapped_column(String(16), default=LockKind.NONE.value)
     locked_arrival: Mapped[datetime | None]
+    # Booked into a route by intake to hold the capacity it quoted, and not yet published by a
+    # run or set by a dispatcher: no engineer has been shown it, so a run may move it freely
+    # (the customer's window still binds it).
+    reserved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_false())
     plan_version: Mapped[int] = mapped_column(Integer, default=1)
     accepted_at: Mapped[datetime | None]
     en_route_at: Mapped[datetime | None]

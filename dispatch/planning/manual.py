@@ -207,11 +207,13 @@ def assign(
     actor: str,
     now: datetime,
     lock: bool = True,
+    reserve: bool = False,
 ) -> Evaluation:
     """Assign (or move) a request to an engineer-day; commits unless dry-run or warned.
 
     A dispatcher's choice is locked to the engineer (``lock``) so runs keep it; an automatic
-    insertion is not.
+    insertion is not. Intake's booking only ``reserve``s the capacity it quoted: until a run
+    publishes the visit, runs may move it without the stability penalty.
     """
     evaluation, pending, timed_route = evaluate_assignment(
         session,
@@ -248,6 +250,7 @@ def assign(
         event = "reassigned" if visit.engineer_id != engineer_id else "moved"
     visit.engineer_id = engineer_id
     visit.date = day
+    visit.reserved = reserve
     if visit.lock is None:
         visit.lock = LockKind.NONE.value
     if lock and visit.lock == LockKind.NONE.value:

@@ -549,7 +549,11 @@ def _job(
         skills=j.skills,
         lock=lock,
         in_progress=in_progress,
-        promised=visit is not None and history,
+        # Stability holds what an engineer has been shown (a published or dispatcher's visit,
+        # or one accepted), not intake's own reservations.
+        promised=visit is not None
+        and history
+        and not (visit.reserved and visit.status == VisitStatus.PLANNED.value),
         previous=previous,
     )
 

@@ -241,6 +241,7 @@ def publish(
             visit.travel_seconds = stop.travel_s
             visit.eta = start
             visit.run_id = run_id
+            visit.reserved = False
             visit.plan_version = version
             if request.status in (RequestStatus.PROMISED.value, RequestStatus.ACKNOWLEDGED.value):
                 request.status = RequestStatus.ASSIGNED.value

@@ -89,6 +89,7 @@ class VisitSnap:
     arrived_at: datetime | None
     version: int
     eta: datetime | None = None
+    reserved: bool = False
 
 
 @dataclass(frozen=True)
@@ -499,6 +500,7 @@ def job_snaps(
                     arrived_at=visit.arrived_at,
                     version=visit.version,
                     eta=visit.eta,
+                    reserved=bool(visit.reserved),
                 ),
                 fingerprint=request_fingerprint(r, visit),
                 problem_type=r.problem_type,

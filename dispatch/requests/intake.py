@@ -321,6 +321,8 @@ def _book(
         actor="auto:urgent insertion" if urgent else "auto:booked at intake",
         now=now,
         lock=False,
+        # Held for the quote until a run publishes it (an urgent one's re-plan follows).
+        reserve=True,
     )
     if capacity is not None and prediction.quoted is not None and request.base_area_id:
         # The next caller's quote sees this booking without rebuilding the area's capacity.

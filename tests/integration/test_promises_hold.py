@@ -370,3 +370,57 @@ def test_a_booking_at_intake_updates_the_capacity_it_was_quoted_from(session: Se
         assert _timed_routes(capacity, area.id) == _timed_routes(fresh, area.id)
     booked = sum(len(r) for r in _timed_routes(capacity, area.id).values())
     assert booked == len(points)
+
+
+def test_intake_bookings_are_reservations_until_a_run_publishes_them(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    """What intake booked binds the next run only by its window (no stability cost: nobody
+    has been shown it); once a run publishes it, later runs keep it stable."""
+    from dispatch.clock import FixedClock
+    from dispatch.planning.runs import create_run, execute_run
+    from dispatch.planning.solver import InlineSolver
+
+    area = create_area(session)
+    create_engineer(session, area=area)
+    site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
+    capacity, geo = CapacityIndex(), GeoContext()
+    early = MONDAY_8 - timedelta(hours=1)
+    taken = take_request(
+        session,
+        now=early,
+        actor="test",
+        geo=geo,
+        capacity=capacity,
+        site_id=site.id,
+        channel="phone",
+        tier="general",
+        service_minutes=45,
+    )
+    assert taken.inserted
+    session.commit()
+
+    def promised() -> bool:
+        snapshot = read_snapshot(
+            session, area_ids=[area.id], horizon_start=MONDAY_8.date(), days=2, now=early
+        )
+        job = build_problem(snapshot, geo).problem.job(job_key(taken.request.id))
+        assert job is not None and job.previous is not None
+        return job.promised
+
+    visit = session.scalars(select(Visit).where(Visit.request_id == taken.request.id)).one()
+    assert visit.reserved and not promised()
+    run_id = create_run(
+        session,
+        area_ids=[area.id],
+        horizon_start=MONDAY_8.date(),
+        days=2,
+        time_limit_s=1,
+        actor="test",
+        now=early,
+    ).id
+    session.commit()
+    execute_run(session_factory, geo, InlineSolver(), run_id, clock=FixedClock(early))
+    session.expire_all()
+    visit = session.scalars(select(Visit).where(Visit.request_id == taken.request.id)).one()
+    assert not visit.reserved and promised()
