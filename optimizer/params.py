@@ -207,10 +207,10 @@ class SolveParams:
             raise ValueError("SolveParams.ruin_share: must be in [0, 1]")
         if self.ruin_iterations is not None and self.ruin_iterations < 0:
             raise ValueError("SolveParams.ruin_iterations: must be >= 0")
+        object.__setattr__(self, "core", SearchCore(self.core))
         if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
             raise ValueError("SolveParams.threads: must be an integer >= 1")
-        if self.threads > 1 and SearchCore(self.core) is SearchCore.PYTHON:
+        if self.threads > 1 and self.core is SearchCore.PYTHON:
             raise ValueError("SolveParams.threads: the Python search runs on one thread only")
-        object.__setattr__(self, "core", SearchCore(self.core))
         object.__setattr__(self, "first_solution", FirstSolution(self.first_solution))
         object.__setattr__(self, "metaheuristic", Metaheuristic(self.metaheuristic))

@@ -255,6 +255,35 @@ def test_an_urgent_call_on_a_full_day_diverts_the_engineer(
     assert first is not None and first.request_id == urgent.request.id
 
 
+def _run_and_reload(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    geo: GeoContext,
+    area_id: int,
+    now: datetime,
+    horizon_start: Any,
+    request_id: int,
+) -> Visit:
+    """Run a two-day plan of the area at ``now`` and return the request's visit afresh."""
+    from dispatch.clock import FixedClock
+    from dispatch.planning.runs import create_run, execute_run
+    from dispatch.planning.solver import InlineSolver
+
+    run_id = create_run(
+        session,
+        area_ids=[area_id],
+        horizon_start=horizon_start,
+        days=2,
+        time_limit_s=1,
+        actor="test",
+        now=now,
+    ).id
+    session.commit()
+    execute_run(session_factory, geo, InlineSolver(), run_id, clock=FixedClock(now))
+    session.expire_all()
+    return session.scalars(select(Visit).where(Visit.request_id == request_id)).one()
+
+
 def _urgent_call(session: Session, now: datetime, capacity: CapacityIndex, **fields: Any) -> Any:
     """An urgent call taken at ``now``, without the background re-plan."""
     return take_request(
@@ -275,10 +304,6 @@ def test_an_urgent_call_late_in_the_shift_is_served_today_in_overtime(
     """An urgent call the engineer can reach before the end of the shift is promised today
     even though the work runs past it, and the re-plan keeps it today, within the policy's
     urgent overtime; a general call at the same time waits for the next day."""
-    from dispatch.clock import FixedClock
-    from dispatch.planning.runs import create_run, execute_run
-    from dispatch.planning.solver import InlineSolver
-
     area = create_area(session)
     engineer = create_engineer(session, area=area)
     site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
@@ -293,19 +318,9 @@ def test_an_urgent_call_late_in_the_shift_is_served_today_in_overtime(
     assert urgent.prediction is not None and urgent.prediction.within_sla
     assert urgent.request.window_end <= late + timedelta(hours=2)
     session.commit()
-    run_id = create_run(
-        session,
-        area_ids=[area.id],
-        horizon_start=late.date(),
-        days=2,
-        time_limit_s=1,
-        actor="test",
-        now=late,
-    ).id
-    session.commit()
-    execute_run(session_factory, geo, InlineSolver(), run_id, clock=FixedClock(late))
-    session.expire_all()
-    visit = session.scalars(select(Visit).where(Visit.request_id == urgent.request.id)).one()
+    visit = _run_and_reload(
+        session, session_factory, geo, area.id, late, late.date(), urgent.request.id
+    )
     assert (visit.engineer_id, visit.date) == (engineer.id, late.date())
     assert visit.planned_arrival <= late + timedelta(hours=2)
     shift_end = MONDAY_8 + timedelta(hours=9)
@@ -377,10 +392,6 @@ def test_intake_bookings_are_reservations_until_a_run_publishes_them(
 ) -> None:
     """What intake booked binds the next run only by its window (no stability cost: nobody
     has been shown it); once a run publishes it, later runs keep it stable."""
-    from dispatch.clock import FixedClock
-    from dispatch.planning.runs import create_run, execute_run
-    from dispatch.planning.solver import InlineSolver
-
     area = create_area(session)
     create_engineer(session, area=area)
     site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
@@ -410,17 +421,7 @@ def test_intake_bookings_are_reservations_until_a_run_publishes_them(
 
     visit = session.scalars(select(Visit).where(Visit.request_id == taken.request.id)).one()
     assert visit.reserved and not promised()
-    run_id = create_run(
-        session,
-        area_ids=[area.id],
-        horizon_start=MONDAY_8.date(),
-        days=2,
-        time_limit_s=1,
-        actor="test",
-        now=early,
-    ).id
-    session.commit()
-    execute_run(session_factory, geo, InlineSolver(), run_id, clock=FixedClock(early))
-    session.expire_all()
-    visit = session.scalars(select(Visit).where(Visit.request_id == taken.request.id)).one()
+    visit = _run_and_reload(
+        session, session_factory, geo, area.id, early, MONDAY_8.date(), taken.request.id
+    )
     assert not visit.reserved and promised()
