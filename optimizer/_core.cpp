@@ -25,7 +25,6 @@
 #include <random>
 #include <stdexcept>
 #include <string>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -42,8 +41,6 @@ constexpr int MAX_STRING = 10;
 constexpr double AVG_REMOVED = 10.0;
 constexpr double BLINK = 0.01;
 constexpr int NEIGHBOURS = 40;
-constexpr double T_START = 1.0;
-constexpr double T_END = 0.01;
 constexpr int GRANULAR = 20;
 constexpr double ELIMINATE = 0.1;
 
@@ -69,6 +66,7 @@ struct SlotD {
     bool has_break = false;
     i64 b_earliest = 0, b_latest = 0, b_dur = 0;
     int engineer = 0, empty_class = 0;
+    int own_class = 0;  // dense id of (empty_class, engineer)
 };
 
 struct Data {
@@ -80,6 +78,8 @@ struct Data {
     std::vector<std::vector<int>> cand;  // eligible engineer-days of each job, in order
     std::vector<i64> fixed;              // slots x jobs: assignment cost, NONE if not eligible
     i64 w_t = 1, w_d = 0;
+    // Annealing temperatures at the start and the end, in average arcs of the first plan.
+    double t_start = 1.0, t_end = 0.01;
 
     i64 D(int a, int b) const { return dur[std::size_t(a) * n_loc + b]; }
     i64 X(int a, int b) const { return dist[std::size_t(a) * n_loc + b]; }
@@ -275,10 +275,7 @@ Insertion best_in_route(const Data& d, int v, const Route& r, int j,
         if (p == 0) return {slot.start_loc, r.departure};
         return {r.locs[p - 1], r.earliest[p - 1] + r.service[p - 1]};
     };
-    detours.clear();
-    for (int p = start_p; p <= n; ++p) {
-        const auto [prev_loc, prev_dep] = before(p);
-        if (job.hi_uncapped != NONE && prev_dep > job.hi_uncapped) break;
+    auto detour_at = [&](int p, int prev_loc) -> i64 {
         int next_loc, old_from;
         if (p < n && r.seq[p] < 0) {
             next_loc = p + 1 < n ? r.locs[p + 1] : slot.end_loc;
@@ -289,47 +286,73 @@ Insertion best_in_route(const Data& d, int v, const Route& r, int j,
         }
         const i64 added_travel = d.D(prev_loc, jl) + d.D(jl, next_loc) - d.D(old_from, next_loc);
         const i64 added_dist = d.X(prev_loc, jl) + d.X(jl, next_loc) - d.X(old_from, next_loc);
-        detours.emplace_back(d.w_t * added_travel + d.w_d * added_dist + fixed, p);
-    }
-    std::sort(detours.begin(), detours.end());
-    bool found = false;
-    Insertion best{0, -1};
-    for (const auto& [detour, p] : detours) {
-        i64 cost = detour;
-        if (found && cost > best.cost) break;
+        return d.w_t * added_travel + d.w_d * added_dist + fixed;
+    };
+    // The visit's start at position p if the route stays feasible there, else NONE.
+    auto start_if_fits = [&](int p) -> i64 {
         const auto [prev_loc, prev_dep] = before(p);
         const i64 arrival = prev_dep + d.D(prev_loc, jl);
         const i64 s = d.efs(job, job.lo == NONE || arrival >= job.lo ? arrival : job.lo);
-        if (s == NONE) continue;
-        if (job.hi != NONE && s > job.hi) continue;
-        if (job.due != NONE && s > job.due) {
-            cost += job.late_w * (s - job.due);
-            if (found && cost > best.cost) continue;
-        }
+        if (s == NONE) return NONE;
+        if (job.hi != NONE && s > job.hi) return NONE;
         const i64 t = s + job.service;
         if (p < n) {
             const int nxt = r.seq[p];
             if (nxt < 0) {
                 // The break now stands at the new job's site, which changes the travel after it.
                 const i64 s_break = t > r.earliest[p] ? t : r.earliest[p];
-                if (s_break > slot.b_latest) continue;
+                if (s_break > slot.b_latest) return NONE;
                 const i64 t_after = s_break + slot.b_dur;
                 if (p + 1 < n) {
                     const JobD& after = d.jobs[r.seq[p + 1]];
                     const i64 s_after = d.start_at(after, t_after + d.D(jl, after.loc));
-                    if (s_after == NONE || s_after > r.latest[p + 1]) continue;
+                    if (s_after == NONE || s_after > r.latest[p + 1]) return NONE;
                 } else if (t_after + d.D(jl, slot.end_loc) > r.end_limit) {
-                    continue;
+                    return NONE;
                 }
             } else {
                 const JobD& next_job = d.jobs[nxt];
                 const i64 s_next = d.start_at(next_job, t + d.D(jl, next_job.loc));
-                if (s_next == NONE || s_next > r.latest[p]) continue;
+                if (s_next == NONE || s_next > r.latest[p]) return NONE;
             }
         } else if (t + d.D(jl, slot.end_loc) > r.end_limit) {
-            continue;
+            return NONE;
         }
-        if (r.has_promises) cost += propagate(d, r, std::size_t(p), t, jl);
+        return s;
+    };
+    bool found = false;
+    Insertion best{0, -1};
+    if (!r.has_promises && job.due == NONE) {
+        // Without promises an insertion costs its detour: one pass, no ordering needed; the
+        // first of equally cheap positions wins, as in the ordered pass below.
+        for (int p = start_p; p <= n; ++p) {
+            const auto [prev_loc, prev_dep] = before(p);
+            if (job.hi_uncapped != NONE && prev_dep > job.hi_uncapped) break;
+            const i64 cost = detour_at(p, prev_loc);
+            if (found && cost >= best.cost) continue;
+            if (start_if_fits(p) == NONE) continue;
+            best = {cost, p};
+            found = true;
+        }
+        return found ? best : none;
+    }
+    detours.clear();
+    for (int p = start_p; p <= n; ++p) {
+        const auto [prev_loc, prev_dep] = before(p);
+        if (job.hi_uncapped != NONE && prev_dep > job.hi_uncapped) break;
+        detours.emplace_back(detour_at(p, prev_loc), p);
+    }
+    std::sort(detours.begin(), detours.end());
+    for (const auto& [detour, p] : detours) {
+        i64 cost = detour;
+        if (found && cost > best.cost) break;
+        const i64 s = start_if_fits(p);
+        if (s == NONE) continue;
+        if (job.due != NONE && s > job.due) {
+            cost += job.late_w * (s - job.due);
+            if (found && cost > best.cost) continue;
+        }
+        if (r.has_promises) cost += propagate(d, r, std::size_t(p), s + job.service, jl);
         if (!found || cost < best.cost || (cost == best.cost && p < best.p)) {
             best = {cost, p};
             found = true;
@@ -462,7 +485,7 @@ class Search {
         }
         used = std::max(1, used);
         const double arc = std::max(1.0, double(sum_costs) / double(served + used));
-        const double t_start = T_START * arc, t_end = T_END * arc;
+        const double t_start = d.t_start * arc, t_end = d.t_end * arc;
         const auto started = clock::now();
         const bool timed = seconds >= 0.0;
         const double total_time = std::max(1e-3, seconds);
@@ -511,6 +534,8 @@ class Search {
     std::vector<std::pair<i64, int>> detours;
     std::vector<int> near_mark;
     int near_stamp = 0;
+    std::vector<int> class_seen, own_seen;  // stamps of the empty routes tried, by kind
+    int empty_stamp = 0;
 
     void build_neighbours(const std::vector<int>& movable) {
         neighbours.assign(d.jobs.size(), {});
@@ -526,6 +551,8 @@ class Search {
             for (std::size_t i = 0; i < keep; ++i) out.push_back(movable[order[i].second]);
         }
         near_mark.assign(d.slots.size() + 1, -1);
+        class_seen.assign(d.slots.size() + 1, -1);
+        own_seen.assign(d.slots.size() + 1, -1);
     }
 
     const std::vector<int>& neighbours_of(int j, std::vector<int>& alone) const {
@@ -684,12 +711,10 @@ class Search {
             });
         }
         for (int j : st.candidates) st.unserved[j] = 0;
-        std::unordered_set<i64> empty_seen;
-        const i64 n_eng = i64(d.slots.size()) + 1;
         std::vector<int> alone;
         for (int j : order) {
             const JobD& job = d.jobs[j];
-            empty_seen.clear();
+            empty_stamp += 1;
             // Granular insertion: only routes serving one of the job's nearest neighbours,
             // and empty routes; a job fits elsewhere only at a higher cost.
             near_stamp += 1;
@@ -709,9 +734,11 @@ class Search {
                 } else {
                     if (!open_routes) continue;
                     // Identical empty engineer-days give identical insertions: try one of each.
-                    const i64 key = i64(d.slots[v].empty_class) * n_eng +
-                                    (job.skills ? d.slots[v].engineer + 1 : 0);
-                    if (!empty_seen.insert(key).second) continue;
+                    // (An engineer's skills change the cost of a job that needs some.)
+                    std::vector<int>& seen = job.skills ? own_seen : class_seen;
+                    const int key = job.skills ? d.slots[v].own_class : d.slots[v].empty_class;
+                    if (seen[key] == empty_stamp) continue;
+                    seen[key] = empty_stamp;
                 }
                 if (rng.random() < BLINK) continue;
                 const Insertion ins = best_in_route(d, v, r, j, detours);
@@ -751,6 +778,10 @@ Data make_data(const py::dict& data) {
         throw std::invalid_argument("core data: matrices must be n_loc x n_loc");
     d.w_t = data["travel_per_s"].cast<i64>();
     d.w_d = data["distance_per_unit"].cast<i64>();
+    d.t_start = data["anneal_start"].cast<double>();
+    d.t_end = data["anneal_end"].cast<double>();
+    if (!(d.t_start > 0.0 && d.t_end > 0.0 && d.t_end <= d.t_start))
+        throw std::invalid_argument("core data: 0 < anneal_end <= anneal_start");
     const auto loc = field<int>(data, "job_location");
     const auto service = field<i64>(data, "job_service");
     const auto demand = field<i64>(data, "job_demand");
@@ -818,6 +849,17 @@ Data make_data(const py::dict& data) {
         s.b_dur = s_bd.at(v);
         s.engineer = s_eng.at(v);
         s.empty_class = s_class.at(v);
+        if (s.empty_class < 0 || std::size_t(s.empty_class) >= n_slots)
+            throw std::invalid_argument("core data: slot_empty_class");
+    }
+    std::vector<std::pair<int, int>> pairs;
+    for (const SlotD& s : d.slots) pairs.emplace_back(s.empty_class, s.engineer);
+    std::vector<std::pair<int, int>> distinct = pairs;
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    for (std::size_t v = 0; v < n_slots; ++v) {
+        d.slots[v].own_class = int(std::lower_bound(distinct.begin(), distinct.end(), pairs[v]) -
+                                   distinct.begin());
     }
     d.cand = data["candidates"].cast<std::vector<std::vector<int>>>();
     const auto fixed = data["fixed"].cast<std::vector<std::vector<i64>>>();

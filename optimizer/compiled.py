@@ -37,6 +37,10 @@ _NONE = _core.NONE
 # Epochs of a multi-threaded search: enough to share good plans, few enough that each search
 # has time to go its own way.
 _EPOCHS = 4
+# The annealing temperature falls from ANNEAL_START to ANNEAL_END, both in average arc costs of
+# the plan the search starts from (a worse plan is accepted with probability exp(-delta / T)).
+ANNEAL_START = 3.0
+ANNEAL_END = 0.03
 
 Sequences = list[list[int | None]]
 
@@ -105,6 +109,8 @@ def pack(
         "distances": list(itertools.chain.from_iterable(problem.distances)),
         "travel_per_s": weights.travel_per_s,
         "distance_per_unit": weights.distance_per_unit,
+        "anneal_start": ANNEAL_START,
+        "anneal_end": ANNEAL_END,
         "job_location": [j.location for j in jobs],
         "job_service": [j.service_s for j in jobs],
         "job_demand": [j.demand for j in jobs],

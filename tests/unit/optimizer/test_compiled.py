@@ -281,3 +281,21 @@ def test_threads_need_the_compiled_core() -> None:
         SolveParams(core=SearchCore.PYTHON, threads=2)
     with pytest.raises(ValueError, match=r"SolveParams\.threads"):
         SolveParams(threads=0)
+
+
+def test_the_core_refuses_an_annealing_schedule_that_rises(monkeypatch: pytest.MonkeyPatch):
+    """A schedule whose end temperature is above its start (or not positive) is refused."""
+    points = [0, 10, 20]
+    durations = tuple(tuple(abs(a - b) for b in points) for a in points)
+    jobs = (Job("a", 1, 5), Job("b", 2, 5))
+    engineers = (Engineer("e", skills={}, shifts=(Shift(0, 0, 1000, 0, 0),)),)
+    problem = Problem(durations=durations, distances=durations, jobs=jobs, engineers=engineers)
+    weights = Weights()
+    slots = route_slots(problem)
+    candidates = {j: check_job(problem, job, slots, weights).slots for j, job in enumerate(jobs)}
+    compiled.pack(problem, slots, candidates, weights)
+    for start, end in ((1.0, 2.0), (1.0, 0.0), (float("nan"), 0.1)):
+        monkeypatch.setattr(compiled, "ANNEAL_START", start)
+        monkeypatch.setattr(compiled, "ANNEAL_END", end)
+        with pytest.raises(ValueError, match="anneal"):
+            compiled.pack(problem, slots, candidates, weights)
