@@ -23,6 +23,8 @@ from optimizer.costs import assignment_cost, drop_penalty
 from optimizer.eligibility import RouteSlot, slot_shape, start_bounds
 from optimizer.params import Weights
 from optimizer.problem import Problem, VisitStatus
+from optimizer.search import ANNEAL_END as _REFERENCE_END
+from optimizer.search import ANNEAL_START as _REFERENCE_START
 from optimizer.search import _repair_late, with_break
 
 try:
@@ -38,9 +40,10 @@ _NONE = _core.NONE
 # has time to go its own way.
 _EPOCHS = 4
 # The annealing temperature falls from ANNEAL_START to ANNEAL_END, both in average arc costs of
-# the plan the search starts from (a worse plan is accepted with probability exp(-delta / T)).
-ANNEAL_START = 3.0
-ANNEAL_END = 0.03
+# the plan the search starts from (a worse plan is accepted with probability exp(-delta / T));
+# the reference search's values.
+ANNEAL_START = _REFERENCE_START
+ANNEAL_END = _REFERENCE_END
 
 Sequences = list[list[int | None]]
 
@@ -166,6 +169,7 @@ def ruin_and_recreate(
     iterations: int | None = None,
     seed: int = 0,
     threads: int = 1,
+    schedule: tuple[float, float] = (0.0, 1.0),
 ) -> Sequences:
     """:func:`optimizer.search.ruin_and_recreate` on the compiled core.
 
@@ -177,13 +181,16 @@ def ruin_and_recreate(
         raise ValueError("ruin_and_recreate: give a deadline or a number of iterations")
     if threads < 1:
         raise ValueError("ruin_and_recreate: threads must be >= 1")
+    if not 0.0 <= schedule[0] <= schedule[1] <= 1.0:
+        raise ValueError("ruin_and_recreate: schedule must be 0 <= from <= to <= 1")
     core = pack(problem, slots, candidates, weights)
     best = [to_core(with_break(problem, slot, r)) for slot, r in zip(slots, routes, strict=True)]
     if threads == 1:
         seconds = -1.0 if deadline is None else max(0.0, deadline - time.perf_counter())
-        best, _, _ = core.search(best, seconds, -1 if iterations is None else iterations, seed)
+        its = -1 if iterations is None else iterations
+        best, _, _ = core.search(best, seconds, its, seed, *schedule)
     else:
-        best = _threaded(core, best, deadline, iterations, seed, threads)
+        best = _threaded(core, best, deadline, iterations, seed, threads, schedule)
     return _repair_late(problem, slots, candidates, weights, [from_core(r) for r in best])
 
 
@@ -194,11 +201,14 @@ def _threaded(
     iterations: int | None,
     seed: int,
     threads: int,
+    schedule: tuple[float, float],
 ) -> list[list[int]]:
     best, best_cost = start, None
+    low, high = schedule
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for epoch in range(_EPOCHS):
-            f0, f1 = epoch / _EPOCHS, (epoch + 1) / _EPOCHS
+            f0 = low + (high - low) * epoch / _EPOCHS
+            f1 = low + (high - low) * (epoch + 1) / _EPOCHS
             if deadline is None:
                 seconds = -1.0
             else:

@@ -30,9 +30,9 @@ _MAX_STRING = 10
 _AVG_REMOVED = 10
 _BLINK = 0.01
 _NEIGHBOURS = 40
-# Annealing temperatures relative to the mean arc cost of the first plan.
-_T_START = 1.0
-_T_END = 0.01
+# Annealing temperatures relative to the mean arc cost of the first plan (both cores use them).
+ANNEAL_START = 3.0
+ANNEAL_END = 0.03
 _GRANULAR = 20
 # Share of iterations that empty a whole route instead of removing strings.
 _ELIMINATE = 0.1
@@ -225,6 +225,7 @@ def ruin_and_recreate(
     iterations: int | None = None,
     seed: int = 0,
     threads: int = 1,
+    schedule: tuple[float, float] = (0.0, 1.0),
 ) -> list[list[int | None]]:
     """Improve ``routes`` by string removals and greedy re-insertion; return the best found.
 
@@ -253,9 +254,15 @@ def ruin_and_recreate(
         Number of iterations to run (deterministic); at least one limit must be given.
     seed
         Seed of the random choices.
+    schedule
+        The part of the annealing schedule this call runs, as fractions ``(from, to)`` of the
+        whole: the temperature falls from ``ANNEAL_START`` to ``ANNEAL_END`` over the whole,
+        so rounds of a longer solve continue one schedule instead of heating up again.
     """
     if deadline is None and iterations is None:
         raise ValueError("ruin_and_recreate: give a deadline or a number of iterations")
+    if not 0.0 <= schedule[0] <= schedule[1] <= 1.0:
+        raise ValueError("ruin_and_recreate: schedule must be 0 <= from <= to <= 1")
     if threads != 1:
         raise ValueError("ruin_and_recreate: the Python search runs on one thread")
     rng = random.Random(seed)
@@ -269,7 +276,8 @@ def ruin_and_recreate(
     served = max(1, len(state.route_of))
     used = sum(1 for c in state.costs if c) or 1
     arc = max(1.0, sum(state.costs) / (served + used))
-    t_start, t_end = _T_START * arc, _T_END * arc
+    t_start, t_end = ANNEAL_START * arc, ANNEAL_END * arc
+    f0, f1 = schedule
     started = time.perf_counter()
     total_time = None if deadline is None else max(1e-3, deadline - started)
     k = 0
@@ -280,9 +288,10 @@ def ruin_and_recreate(
         if deadline is not None and now >= deadline:
             break
         if total_time is not None:
-            frac = (now - started) / total_time
+            along = (now - started) / total_time
         else:
-            frac = k / max(1, iterations or 1)
+            along = k / max(1, iterations or 1)
+        frac = f0 + (f1 - f0) * along
         temperature = t_start * (t_end / t_start) ** frac
         k += 1
         touched: dict[int, list[int | None]] = {}

@@ -35,9 +35,9 @@ from optimizer import (
     solve,
 )
 from optimizer.construct import construct_routes
-from optimizer.eligibility import check_job, route_slots
+from optimizer.eligibility import RouteSlot, check_job, route_slots
 from optimizer.insertion import best_in_slot, sequence_stops
-from optimizer.search import _feasible, _State, timed_routes, with_break
+from optimizer.search import _feasible, _State, ruin_and_recreate, timed_routes, with_break
 from tests.unit.optimizer.checker import check_plan
 
 
@@ -283,8 +283,7 @@ def test_threads_need_the_compiled_core() -> None:
         SolveParams(threads=0)
 
 
-def test_the_core_refuses_an_annealing_schedule_that_rises(monkeypatch: pytest.MonkeyPatch):
-    """A schedule whose end temperature is above its start (or not positive) is refused."""
+def _two_jobs() -> tuple[Problem, list[RouteSlot], dict[int, tuple[int, ...]], Weights]:
     points = [0, 10, 20]
     durations = tuple(tuple(abs(a - b) for b in points) for a in points)
     jobs = (Job("a", 1, 5), Job("b", 2, 5))
@@ -293,9 +292,26 @@ def test_the_core_refuses_an_annealing_schedule_that_rises(monkeypatch: pytest.M
     weights = Weights()
     slots = route_slots(problem)
     candidates = {j: check_job(problem, job, slots, weights).slots for j, job in enumerate(jobs)}
+    return problem, slots, candidates, weights
+
+
+def test_the_core_refuses_an_annealing_schedule_that_rises(monkeypatch: pytest.MonkeyPatch):
+    """A schedule whose end temperature is above its start (or not positive) is refused."""
+    problem, slots, candidates, weights = _two_jobs()
     compiled.pack(problem, slots, candidates, weights)
     for start, end in ((1.0, 2.0), (1.0, 0.0), (float("nan"), 0.1)):
         monkeypatch.setattr(compiled, "ANNEAL_START", start)
         monkeypatch.setattr(compiled, "ANNEAL_END", end)
         with pytest.raises(ValueError, match="anneal"):
             compiled.pack(problem, slots, candidates, weights)
+
+
+@pytest.mark.parametrize("search", [compiled.ruin_and_recreate, ruin_and_recreate])
+def test_a_schedule_outside_zero_to_one_is_refused(search) -> None:
+    """Both cores refuse a part of the annealing schedule that is not 0 <= from <= to <= 1."""
+    problem, slots, candidates, weights = _two_jobs()
+    start: list[list[int | None]] = [[0, 1]]
+    assert search(problem, slots, candidates, weights, start, iterations=5, schedule=(0.5, 1.0))
+    for schedule in ((0.6, 0.5), (-0.1, 0.5), (0.0, 1.5)):
+        with pytest.raises(ValueError, match="schedule"):
+            search(problem, slots, candidates, weights, start, iterations=5, schedule=schedule)

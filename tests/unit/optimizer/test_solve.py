@@ -352,5 +352,6 @@ def test_ruin_share_follows_the_first_plans_route_length() -> None:
     long = [list(range(20)), [*range(20, 40), None]]
     assert _ruin_share(SolveParams(), small, short) == 0.7
     assert _ruin_share(SolveParams(), small, long) == 0.85
-    assert _ruin_share(SolveParams(), {j: (0,) for j in range(301)}, short) == 1.0
+    assert _ruin_share(SolveParams(), {j: (0,) for j in range(400)}, short) == 0.7
+    assert _ruin_share(SolveParams(), {j: (0,) for j in range(501)}, short) == 1.0
     assert _ruin_share(SolveParams(ruin_share=0.2), small, long) == 0.2
