@@ -78,8 +78,9 @@ struct Data {
     std::vector<std::vector<int>> cand;  // eligible engineer-days of each job, in order
     std::vector<i64> fixed;              // slots x jobs: assignment cost, NONE if not eligible
     i64 w_t = 1, w_d = 0;
-    // Annealing temperatures at the start and the end, in average arcs of the first plan.
-    double t_start = 1.0, t_end = 0.01;
+    // Annealing temperatures at the start and the end, in average arcs of the first plan
+    // (optimizer/search.py: ANNEAL_START, ANNEAL_END; required in the data).
+    double t_start = 0.0, t_end = 0.0;
 
     i64 D(int a, int b) const { return dur[std::size_t(a) * n_loc + b]; }
     i64 X(int a, int b) const { return dist[std::size_t(a) * n_loc + b]; }

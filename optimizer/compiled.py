@@ -23,9 +23,7 @@ from optimizer.costs import assignment_cost, drop_penalty
 from optimizer.eligibility import RouteSlot, slot_shape, start_bounds
 from optimizer.params import Weights
 from optimizer.problem import Problem, VisitStatus
-from optimizer.search import ANNEAL_END as _REFERENCE_END
-from optimizer.search import ANNEAL_START as _REFERENCE_START
-from optimizer.search import _repair_late, with_break
+from optimizer.search import ANNEAL_END, ANNEAL_START, _repair_late, check_schedule, with_break
 
 try:
     from optimizer import _core
@@ -39,11 +37,6 @@ _NONE = _core.NONE
 # Epochs of a multi-threaded search: enough to share good plans, few enough that each search
 # has time to go its own way.
 _EPOCHS = 4
-# The annealing temperature falls from ANNEAL_START to ANNEAL_END, both in average arc costs of
-# the plan the search starts from (a worse plan is accepted with probability exp(-delta / T));
-# the reference search's values.
-ANNEAL_START = _REFERENCE_START
-ANNEAL_END = _REFERENCE_END
 
 Sequences = list[list[int | None]]
 
@@ -181,8 +174,7 @@ def ruin_and_recreate(
         raise ValueError("ruin_and_recreate: give a deadline or a number of iterations")
     if threads < 1:
         raise ValueError("ruin_and_recreate: threads must be >= 1")
-    if not 0.0 <= schedule[0] <= schedule[1] <= 1.0:
-        raise ValueError("ruin_and_recreate: schedule must be 0 <= from <= to <= 1")
+    check_schedule(schedule)
     core = pack(problem, slots, candidates, weights)
     best = [to_core(with_break(problem, slot, r)) for slot, r in zip(slots, routes, strict=True)]
     if threads == 1:

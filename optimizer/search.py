@@ -214,6 +214,12 @@ def _neighbours(problem: Problem, jobs: Sequence[int]) -> dict[int, list[int]]:
     return out
 
 
+def check_schedule(schedule: tuple[float, float]) -> None:
+    """Refuse a part of the annealing schedule that is not ``0 <= from <= to <= 1``."""
+    if not 0.0 <= schedule[0] <= schedule[1] <= 1.0:
+        raise ValueError("ruin_and_recreate: schedule must be 0 <= from <= to <= 1")
+
+
 def ruin_and_recreate(
     problem: Problem,
     slots: Sequence[RouteSlot],
@@ -261,8 +267,7 @@ def ruin_and_recreate(
     """
     if deadline is None and iterations is None:
         raise ValueError("ruin_and_recreate: give a deadline or a number of iterations")
-    if not 0.0 <= schedule[0] <= schedule[1] <= 1.0:
-        raise ValueError("ruin_and_recreate: schedule must be 0 <= from <= to <= 1")
+    check_schedule(schedule)
     if threads != 1:
         raise ValueError("ruin_and_recreate: the Python search runs on one thread")
     rng = random.Random(seed)
