@@ -26,3 +26,7 @@ class Core:
         schedule_to: float = 1.0,
     ) -> tuple[list[list[int]], int, int]:
         """Ruin-and-recreate: (best sequences, their cost, iterations run)."""
+    def local_search(
+        self, sequences: Sequence[Sequence[int]], seed: int = 0
+    ) -> tuple[list[list[int]], int]:
+        """Relocate, swap, 2-opt* and 2-opt until none improves: (sequences, their cost)."""

@@ -7,6 +7,12 @@ job's windows, start bounds and lateness weight, each engineer-day's limits and 
 eligible engineer-days of each job with the fixed cost of each), the core searches without
 holding the GIL, and the plan comes back as job sequences, ``None`` marking the break.
 
+The core adds what the Python search does not have: a local search (relocate, swap, 2-opt*
+and 2-opt between nearest neighbours, first improvement) over the routes of every new best
+plan and of one ruin-and-recreate iteration in ten. It prices a move from the arcs it changes
+and times it in full only when that price is lower (or lateness could fall), so it keeps
+every field constraint; ``Core.local_search`` runs it alone, for the tests.
+
 With ``threads`` > 1, independent searches with different seeds run side by side in epochs;
 after each epoch every search restarts from the best plan found so far, and the annealing
 schedule carries on where the epoch left it.

@@ -93,10 +93,11 @@ _EMPTY = RawSolution(routes=(), objective=0)
 # Below this much time left, OR-Tools cannot even restore a plan of a thousand visits.
 _MIN_ORTOOLS_S = 0.5
 # Problems up to this many jobs alternate ruin-and-recreate with OR-Tools' guided local search;
-# larger ones give all the time to ruin-and-recreate. OR-Tools' moves (2-opt*, exchanges) are
-# what the compiled ruin-and-recreate lacks: on the ten Gehring & Homberger 200 at 30 s, all
-# the time to ruin-and-recreate gives a mean gap of 1.06 % against 0.66-0.87 % alternating;
-# on the six 400-customer *_4_2 at 60 s, 1.45 % alternating against 1.63-1.67 % alone. Beyond
+# larger ones give all the time to ruin-and-recreate. Before the compiled core had its own
+# local search, on the ten Gehring & Homberger 200 at 30 s, all the time to ruin-and-recreate
+# gave a mean gap of 1.06 % against 0.66-0.87 % alternating; on the six 400-customer *_4_2 at
+# 60 s, 1.45 % alternating against 1.63-1.67 % alone. With it, alternating still wins on four
+# other 400-customer instances (r1, r2, rc1, rc2 *_4_5): 0.70 % against 1.02 % alone. Beyond
 # 500 jobs OR-Tools' model takes too much of the time to build and restore a plan.
 _SMALL_PROBLEM = 500
 # The share of the time ruin-and-recreate gets on a small problem depends on its routes' length
