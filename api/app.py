@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -29,12 +28,12 @@ from api.routers import (
 )
 from api.schemas.common import ErrorResponse
 from api.security import AuthFailureLimit, BodyLimit, SecurityHeaders
+from api.worker import run_settings
 from dispatch.clock import SystemClock
 from dispatch.db import make_engine, make_session_factory
 from dispatch.geo_support import GeoContext
 from dispatch.planning.capacity import CapacityIndex
 from dispatch.planning.runner import InProcessRunner
-from dispatch.planning.runs import RunSettings
 from dispatch.planning.solver import InlineSolver, ProcessSolver
 from dispatch.settings import Settings, get_settings
 
@@ -81,13 +80,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.geo = GeoContext.from_settings(settings)
     app.state.clock = SystemClock()
     app.state.capacity = CapacityIndex(days=settings.capacity_days)
-    app.state.runner = InProcessRunner(
-        app.state.session_factory,
-        app.state.geo,
-        ProcessSolver() if settings.solver == "process" else InlineSolver(),
-        app.state.clock,
-        RunSettings(freeze=timedelta(minutes=settings.freeze_minutes)),
-    )
+    if settings.broker_url:
+        # A cluster: this process only stores runs and hands them to `onsite worker`s.
+        from api.worker import celery_app
+        from dispatch.planning.cluster import CeleryRunner
+
+        app.state.runner = CeleryRunner(
+            celery_app(settings, worker=False), app.state.session_factory, app.state.clock
+        )
+    else:
+        app.state.runner = InProcessRunner(
+            app.state.session_factory,
+            app.state.geo,
+            ProcessSolver() if settings.solver == "process" else InlineSolver(),
+            app.state.clock,
+            run_settings(settings),
+        )
     install_error_handlers(app)
     app.include_router(board.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

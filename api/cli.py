@@ -1,13 +1,16 @@
-"""The ``onsite`` command: serve, migrate, load demo data, issue API keys."""
+"""The ``onsite`` command: serve, run cluster workers, migrate, load demo data, issue API keys."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dispatch.errors import DomainError
 from dispatch.settings import get_settings
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 app = typer.Typer(
     help="Onsite: field-engineer dispatch and arrival promises.", no_args_is_help=True
@@ -19,12 +22,81 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     reload: Annotated[bool, typer.Option(help="restart on code changes (development)")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="API processes (several need PostgreSQL)")
+    ] = 1,
 ) -> None:
     """Serve the API (OpenAPI docs at /docs)."""
     import uvicorn
 
+    settings = get_settings()
+    if workers > 1 and reload:
+        typer.echo("error: --workers and --reload do not go together", err=True)
+        raise typer.Exit(code=2)
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        typer.echo(
+            "error: --workers > 1 needs a database several processes can share: set "
+            "ONSITE_DATABASE_URL to PostgreSQL (SQLite serves one process)",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     typer.echo(f"Onsite on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, reload=reload)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        workers=workers if workers > 1 else None,
+    )
+
+
+def _cluster_app() -> Celery:
+    from api.worker import celery_app
+
+    settings = get_settings()
+    if not settings.broker_url:
+        typer.echo(
+            "error: set ONSITE_BROKER_URL (e.g. amqp://guest:guest@127.0.0.1:5672//) to run a "
+            "cluster; without it `onsite serve` solves runs itself",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    return celery_app(settings, worker=True)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="runs solved at a time (one process each)")
+    ] = 1,
+    loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR")] = "INFO",
+) -> None:
+    """Solve dispatch runs handed over through the broker (ONSITE_BROKER_URL)."""
+    import os
+
+    _cluster_app().worker_main(
+        [
+            "worker",
+            # Unique per process: workers on one machine would otherwise share a node name,
+            # and the second would fail to open its control queue.
+            f"--hostname=onsite-{os.getpid()}@%h",
+            f"--concurrency={concurrency}",
+            f"--loglevel={loglevel}",
+            f"--queues={get_settings().broker_queue}",
+        ]
+    )
+
+
+@app.command()
+def beat(
+    schedule: Annotated[
+        str, typer.Option(help="file where beat keeps its schedule state")
+    ] = "celerybeat-schedule",
+    loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR")] = "INFO",
+) -> None:
+    """Send the periodic tasks (the sweep that re-queues runs whose worker died); run one."""
+    _cluster_app().start(["beat", f"--schedule={schedule}", f"--loglevel={loglevel}"])
 
 
 @app.command()

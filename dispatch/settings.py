@@ -42,6 +42,27 @@ class Settings(BaseSettings):
     freeze_minutes: int = Field(
         default=60, ge=0, description="visits starting this soon keep their engineer"
     )
+    broker_url: str | None = Field(
+        default=None,
+        description=(
+            "the cluster's message broker (e.g. amqp://guest:guest@127.0.0.1:5672//): runs go "
+            "to `onsite worker` processes through it; unset, runs are solved in the API process"
+        ),
+    )
+    broker_queue: str = Field(
+        default="onsite",
+        pattern=r"^[A-Za-z0-9_.-]{1,100}$",
+        description="the broker queue runs go through (one per deployment sharing a broker)",
+    )
+    run_lease_s: int = Field(
+        default=30,
+        ge=3,
+        le=3600,
+        description=(
+            "a solving run's claim lasts this long unless its process renews it (every third "
+            "of it); a run whose process died is taken over once its lease has run out"
+        ),
+    )
     replan_on_urgent: bool = Field(
         default=True, description="insert an urgent request at once, then re-plan its area"
     )

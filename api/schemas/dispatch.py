@@ -28,6 +28,17 @@ class RunCreate(InputModel):
     )
 
 
+class RunPart(OutputModel):
+    """One area of a run split for a cluster's workers (a run of its own: /dispatch/runs/{id})."""
+
+    id: int
+    scope: dict[str, Any]
+    status: str
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    failure_reason: str | None
+
+
 class RunRead(OutputModel):
     id: int
     status: str
@@ -47,6 +58,14 @@ class RunRead(OutputModel):
     unassigned: list[dict[str, Any]] | None
     plan: list[dict[str, Any]] | None
     plan_version: int | None
+    parent_id: int | None = Field(
+        default=None, description="the run this one is a part of (one area of it), if any"
+    )
+    parts: list[RunPart] = Field(
+        default_factory=list,
+        description="on a cluster, a run over several areas is solved as one part per area by "
+        "different workers at once; each part's progress (empty otherwise)",
+    )
 
 
 class LockCreate(InputModel):

@@ -17,7 +17,7 @@ from sqlalchemy import (
     String,
 )
 from sqlalchemy import false as sql_false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.models.base import Base, TimestampMixin, enum_check
 from dispatch.models.enums import LockKind, RunStatus, VisitStatus
@@ -54,6 +54,18 @@ class DispatchRun(TimestampMixin, Base):
     owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None]
     recoveries: Mapped[int] = mapped_column(Integer, default=0)
+    # When the run was last handed to the cluster's broker (None: not yet, or to do again).
+    handed_at: Mapped[datetime | None]
+    # A run over several areas on a cluster is split into one part (a run of its own) per area,
+    # solved by different workers at once; the run then counts its parts and settles when the
+    # last one has finished.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dispatch_runs.id", ondelete="CASCADE"), index=True
+    )
+    part_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    parts: Mapped[list[DispatchRun]] = relationship(
+        order_by="DispatchRun.id", lazy="selectin", join_depth=1
+    )
     # What the dispatcher should know about the result: broken locks, the plan kept, ...
     notes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 

@@ -447,6 +447,7 @@ def _recover(session: Session, now: datetime, *, only: set[int] | None = None) -
     release their scopes. Returns the ids queued again."""
     stmt = select(DispatchRun).where(
         DispatchRun.status == RunStatus.RUNNING.value,
+        DispatchRun.part_count == 0,  # a run split into parts runs as its parts
         or_(DispatchRun.lease_expires_at.is_(None), DispatchRun.lease_expires_at < now),
     )
     if only is not None:
@@ -476,6 +477,7 @@ def _recover(session: Session, now: datetime, *, only: set[int] | None = None) -
             queued.append(run.id)
         run.owner = None
         run.lease_expires_at = None
+        run.handed_at = None  # to be handed to a worker again
     if expired:
         session.execute(
             update(PlanScope)
@@ -495,5 +497,123 @@ def recover_interrupted(factory: sessionmaker[Session], *, now: datetime) -> lis
                 select(DispatchRun.id)
                 .where(DispatchRun.status == RunStatus.QUEUED.value)
                 .order_by(DispatchRun.id)
+            )
+        )
+
+
+def take_over(factory: sessionmaker[Session], run_id: int, *, now: datetime) -> str | None:
+    """Queue a running run again if its lease expired (its owner is gone); its status after."""
+    with unit_of_work(factory) as session:
+        _recover(session, now, only={run_id})
+        return session.scalar(select(DispatchRun.status).where(DispatchRun.id == run_id))
+
+
+def split_run(factory: sessionmaker[Session], run_id: int, *, now: datetime) -> list[int]:
+    """Split a queued run over several areas into one queued part per area, to be solved at
+    once by different workers; returns the parts (none for a run of one area, a part, or a
+    run that is no longer queued).
+
+    Each part plans its area with the engineers based there (as a run scoped to that area
+    would); requests held by an engineer of another area stay where they are. The run itself
+    is running from then on, and settles when its last part has finished.
+    """
+    with unit_of_work(factory) as session:
+        run = session.scalars(
+            select(DispatchRun).where(DispatchRun.id == run_id).with_for_update()
+        ).one_or_none()
+        if run is None or run.status != RunStatus.QUEUED.value or run.parent_id is not None:
+            return []
+        areas = list(run.scope["service_area_ids"])
+        if len(areas) < 2:
+            return []
+        parts = [
+            DispatchRun(
+                status=RunStatus.QUEUED.value,
+                scope={
+                    "service_area_ids": [area_id],
+                    "all": False,
+                    "include_other_days": bool(run.scope.get("include_other_days", False)),
+                },
+                horizon_start=run.horizon_start,
+                days=run.days,
+                time_limit_s=run.time_limit_s,
+                requested_by=run.requested_by,
+                recoveries=0,
+                attempts=0,
+                parent_id=run.id,
+            )
+            for area_id in areas
+        ]
+        session.add_all(parts)
+        run.status = RunStatus.RUNNING.value
+        run.started_at = now
+        run.part_count = len(parts)
+        run.owner = None
+        run.lease_expires_at = None
+        session.flush()
+        return [p.id for p in parts]
+
+
+def settle_parent(factory: sessionmaker[Session], parent_id: int, *, now: datetime) -> bool:
+    """Finish a split run once none of its parts is queued or running: succeeded when every
+    part succeeded, failed (naming the areas and why) otherwise. Returns whether it settled."""
+    with unit_of_work(factory) as session:
+        parent = session.scalars(
+            select(DispatchRun).where(DispatchRun.id == parent_id).with_for_update()
+        ).one_or_none()
+        if parent is None or parent.status != RunStatus.RUNNING.value or not parent.part_count:
+            return False
+        parts = session.scalars(
+            select(DispatchRun)
+            .where(DispatchRun.parent_id == parent_id)
+            .order_by(DispatchRun.id)
+            .execution_options(populate_existing=True)
+        ).all()
+        if any(p.status in (RunStatus.QUEUED.value, RunStatus.RUNNING.value) for p in parts):
+            return False
+        failed = [p for p in parts if p.status != RunStatus.SUCCEEDED.value]
+        parent.status = (RunStatus.FAILED if failed else RunStatus.SUCCEEDED).value
+        parent.failure_reason = (
+            "; ".join(
+                f"area {p.scope['service_area_ids'][0]} (run {p.id}): {p.failure_reason}"
+                for p in failed
+            )[:1000]
+            or None
+        )
+        parent.finished_at = now
+        parent.attempts = max((p.attempts for p in parts), default=0)
+        parent.plan = [route for p in parts for route in (p.plan or [])]
+        parent.unassigned = [u for p in parts for u in (p.unassigned or [])]
+        parent.notes = [n for p in parts for n in (p.notes or [])]
+        parent.kpis_before = _summed([p.kpis_before for p in parts])
+        parent.kpis_after = _summed([p.kpis_after for p in parts])
+        versions = [p.plan_version for p in parts if p.plan_version is not None]
+        parent.plan_version = max(versions) if versions else None
+        return True
+
+
+def _summed(figures: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """The parts' figures added up (every figure of a plan is a count, minutes or a cost);
+    a figure some part lacks is None."""
+    present = [f for f in figures if f is not None]
+    if not present:
+        return None
+    keys = dict.fromkeys(k for f in present for k in f)
+    total: dict[str, Any] = {}
+    for key in keys:
+        values = [f.get(key) for f in present]
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        total[key] = round(sum(numbers), 1) if len(numbers) == len(figures) else None
+    return total
+
+
+def split_runs_to_settle(factory: sessionmaker[Session]) -> list[int]:
+    """Split runs still running whose parts may all have finished (the sweep settles them)."""
+    with factory() as session:
+        return list(
+            session.scalars(
+                select(DispatchRun.id).where(
+                    DispatchRun.status == RunStatus.RUNNING.value, DispatchRun.part_count > 0
+                )
             )
         )
