@@ -1,11 +1,16 @@
-"""Cluster benchmark: PostgreSQL + RabbitMQ, two API processes, one then two Celery workers.
+"""Cluster benchmark: PostgreSQL + RabbitMQ, API processes and Celery workers on this machine.
 
-A day of 4 areas x 250 requests (25 engineers per area, every request through intake) is
-planned by one run over the four areas, first with one worker, then with two; each run is
-split into one part per area, each part with the run's time limit, so two workers should need
-about half the time of one. While the first run solves, 8 clients post new requests through
-``POST /v1/requests`` to the two API processes (intake throughput and latency under load); the
-same load is then sent to one API process while a run solves, for comparison.
+A day of 4 areas x 250 requests (40 engineers per area, every request through intake with a
+3-hour availability window between 08:00 and 18:00) is planned by one run over the four
+areas. Each phase starts from a fresh copy of the same day (same seed), so the runs solve the
+same problem:
+
+1. two API processes, one worker: the run's wall time;
+2. two API processes, two workers: the run's wall time (the run is split into one part per
+   area, each with the run's time limit, so two workers should need about half the time);
+3. two API processes, one worker, and 8 clients posting new requests through
+   ``POST /v1/requests`` while the run solves: intake throughput and latency;
+4. the same load on one API process.
 
 Needs PostgreSQL and RabbitMQ (defaults: the development machine's, 127.0.0.1). It creates a
 database and a broker queue of its own and drops both at the end. Every process it starts
@@ -140,6 +145,8 @@ def build(url: str, engineers: int, requests: int, spare_sites: int, seed: int) 
                 if r >= requests:
                     spare.append(site.id)
                     continue
+                # The customer's own availability, spread over the day as real calls are.
+                opens = start + timedelta(hours=1 + rng.randrange(8))
                 take_request(
                     session,
                     now=start,
@@ -147,6 +154,7 @@ def build(url: str, engineers: int, requests: int, spare_sites: int, seed: int) 
                     site_id=site.id,
                     channel="phone",
                     tier="general",
+                    availability=[{"start": opens, "end": opens + timedelta(hours=3)}],
                     skills=[{"skill": rng.choice(SKILLS), "min_level": 2}],
                     service_minutes=rng.choice([30, 45, 60]),
                 )
@@ -230,7 +238,7 @@ def _run(base: str, key: str, areas: list[int], limit: int) -> tuple[float, dict
 def _load(base: str, key: str, sites: list[int], clients: int, seconds: float) -> dict:
     """``clients`` threads posting requests for ``seconds``: throughput and latencies."""
     latencies: list[float] = []
-    errors: list[int] = []
+    errors: list[str] = []
     lock = threading.Lock()
     stop = time.monotonic() + seconds
     queue = list(sites)
@@ -248,7 +256,7 @@ def _load(base: str, key: str, sites: list[int], clients: int, seconds: float) -
                     f"{base}/v1/requests",
                     json={
                         "site_id": site,
-                        "channel": "web",
+                        "channel": "online",
                         "tier": "general",
                         "service_minutes": 45,
                         "external_ref": f"load-{site}-{uuid.uuid4().hex[:6]}",
@@ -256,9 +264,10 @@ def _load(base: str, key: str, sites: list[int], clients: int, seconds: float) -
                 )
                 ms = 1000 * (time.perf_counter() - t0)
                 with lock:
-                    (latencies if answer.status_code in (200, 201) else errors).append(
-                        ms if answer.status_code in (200, 201) else answer.status_code
-                    )
+                    if answer.status_code in (200, 201):
+                        latencies.append(ms)
+                    else:
+                        errors.append(f"{answer.status_code} {answer.text[:200]}")
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -272,6 +281,7 @@ def _load(base: str, key: str, sites: list[int], clients: int, seconds: float) -
     return {
         "requests": len(latencies),
         "errors": len(errors),
+        "first_error": errors[0] if errors else None,
         "rps": round(len(latencies) / wall, 1),
         "p50_ms": round(ordered[len(ordered) // 2], 1) if ordered else float("nan"),
         "p95_ms": round(p95, 1),
@@ -297,89 +307,86 @@ def main() -> None:
     parser.add_argument("--broker", default="amqp://guest:guest@127.0.0.1:5672//")
     parser.add_argument("--time-limit", type=int, default=20)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--engineers", type=int, default=25, help="per area")
+    parser.add_argument("--engineers", type=int, default=40, help="per area")
     parser.add_argument("--requests", type=int, default=250, help="per area")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
     admin = make_url(args.postgres)
-    name = f"onsite_scale_{uuid.uuid4().hex[:8]}"
     admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.set(database=name).render_as_string(hide_password=False)
     queue = f"onsite-scale-{uuid.uuid4().hex[:8]}"
-    logs = Path(f"/tmp/{name}")
+    logs = Path(f"/tmp/{queue}")
     logs.mkdir()
-    env = dict(os.environ)
-    env.update(ONSITE_DATABASE_URL=url, ONSITE_BROKER_URL=args.broker, ONSITE_BROKER_QUEUE=queue)
-    procs = Processes(env, logs)
-    figures: dict = {}
+
+    def phase(label: str, workers: int, api_processes: int, with_load: bool) -> dict:
+        """A fresh copy of the day (same seed), its processes, one run (and the load)."""
+        name = f"onsite_scale_{uuid.uuid4().hex[:8]}"
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = admin.set(database=name).render_as_string(hide_password=False)
+        env = dict(os.environ)
+        env.update(
+            ONSITE_DATABASE_URL=url, ONSITE_BROKER_URL=args.broker, ONSITE_BROKER_QUEUE=queue
+        )
+        procs = Processes(env, logs)
+        try:
+            t0 = time.perf_counter()
+            world = build(url, args.engineers, args.requests, spare_sites=1200, seed=args.seed)
+            built = time.perf_counter() - t0
+            port = _free_port()
+            base = f"http://127.0.0.1:{port}"
+            serve = ["serve", "--port", str(port), "--workers", str(api_processes)]
+            procs.start(f"{label}-api", *serve)
+            for w in range(workers):
+                procs.start(f"{label}-worker-{w}", "worker")
+            _wait_ready(base)
+            time.sleep(8)  # the workers connect and load OR-Tools
+            load: dict = {}
+            loader = threading.Thread(
+                target=lambda: load.update(
+                    _load(base, world["desk"], world["spare"], args.clients, args.time_limit)
+                )
+            )
+            if with_load:
+                loader.start()
+            wall, run = _run(base, world["dispatcher"], world["areas"], args.time_limit)
+            if with_load:
+                loader.join()
+            out = {"run_s": round(wall, 1), "built_s": round(built, 1), **_quality(run)}
+            if with_load:
+                out["intake"] = load
+            print(f"{label}: {out}")
+            return out
+        finally:
+            procs.stop_all()
+            with admin_engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
     try:
-        t0 = time.perf_counter()
-        world = build(url, args.engineers, args.requests, spare_sites=2400, seed=args.seed)
-        print(f"day built: 4 areas x {args.requests} requests in {time.perf_counter() - t0:.0f} s")
-        spare = world["spare"]
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        procs.start("api2", "serve", "--port", str(port), "--workers", "2")
-        _wait_ready(base)
-
-        procs.start("worker-a", "worker")
-        time.sleep(6)  # the worker connects and loads OR-Tools
-        load: dict = {}
-        loader = threading.Thread(
-            target=lambda: load.update(
-                _load(base, world["desk"], spare[:1200], args.clients, 2.5 * args.time_limit)
-            )
-        )
-        loader.start()
-        one_s, one = _run(base, world["dispatcher"], world["areas"], args.time_limit)
-        loader.join()
-        print(f"1 worker: run {one_s:.1f} s, {_quality(one)}")
-        print(f"intake on 2 API processes while it solved: {load}")
-
-        procs.start("worker-b", "worker")
-        time.sleep(6)
-        two_s, two = _run(base, world["dispatcher"], world["areas"], args.time_limit)
-        print(f"2 workers: run {two_s:.1f} s, {_quality(two)}")
-        procs.stop("api2")
-
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        procs.start("api1", "serve", "--port", str(port))
-        _wait_ready(base)
-        procs.stop("worker-b")
-        single: dict = {}
-        loader = threading.Thread(
-            target=lambda: single.update(
-                _load(base, world["desk"], spare[1200:], args.clients, 2.5 * args.time_limit)
-            )
-        )
-        loader.start()
-        _run(base, world["dispatcher"], world["areas"], args.time_limit)
-        loader.join()
-        print(f"intake on 1 API process while a run solved (1 worker): {single}")
+        one = phase("1 worker", 1, 2, with_load=False)
+        two = phase("2 workers", 2, 2, with_load=False)
+        loaded = phase("intake on 2 API processes, 1 worker solving", 1, 2, with_load=True)
+        single = phase("intake on 1 API process, 1 worker solving", 1, 1, with_load=True)
         figures = {
             "areas": 4,
             "requests": 4 * args.requests,
+            "engineers": 4 * args.engineers,
             "time_limit_s": args.time_limit,
-            "run_s_1_worker": round(one_s, 1),
-            "run_s_2_workers": round(two_s, 1),
-            "speedup": round(one_s / two_s, 2),
-            "time_ratio_2_to_1": round(two_s / one_s, 3),
-            "quality_1_worker": _quality(one),
-            "quality_2_workers": _quality(two),
-            "intake_rps": load.get("rps"),
-            "intake_p95_ms": load.get("p95_ms"),
-            "intake_errors": load.get("errors"),
-            "intake_rps_1_process": single.get("rps"),
-            "intake_p95_ms_1_process": single.get("p95_ms"),
+            "run_s_1_worker": one["run_s"],
+            "run_s_2_workers": two["run_s"],
+            "speedup": round(one["run_s"] / two["run_s"], 2),
+            "time_ratio_2_to_1": round(two["run_s"] / one["run_s"], 3),
+            "unassigned_1_worker": one["unassigned"],
+            "unassigned_2_workers": two["unassigned"],
+            "late_1_worker": one["late"],
+            "late_2_workers": two["late"],
+            "intake_rps": loaded["intake"]["rps"],
+            "intake_p95_ms": loaded["intake"]["p95_ms"],
+            "intake_errors": loaded["intake"]["errors"],
+            "intake_rps_1_process": single["intake"]["rps"],
+            "intake_p95_ms_1_process": single["intake"]["p95_ms"],
         }
     finally:
-        procs.stop_all()
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin_engine.dispose()
         try:
             from dispatch.planning.cluster import make_celery

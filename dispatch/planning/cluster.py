@@ -100,6 +100,7 @@ def make_celery(
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=PUBLISH_TIMEOUT_S,
         # Publisher confirms: a hand-off counts only once the broker has stored the message.
         broker_transport_options={"confirm_publish": True},
         worker_hijack_root_logger=False,
@@ -210,7 +211,6 @@ def hand_over(app: Celery, factory: sessionmaker[Session], run_id: int, *, now: 
             EXECUTE,
             args=[run_id],
             retry=False,
-            connect_timeout=PUBLISH_TIMEOUT_S,
         )
     except Exception as exc:  # the broker is down: the run stays queued for the sweep
         log.warning("run %s not handed to the broker yet (%s); the sweep will", run_id, exc)

@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dispatch.models import Engineer, PlanScope, RepairRequest, RequestEvent, Shift, Visit
@@ -29,19 +31,32 @@ class StalePlan(Exception):
 
 
 def lock_scopes(session: Session, area_ids: Sequence[int]) -> dict[int, PlanScope]:
-    """The scopes' rows, created when missing and locked for this transaction (PostgreSQL)."""
-    existing = {
-        s.service_area_id: s
-        for s in session.scalars(
-            select(PlanScope).where(PlanScope.service_area_id.in_(area_ids)).with_for_update()
+    """The scopes' rows, created when missing and locked for this transaction (PostgreSQL).
+
+    A missing row is inserted with ON CONFLICT DO NOTHING, then every row is read with its
+    lock: two transactions creating the first plan of an area at once (two bookings, or a
+    booking and a run) then wait for each other instead of one failing on the primary key.
+    """
+
+    def locked() -> dict[int, PlanScope]:
+        return {
+            s.service_area_id: s
+            for s in session.scalars(
+                select(PlanScope).where(PlanScope.service_area_id.in_(area_ids)).with_for_update()
+            )
+        }
+
+    existing = locked()
+    missing = [a for a in dict.fromkeys(area_ids) if a not in existing]
+    if missing:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(
+            insert(PlanScope)
+            .values([{"service_area_id": a, "plan_version": 0} for a in missing])
+            .on_conflict_do_nothing(index_elements=["service_area_id"])
         )
-    }
-    for area_id in area_ids:
-        if area_id not in existing:
-            scope = PlanScope(service_area_id=area_id, plan_version=0)
-            session.add(scope)
-            existing[area_id] = scope
-    session.flush()
+        existing = locked()
     return existing
 
 

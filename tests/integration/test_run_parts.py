@@ -140,3 +140,42 @@ def test_a_failed_part_fails_the_run_naming_its_area(two_cities: dict[str, Any])
         )
         assert run.plan == run.parts[0].plan
         assert check_published_routes(session) == 3
+
+
+def test_two_transactions_creating_an_areas_first_scope_wait_for_each_other(
+    two_cities: dict[str, Any],
+) -> None:
+    """The first plan scope of an area created by two transactions at once (two bookings, or a
+    booking and a run, in different processes): the second waits for the first and then locks
+    the same row, instead of failing on the primary key."""
+    import threading
+
+    from dispatch.models import PlanScope
+    from dispatch.planning.publish import lock_scopes
+
+    factory = two_cities["factory"]
+    area = two_cities["areas"]["Suzhou"]
+    outcome: list[object] = []
+    first = factory()
+    try:
+        lock_scopes(first, [area])  # inserted and locked, not committed yet
+
+        def second() -> None:
+            try:
+                with unit_of_work(factory) as session:
+                    scope = lock_scopes(session, [area])[area]
+                    scope.plan_version += 1
+                outcome.append("ok")
+            except Exception as exc:  # the failure this test is about
+                outcome.append(exc)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=1.0)
+        first.commit()
+    finally:
+        first.close()
+    thread.join(timeout=30)
+    assert outcome == ["ok"]
+    with factory() as session:
+        assert session.get(PlanScope, area).plan_version == 1
