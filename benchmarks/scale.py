@@ -52,6 +52,7 @@ from dispatch.db import make_engine, make_session_factory, migrate, unit_of_work
 from dispatch.engineers.service import create_engineer, create_skill  # noqa: E402
 from dispatch.geo_support import GeoContext  # noqa: E402
 from dispatch.requests.intake import take_request  # noqa: E402
+from tests.fixtures.factories import square  # noqa: E402
 
 CITIES = {
     "Shanghai": (31.23, 121.47),
@@ -70,17 +71,6 @@ SHIFT = {
 }
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ZONE = ZoneInfo("Asia/Shanghai")
-
-
-def _square(lat: float, lon: float) -> dict:
-    ring = [
-        [lon - HALF, lat - HALF],
-        [lon + HALF, lat - HALF],
-        [lon + HALF, lat + HALF],
-        [lon - HALF, lat + HALF],
-        [lon - HALF, lat - HALF],
-    ]
-    return {"type": "Polygon", "coordinates": [ring]}
 
 
 def _tomorrow() -> tuple[datetime, str]:
@@ -107,7 +97,7 @@ def build(url: str, engineers: int, requests: int, spare_sites: int, seed: int) 
             area = create_area(
                 session,
                 name=name,
-                boundary=_square(lat, lon),
+                boundary=square(lat, lon, HALF),
                 timezone="Asia/Shanghai",
                 business_hours={d: [["08:00", "20:00"]] for d in EVERY_DAY},
             )

@@ -706,12 +706,12 @@ class Search {
                 }
             }
         }
-        return other ? two_opt_star(u, a, i, w, b, k) : two_opt(a, i, k);
+        return other ? two_opt_star(a, i, b, k) : two_opt(a, i, k);
     }
 
     // Route a keeps its head up to u and takes b's tail from w; b keeps its head before w and
     // takes a's tail after u: the arc u -> w.
-    bool two_opt_star(int u, int a, int i, int w, int b, int k) {
+    bool two_opt_star(int a, int i, int b, int k) {
         const auto& sa = st.routes[a].seq;
         const auto& sb = st.routes[b].seq;
         i64 delta = 0;
@@ -734,8 +734,6 @@ class Search {
         if (breaks_in(seq_a) != breaks_in(sa) || breaks_in(seq_b) != breaks_in(sb)) return false;
         delta += arcs_of(a, seq_a) + arcs_of(b, seq_b) - arcs_of(a, sa) - arcs_of(b, sb);
         if (delta >= 0 && !late_in(a) && !late_in(b)) return false;
-        (void)u;
-        (void)w;
         return commit_if_better(a, b);
     }
 
