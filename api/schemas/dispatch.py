@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from api.schemas.common import Day, Id, InputModel, Instant, OutputModel, PointRead
 
@@ -39,6 +39,12 @@ class RunPart(OutputModel):
     failure_reason: str | None
 
 
+class RunNote(OutputModel):
+    kind: str
+    message: str
+    request_id: int | None = None
+
+
 class RunRead(OutputModel):
     id: int
     status: str
@@ -58,6 +64,20 @@ class RunRead(OutputModel):
     unassigned: list[dict[str, Any]] | None
     plan: list[dict[str, Any]] | None
     plan_version: int | None
+    recoveries: int = Field(
+        default=0, description="how often the run was queued again after its solver stopped"
+    )
+    notes: list[RunNote] = Field(
+        default_factory=list,
+        description="what the dispatcher should know about how the run went: broken locks, a "
+        "recovery, attempts that could not reach the database",
+    )
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _no_notes(cls, value: Any) -> Any:
+        return [] if value is None else value
+
     parent_id: int | None = Field(
         default=None, description="the run this one is a part of (one area of it), if any"
     )

@@ -17,8 +17,9 @@ Nothing is lost when the broker or a worker goes away:
   looks again when the lease could have run out);
 - a task is idempotent: a run that is no longer queued or running is left alone, so a run
   handed over twice is solved once;
-- a worker that cannot reach the database retries its task with a growing delay; the run stays
-  queued meanwhile.
+- a worker that cannot reach the database fails the task's attempt with the reason and retries
+  it with a growing delay; the run stays queued meanwhile, and its notes say how many attempts
+  failed and why once one gets through.
 
 A run over several areas is split into one part per area (:func:`split_run`), each a run of
 its own handed over as its own task, so that several workers solve the areas at once; each part
@@ -32,12 +33,13 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery import Celery, Task
 from celery.signals import worker_ready
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.clock import Clock
@@ -49,6 +51,7 @@ from dispatch.models.enums import RunStatus
 from dispatch.planning.runs import (
     RunSettings,
     execute_run,
+    process_identity,
     recover_interrupted,
     settle_parent,
     split_run,
@@ -117,19 +120,30 @@ def make_celery(
         return ctx[0]
 
     @app.task(name=EXECUTE, bind=True, max_retries=None)
-    def execute(self: Task, run_id: int) -> str:
+    def execute(self: Task, run_id: int, unreachable: list[str] | None = None) -> str:
         try:
-            return _execute(app, current(), run_id)
-        except Unavailable as exc:
+            return _execute(app, current(), run_id, unreachable or [])
+        except (Unavailable, OperationalError, InterfaceError) as exc:
+            # The database is away (or went away mid-task): this attempt fails with the reason,
+            # kept in the task, and the run, still queued (or leased), is tried again later.
             delay = DB_RETRY_S[min(self.request.retries, len(DB_RETRY_S) - 1)]
-            log.warning("run %s: %s; retrying in %s s", run_id, exc, delay)
-            raise self.retry(exc=exc, countdown=delay) from exc
+            reason = _unreachable_reason(exc)
+            log.warning("run %s: %s; retrying in %s s", run_id, reason, delay)
+            seen = [*(unreachable or []), f"{datetime.now(UTC).isoformat()} {reason}"]
+            raise self.retry(
+                exc=exc, countdown=delay, kwargs={"run_id": run_id, "unreachable": seen[-5:]}
+            ) from exc
         except _LeaseHeld as held:
             raise self.retry(countdown=held.seconds) from None
 
     @app.task(name=SWEEP)
     def sweep() -> list[int]:
-        return sweep_runs(app, current())
+        try:
+            return sweep_runs(app, current())
+        except (Unavailable, OperationalError, InterfaceError) as exc:
+            # The next sweep (beat's, or a worker's start) looks again.
+            log.warning("sweep skipped: %s", _unreachable_reason(exc))
+            return []
 
     @worker_ready.connect(weak=False)
     def sweep_at_start(sender: Any = None, **_: Any) -> None:
@@ -145,12 +159,30 @@ class _LeaseHeld(Exception):
         self.seconds = seconds
 
 
-def _execute(app: Celery, ctx: WorkerContext, run_id: int) -> str:
+def _unreachable_reason(exc: Exception) -> str:
+    """One line saying why the database could not be used (never the password)."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"database unreachable from worker {process_identity()}: " + (
+        detail[0][:300] if detail else type(exc).__name__
+    )
+
+
+def _execute(app: Celery, ctx: WorkerContext, run_id: int, unreachable: list[str]) -> str:
     now = ctx.settings.lease_clock.now()
     with unit_of_work(ctx.factory) as session:
         run = session.get(DispatchRun, run_id)
         if run is None:
             return "unknown run"
+        if unreachable:
+            # Earlier attempts of this task failed for want of the database: say so on the run.
+            note = {
+                "request_id": None,
+                "kind": "worker_retried",
+                "message": f"the run waited for the database: {len(unreachable)} attempts of "
+                "its task failed before one could reach it",
+                "attempts": unreachable,
+            }
+            run.notes = [*(run.notes or []), note]
         status, lease, parent = run.status, run.lease_expires_at, run.parent_id
         areas = len(run.scope.get("service_area_ids", []))
         if run.part_count:

@@ -399,7 +399,8 @@ def _solve_and_publish(
                 run.kpis_before = before
                 run.kpis_after = plan_kpis(built, plan)
                 run.unassigned = unassigned_summary(built, plan)
-                run.notes = _notes(built, plan)
+                # After what was noted on the way here (a recovery, a wait for the database).
+                run.notes = [*(run.notes or []), *_notes(built, plan)]
                 run.plan = routes
                 run.lease_expires_at = None
                 run.timings = {

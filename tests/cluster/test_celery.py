@@ -9,9 +9,12 @@ Each test has its own database and its own broker queue, so leftovers cannot int
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,10 +23,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch.auth.service import create_api_key
 from dispatch.clock import SystemClock
 from dispatch.db import make_engine, make_session_factory, migrate, unit_of_work
 from dispatch.models import DispatchRun, Visit
@@ -40,6 +46,7 @@ from tests.fixtures.factories import (
     create_site,
 )
 from tests.fixtures.plan_checker import check_published_routes
+from tests.fixtures.tcp_proxy import TcpProxy
 
 BROKER_ENV = "ONSITE_TEST_BROKER_URL"
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,12 +83,12 @@ class Cluster:
         )
         return env
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
+    def start_worker(self, **env: str) -> subprocess.Popen[bytes]:
         log = open(self.tmp_path / f"worker-{len(self.workers)}.log", "wb")  # noqa: SIM115
         proc = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "worker", "--concurrency", "1"],
             cwd=ROOT,
-            env=self.env(),
+            env={**self.env(), **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: kill -9 takes its children too
@@ -333,4 +340,173 @@ def test_a_run_over_two_areas_is_solved_by_two_workers_at_once(cluster: Cluster)
     assert overlap, f"solved in turn:\n{cluster.logs()}"
     assert run.plan == [r for p in run.parts for r in (p.plan or [])]
     with cluster.factory() as session:
+        assert check_published_routes(session) == len(_planned(cluster.factory))
+
+
+def test_a_worker_that_cannot_reach_the_database_retries_and_says_why(cluster: Cluster) -> None:
+    """A worker whose database connection is cut fails each attempt of the task with the reason
+    and retries it; the run stays queued, and once the database answers it is solved once and
+    its notes say how many attempts failed and why."""
+    area_id = _day(cluster.factory, requests=6)
+    real = make_url(cluster.url)
+    proxy = TcpProxy((real.host or "127.0.0.1", real.port or 5432))  # down until up()
+    through = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    cluster.start_worker(ONSITE_DATABASE_URL=through)
+    runner = CeleryRunner(cluster.celery, cluster.factory, SystemClock())
+    try:
+        run_id = _queue_run(cluster.factory, area_id)
+        runner.submit(run_id)
+        runner.wait_sent()
+    finally:
+        runner.close()
+    try:
+        _wait(cluster, "a failed attempt", lambda: "database unreachable" in cluster.logs())
+        assert _run(cluster.factory, run_id).status == "queued"
+        proxy.up()
+        _wait(cluster, "the run", lambda: _run(cluster.factory, run_id).status == "succeeded")
+    finally:
+        proxy.down()
+    run = _run(cluster.factory, run_id)
+    assert run.attempts == 1
+    retried = [n for n in run.notes or [] if n["kind"] == "worker_retried"]
+    assert len(retried) == 1, run.notes
+    assert retried[0]["attempts"], retried
+    assert all("database unreachable" in a for a in retried[0]["attempts"])
+    with cluster.factory() as session:
+        assert check_published_routes(session) == len(_planned(cluster.factory))
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+
+
+def _broker_restartable() -> str | None:
+    """Why the broker cannot be restarted from here, or None if it can."""
+    if shutil.which("rabbitmqctl") is None:
+        return "rabbitmqctl is not on this machine"
+    try:
+        _rabbitmqctl("status")
+    except (subprocess.SubprocessError, OSError) as exc:
+        return f"rabbitmqctl cannot manage the broker here: {exc}"
+    return None
+
+
+def test_runs_queued_across_a_broker_restart_are_all_solved_once(cluster: Cluster) -> None:
+    """The broker is restarted while one run solves and two wait in its queue: every run is
+    solved, each exactly once (one attempt, no recovery), and the final plan checks out."""
+    why = _broker_restartable()
+    if why is not None:
+        pytest.skip(why)
+    area_a = _day(cluster.factory, requests=6)
+    area_b = _day(cluster.factory, requests=6, city=("Suzhou", (31.30, 120.62)))
+    cluster.start_worker()
+    runner = CeleryRunner(cluster.celery, cluster.factory, SystemClock())
+    try:
+        runs = [
+            _queue_run(cluster.factory, area_a, time_limit_s=6),
+            _queue_run(cluster.factory, area_b, time_limit_s=2),
+            _queue_run(cluster.factory, area_a, time_limit_s=2),
+        ]
+        for run_id in runs:
+            runner.submit(run_id)
+        runner.wait_sent()
+    finally:
+        runner.close()
+    assert all(_run(cluster.factory, r).handed_at is not None for r in runs)
+    _wait(cluster, "the first solve", lambda: _run(cluster.factory, runs[0]).owner is not None)
+    try:
+        _rabbitmqctl("stop_app")
+        time.sleep(2)
+    finally:
+        _rabbitmqctl("start_app")
+        _rabbitmqctl("await_startup")
+    _wait(
+        cluster,
+        "every run",
+        lambda: all(_run(cluster.factory, r).status == "succeeded" for r in runs),
+        timeout=180,
+    )
+    for run_id in runs:
+        run = _run(cluster.factory, run_id)
+        assert (run.attempts, run.recoveries) == (1, 0), (run_id, run.notes)
+    with cluster.factory() as session:
+        assert session.scalar(select(func.count()).select_from(DispatchRun)) == len(runs)
+        assert check_published_routes(session) == len(_planned(cluster.factory))
+
+
+def _serve(cluster: Cluster, name: str) -> tuple[subprocess.Popen[bytes], str]:
+    """An API process (``onsite serve``) on the cluster's database and broker."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    log = open(cluster.tmp_path / f"{name}.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=cluster.env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    cluster.workers.append(proc)  # stopped with the workers
+    base = f"http://127.0.0.1:{port}"
+    _wait(cluster, f"{name} to serve", lambda: _answers(base), timeout=60)
+    return proc, base
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_two_api_processes_creating_runs_for_one_scope_at_once_run_them_in_turn(
+    cluster: Cluster,
+) -> None:
+    """Two API processes each create a run for the same area at the same moment, with two
+    workers free: both runs are stored and solved, one after the other (their solves never
+    overlap), and the final plan books no engineer twice."""
+    area_id = _day(cluster.factory)
+    with unit_of_work(cluster.factory) as session:
+        key = create_api_key(session, role="dispatcher", name="test").key
+    bases = [_serve(cluster, f"api-{i}")[1] for i in range(2)]
+    for _ in range(2):
+        cluster.start_worker()
+    _, day = _tomorrow()
+    barrier = threading.Barrier(2)
+    created: list[int] = []
+
+    def create(base: str) -> None:
+        barrier.wait()
+        answer = httpx.post(
+            f"{base}/v1/dispatch/runs",
+            json={
+                "scope": {"service_area_ids": [area_id]},
+                "horizon_start": str(day),
+                "time_limit_s": 4,
+            },
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+        assert answer.status_code == 202, answer.text
+        created.append(answer.json()["id"])
+
+    threads = [threading.Thread(target=create, args=(b,)) for b in bases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(created)) == 2
+    _wait(
+        cluster,
+        "both runs",
+        lambda: all(_run(cluster.factory, r).status == "succeeded" for r in created),
+        timeout=120,
+    )
+    first, second = sorted((_run(cluster.factory, r) for r in created), key=lambda r: r.started_at)
+    assert first.finished_at is not None and second.started_at is not None
+    assert first.finished_at <= second.started_at, "the two runs solved the scope at once"
+    with cluster.factory() as session:
+        assert session.scalar(select(func.count()).select_from(DispatchRun)) == 2
         assert check_published_routes(session) == len(_planned(cluster.factory))
