@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.db import make_engine, migrate
+from dispatch.db import make_engine, make_session_factory, migrate
 
 POSTGRES_ENV = "ONSITE_TEST_POSTGRES_URL"
 
@@ -65,6 +66,21 @@ def drop_postgres_database(url: str) -> None:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         engine.dispose()
+
+
+@contextmanager
+def migrated_factory(backend: str, tmp_dir: Path) -> Iterator[sessionmaker[Session]]:
+    """A session factory on a fresh, migrated database of ``backend``, dropped afterwards (for
+    tests whose transactions must really commit, as concurrent processes' do)."""
+    url = fresh_database_url(backend, tmp_dir)
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+        if backend == "postgres":
+            drop_postgres_database(url)
 
 
 def fresh_database_url(backend: str, tmp_dir: Path) -> str:

@@ -29,6 +29,7 @@ from dispatch.planning.problem import (
     engineer_of,
     job_key,
     lengthened,
+    request_of,
 )
 from dispatch.planning.snapshot import plan_versions, snapshot_of
 from dispatch.planning.timing import day_visits
@@ -169,9 +170,16 @@ class CapacityIndex:
         )
         key = (version, hash(engineers_fp), now.date())
         found = self._contexts.get(area_id)
-        if found is not None and found.key == key and now - found.built_at < self.ttl:
+        fresh = found is not None and now - found.built_at < self.ttl
+        if found is not None and fresh and found.key == key:
             return found
-        context = self._build(session, geo, area_id, now, key)
+        context = None
+        if found is not None and fresh and found.key[1:] == key[1:] and found.key[0] < version:
+            # The plan moved on elsewhere (another process's bookings, mostly): re-time only
+            # the engineer-days that changed, unless too much did (a run published).
+            context = _refreshed(session, geo, found, key, now)
+        if context is None:
+            context = self._build(session, geo, area_id, now, key)
         with self._lock:
             self._contexts[area_id] = context
         return context
@@ -288,6 +296,91 @@ class CapacityIndex:
         )
 
 
+REFRESH_MAX_ROUTES = 6
+"""An area's context is re-timed in place when at most this many of its engineer-days changed
+since it was built (bookings elsewhere); more (a run published) rebuild it."""
+
+
+def _refreshed(
+    session: Session, geo: GeoContext, context: Context, key: tuple[Any, ...], now: datetime
+) -> Context | None:
+    """The context brought up to the stored routes by re-timing the engineer-days whose order
+    changed, with the jobs booked since it was built added; None when a rebuild is better
+    (many routes changed, or one no longer times)."""
+    built = context.built
+    problem = built.problem
+    first = built.horizon_start
+    last = context.until.date() - timedelta(days=1)
+    engineers = [engineer_of(e.id) for e in problem.engineers]
+    stored: dict[tuple[str, int], list[str]] = {}
+    for engineer_id, day, request_id in session.execute(
+        select(Visit.engineer_id, Visit.date, Visit.request_id)
+        .where(
+            Visit.engineer_id.in_(engineers),
+            Visit.date >= first,
+            Visit.date <= last,
+            Visit.status.in_(ROUTE_STATUSES),
+        )
+        .order_by(Visit.engineer_id, Visit.date, Visit.sequence)
+    ):
+        key_ = (engineer_key(engineer_id), built.day_key(day))
+        stored.setdefault(key_, []).append(job_key(request_id))
+    held = {(r.engineer_id, r.day): [v.job_id for v in r.visits] for r in context.routes}
+    changed = [k for k in stored.keys() | held.keys() if stored.get(k, []) != held.get(k, [])]
+    if len(changed) > REFRESH_MAX_ROUTES:
+        return None
+    known = {j.id for j in problem.jobs}
+    new_ids = sorted({request_of(j) for k in changed for j in stored.get(k, []) if j not in known})
+    points = built.points
+    if new_ids:
+        requests = session.scalars(select(RepairRequest).where(RepairRequest.id.in_(new_ids))).all()
+        area = session.get(ServiceArea, built.snapshot.area_ids[0])
+        assert area is not None
+        mini = build_problem(
+            snapshot_of(
+                session,
+                areas=[area],
+                engineers=[],
+                requests=requests,
+                start=first,
+                days=built.snapshot.days,
+                now=now,
+            ),
+            geo,
+            freeze=timedelta(0),
+            history=False,
+        )
+        if mini.epoch != built.epoch or len(mini.problem.jobs) != len(new_ids):
+            return None
+        problem, at = _with_sites(context, geo, list(mini.points))
+        problem = dataclasses.replace(
+            problem,
+            jobs=(
+                *problem.jobs,
+                *(dataclasses.replace(j, location=at + j.location) for j in mini.problem.jobs),
+            ),
+        )
+        points = (*points, *mini.points)
+    routes = {(r.engineer_id, r.day): r for r in context.routes}
+    for engineer, day in changed:
+        order = stored.get((engineer, day), [])
+        if not order:
+            routes.pop((engineer, day), None)
+            continue
+        if problem.engineer(engineer) is None:
+            return None
+        route, missed = plan_route(problem, engineer, day, order)
+        if missed:
+            return None
+        routes[(engineer, day)] = route
+    return dataclasses.replace(
+        context,
+        key=key,
+        built=dataclasses.replace(built, problem=problem, points=points),
+        routes=tuple(routes.values()),
+    )
+
+
 def _with_booking(
     context: Context,
     quoted: Quoted,
@@ -356,24 +449,32 @@ def _with_headroom(built: Built, headroom: timedelta) -> Built:
 
 def _with_site(context: Context, geo: GeoContext, site: tuple[float, float]) -> tuple[Problem, int]:
     """The context's problem with the new site appended as the last location."""
+    return _with_sites(context, geo, [site])
+
+
+def _with_sites(
+    context: Context, geo: GeoContext, sites: Sequence[tuple[float, float]]
+) -> tuple[Problem, int]:
+    """The context's problem with ``sites`` appended as its last locations, and the index of
+    the first of them."""
     problem = context.built.problem
     points = list(context.built.points)
     n = len(points)
     if not points:
         return Problem(durations=[[0]], distances=[[0]], jobs=(), engineers=()), 0
-    to_site = geo.point_provider.matrix(points, [site])
-    from_site = geo.point_provider.matrix([site], points)
+    to_sites = geo.point_provider.matrix(points, list(sites))
+    from_sites = geo.point_provider.matrix(list(sites), [*points, *sites])
     factor = context.built.traffic_factor  # the representative matrix of the problem
 
     def scaled(d: int) -> int:
         return d if d == UNREACHABLE else round(d * factor)
 
-    col_d = [scaled(d) for d in to_site.durations[:, 0].tolist()]
-    col_m = to_site.distances[:, 0].tolist()
-    row_d = [*(scaled(d) for d in from_site.durations[0].tolist()), 0]
-    row_m = [*from_site.distances[0].tolist(), 0]
-    durations = [(*row, col_d[i]) for i, row in enumerate(problem.durations)] + [tuple(row_d)]
-    distances = [(*row, col_m[i]) for i, row in enumerate(problem.distances)] + [tuple(row_m)]
+    cols_d = [[scaled(d) for d in row] for row in to_sites.durations.tolist()]
+    cols_m = to_sites.distances.tolist()
+    rows_d = [tuple(scaled(d) for d in row) for row in from_sites.durations.tolist()]
+    rows_m = [tuple(row) for row in from_sites.distances.tolist()]
+    durations = [(*row, *cols_d[i]) for i, row in enumerate(problem.durations)] + rows_d
+    distances = [(*row, *cols_m[i]) for i, row in enumerate(problem.distances)] + rows_m
     return (
         Problem(
             durations=durations, distances=distances, jobs=problem.jobs, engineers=problem.engineers

@@ -1,11 +1,12 @@
 """Bookings taken at once by several API processes (each with its own capacity cache) into the
-same area: none is refused for a clash with another, and no engineer is booked twice."""
+same area: none is refused for a clash with another, and no engineer is booked twice; and a
+process's capacity catches up with the others' bookings without rebuilding itself."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.db import make_engine, make_session_factory, migrate, unit_of_work
+from dispatch.db import unit_of_work
 from dispatch.geo_support import GeoContext
-from dispatch.models import RepairRequest, Visit
-from dispatch.planning.capacity import CapacityIndex
+from dispatch.models import RepairRequest, Site, Visit
+from dispatch.planning.capacity import CapacityIndex, insertion_options
 from dispatch.requests.intake import take_request
-from tests.conftest import drop_postgres_database, fresh_database_url
+from tests.conftest import migrated_factory
 from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
 from tests.fixtures.plan_checker import check_published_routes
 
@@ -29,11 +30,7 @@ EACH = 6
 
 @pytest.fixture
 def area_with_sites(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    url = fresh_database_url(backend, tmp_path)
-    migrate(url)
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    try:
+    with migrated_factory(backend, tmp_path) as factory:
         with unit_of_work(factory) as session:
             customer = create_customer(session)
             area = create_area(session, name="Shanghai", center=(31.23, 121.47), half=0.15)
@@ -49,10 +46,6 @@ def area_with_sites(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
                 for i in range(PROCESSES * EACH)
             ]
         yield {"factory": factory, "sites": sites}
-    finally:
-        engine.dispose()
-        if backend == "postgres":
-            drop_postgres_database(url)
 
 
 def test_bookings_taken_at_once_by_several_processes_all_land(
@@ -100,3 +93,74 @@ def test_bookings_taken_at_once_by_several_processes_all_land(
             session.scalars(select(RepairRequest.id))
         )
         assert check_published_routes(session) == len(visits)
+
+
+class CountingIndex(CapacityIndex):
+    """A capacity index that counts its full rebuilds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.builds = 0
+
+    def _build(self, *args: Any, **kwargs: Any) -> Any:
+        self.builds += 1
+        return super()._build(*args, **kwargs)
+
+
+def _book(factory: sessionmaker[Session], capacity: CapacityIndex, site: int, at: int) -> None:
+    with unit_of_work(factory) as session:
+        take_request(
+            session,
+            now=NOW + timedelta(minutes=at),
+            actor="test",
+            geo=GeoContext(),
+            capacity=capacity,
+            site_id=site,
+            channel="online",
+            tier="general",
+            service_minutes=30,
+        )
+
+
+def _routes(context: Any) -> list[tuple[Any, ...]]:
+    return sorted(
+        (r.engineer_id, r.day, tuple((v.job_id, v.arrival, v.start) for v in r.visits))
+        for r in context.routes
+    )
+
+
+def test_a_context_refreshed_after_another_process_booked_answers_as_a_rebuilt_one(
+    area_with_sites: dict[str, Any],
+) -> None:
+    """Process B's capacity, built before process A booked three requests, catches up without
+    a rebuild: its routes are those a fresh build times, and it answers the next booking's quote
+    as a fresh build does."""
+    factory: sessionmaker[Session] = area_with_sites["factory"]
+    sites: list[int] = area_with_sites["sites"]
+    a, b = CapacityIndex(), CountingIndex()
+    geo = GeoContext()
+    with factory() as session:
+        area_id = session.scalar(select(Site.base_area_id).where(Site.id == sites[0]))
+        b.context(session, geo, area_id, NOW)
+    assert b.builds == 1
+    for i, site in enumerate(sites[:3]):
+        _book(factory, a, site, i)
+    later = NOW  # as when B built it: only the bookings differ
+    with factory() as session:
+        refreshed = b.context(session, geo, area_id, later)
+        rebuilt = CapacityIndex().context(session, geo, area_id, later)
+    assert b.builds == 1, "the context was rebuilt instead of refreshed"
+    assert sum(len(r.visits) for r in refreshed.routes) == 3
+    assert _routes(refreshed) == _routes(rebuilt)
+    ask = {
+        "site": (31.21, 121.45),
+        "skills": {},
+        "service_minutes": 30,
+        "tier": "general",
+        "windows": [(later, later + timedelta(days=2))],
+        "promise_due": later + timedelta(hours=8),
+    }
+    mine, _, _ = insertion_options(refreshed, geo, **ask)
+    theirs, _, _ = insertion_options(rebuilt, geo, **ask)
+    best = lambda options: min((o.cost, o.start, o.engineer_id, o.day) for o in options)  # noqa: E731
+    assert best(mine) == best(theirs)

@@ -13,14 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.clock import FixedClock
-from dispatch.db import make_engine, make_session_factory, migrate, unit_of_work
+from dispatch.db import unit_of_work
 from dispatch.geo_support import GeoContext
 from dispatch.models import DispatchRun, Engineer
 from dispatch.planning.runs import create_run, execute_run, settle_parent, split_run
 from dispatch.planning.solver import InlineSolver
 from dispatch.requests.intake import take_request
 from optimizer import Plan, Problem, SolveParams
-from tests.conftest import drop_postgres_database, fresh_database_url
+from tests.conftest import migrated_factory
 from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
 from tests.fixtures.plan_checker import check_published_routes
 
@@ -30,11 +30,7 @@ CITIES = {"Shanghai": (31.23, 121.47), "Suzhou": (31.30, 120.62)}
 
 @pytest.fixture
 def two_cities(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    url = fresh_database_url(backend, tmp_path)
-    migrate(url)
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    try:
+    with migrated_factory(backend, tmp_path) as factory:
         areas = {}
         with unit_of_work(factory) as session:
             customer = create_customer(session)
@@ -62,10 +58,6 @@ def two_cities(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
                         service_minutes=45,
                     )
         yield {"factory": factory, "areas": areas}
-    finally:
-        engine.dispose()
-        if backend == "postgres":
-            drop_postgres_database(url)
 
 
 def _split(factory: sessionmaker[Session], areas: list[int]) -> tuple[int, list[int]]:
