@@ -7,7 +7,6 @@ import dataclasses
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,37 +16,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.clock import FixedClock
-from dispatch.db import make_engine, make_session_factory, migrate, unit_of_work
+from dispatch.db import unit_of_work
 from dispatch.geo_support import GeoContext
 from dispatch.models import DispatchRun, PlanScope, RepairRequest, Visit
 from dispatch.planning.runs import LEASE, create_run, execute_run
 from dispatch.planning.solver import InlineSolver
 from dispatch.requests.intake import take_request
 from optimizer import Plan, PlanStatus, Problem, SolveParams
-from tests.conftest import drop_postgres_database, fresh_database_url
+from tests.conftest import migrated_factory
 from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
 from tests.fixtures.plan_checker import check_published_routes
 
 NOW = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # Monday 08:00 in Shanghai
 
 
-@contextmanager
-def _database(backend: str, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    """A migrated database of ``backend`` with committed transactions, dropped afterwards."""
-    url = fresh_database_url(backend, tmp_path)
-    migrate(url)
-    engine = make_engine(url)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        engine.dispose()
-        if backend == "postgres":
-            drop_postgres_database(url)
-
-
 @pytest.fixture
 def world(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    with _database(backend, tmp_path) as factory:
+    with migrated_factory(backend, tmp_path) as factory:
         with unit_of_work(factory) as session:
             area = create_area(session, half=0.15)
             for i, home in enumerate(((31.20, 121.44), (31.26, 121.50))):
@@ -493,7 +478,7 @@ def test_the_owner_renews_its_lease_while_solving(world: dict[str, Any]) -> None
 @pytest.fixture
 def busy_day(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Five engineers with a 30-minute lunch in 12:00-13:00 and twenty visits over the day."""
-    with _database(backend, tmp_path) as factory:
+    with migrated_factory(backend, tmp_path) as factory:
         with unit_of_work(factory) as session:
             area = create_area(session, half=0.2)
             for i in range(5):
