@@ -131,7 +131,7 @@ def make_celery(
             log.warning("run %s: %s; retrying in %s s", run_id, reason, delay)
             seen = [*(unreachable or []), f"{datetime.now(UTC).isoformat()} {reason}"]
             raise self.retry(
-                exc=exc, countdown=delay, kwargs={"run_id": run_id, "unreachable": seen[-5:]}
+                exc=exc, countdown=delay, args=[run_id], kwargs={"unreachable": seen[-5:]}
             ) from exc
         except _LeaseHeld as held:
             raise self.retry(countdown=held.seconds) from None
