@@ -72,12 +72,6 @@ class RunRead(OutputModel):
         description="what the dispatcher should know about how the run went: broken locks, a "
         "recovery, attempts that could not reach the database",
     )
-
-    @field_validator("notes", mode="before")
-    @classmethod
-    def _no_notes(cls, value: Any) -> Any:
-        return [] if value is None else value
-
     parent_id: int | None = Field(
         default=None, description="the run this one is a part of (one area of it), if any"
     )
@@ -86,6 +80,11 @@ class RunRead(OutputModel):
         description="on a cluster, a run over several areas is solved as one part per area by "
         "different workers at once; each part's progress (empty otherwise)",
     )
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _no_notes(cls, value: Any) -> Any:
+        return [] if value is None else value
 
 
 class LockCreate(InputModel):

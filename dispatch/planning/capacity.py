@@ -170,14 +170,14 @@ class CapacityIndex:
         )
         key = (version, hash(engineers_fp), now.date())
         found = self._contexts.get(area_id)
-        fresh = found is not None and now - found.built_at < self.ttl
-        if found is not None and fresh and found.key == key:
-            return found
         context = None
-        if found is not None and fresh and found.key[1:] == key[1:] and found.key[0] < version:
-            # The plan moved on elsewhere (another process's bookings, mostly): re-time only
-            # the engineer-days that changed, unless too much did (a run published).
-            context = _refreshed(session, geo, found, key, now)
+        if found is not None and now - found.built_at < self.ttl:
+            if found.key == key:
+                return found
+            if found.key[1:] == key[1:] and found.key[0] < version:
+                # The plan moved on elsewhere (another process's bookings, mostly): re-time
+                # only the engineer-days that changed, unless too much did (a run published).
+                context = _refreshed(session, geo, found, key, now)
         if context is None:
             context = self._build(session, geo, area_id, now, key)
         with self._lock:

@@ -182,7 +182,9 @@ def _execute(app: Celery, ctx: WorkerContext, run_id: int, unreachable: list[str
                 "its task failed before one could reach it",
                 "attempts": unreachable,
             }
-            run.notes = [*(run.notes or []), note]
+            # One such note, with every attempt so far (a later wait replaces it).
+            kept = [n for n in run.notes or [] if n.get("kind") != "worker_retried"]
+            run.notes = [*kept, note]
         status, lease, parent = run.status, run.lease_expires_at, run.parent_id
         areas = len(run.scope.get("service_area_ids", []))
         if run.part_count:
