@@ -18,7 +18,12 @@ from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RepairRequest, RequestEvent, ServiceArea, Shift, Visit
 from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
-from dispatch.planning.publish import back_to_unassigned, bump_plan_version, first_name
+from dispatch.planning.publish import (
+    back_to_unassigned,
+    bump_plan_version,
+    first_name,
+    lock_scopes,
+)
 from dispatch.planning.snapshot import OPEN_STATUSES
 from dispatch.planning.timing import (
     Timed,
@@ -127,12 +132,17 @@ def evaluate_assignment(
         requests[other.id] = other
     order = [v.request_id for v in pending]
     positions = range(len(order) + 1) if position is None else [min(position, len(order))]
-    before_route = time_sequence(session, geo, engineer, day, order, now)
-    before = before_route.visits if before_route is not None else []
     best: tuple[tuple[int, float, int], int, TimedRoute] | None = None
-    candidates = time_sequences(
-        session, geo, engineer, day, [[*order[:p], request.id, *order[p:]] for p in positions], now
+    # The day as it is and with the request in each place, on one problem built once.
+    before_route, *candidates = time_sequences(
+        session,
+        geo,
+        engineer,
+        day,
+        [order, *([*order[:p], request.id, *order[p:]] for p in positions)],
+        now,
     )
+    before = before_route.visits if before_route is not None else []
     for p, candidate in zip(positions, candidates, strict=True):
         if candidate is None:  # the shift exists but is already over
             raise Conflict(
@@ -214,7 +224,14 @@ def assign(
     A dispatcher's choice is locked to the engineer (``lock``) so runs keep it; an automatic
     insertion is not. Intake's booking only ``reserve``s the capacity it quoted: until a run
     publishes the visit, runs may move it without the stability penalty.
+
+    A change takes its turn with every other change to the areas it touches (the engineer's,
+    and the one the visit leaves): their plan-scope rows are locked before the route is read,
+    so two changes never re-time the same route from the same reading, and one is not refused
+    for the other's.
     """
+    if not dry_run:
+        _take_turn(session, request_id, engineer_id)
     evaluation, pending, timed_route = evaluate_assignment(
         session,
         geo,
@@ -311,6 +328,22 @@ def assign(
     return evaluation
 
 
+def _take_turn(session: Session, request_id: int, engineer_id: int) -> None:
+    """Lock the plan scopes a change to the request's visit touches, then forget what was read
+    before the wait (another change may have committed while this one waited)."""
+    session.flush()
+    engineer = session.get(Engineer, engineer_id)
+    areas = {engineer.service_area_id} if engineer is not None else set()
+    current = _current_visit(session, request_id)
+    if current is not None and current.engineer_id != engineer_id:
+        previous = session.get(Engineer, current.engineer_id)
+        if previous is not None:
+            areas.add(previous.service_area_id)
+    if areas:
+        lock_scopes(session, sorted(areas))
+        session.expire_all()
+
+
 def retime_route(
     session: Session, geo: GeoContext, engineer_id: int, day: date, now: datetime
 ) -> None:
@@ -399,7 +432,10 @@ def _lock_event(
 def unassign(
     session: Session, geo: GeoContext, visit_id: int, *, actor: str, now: datetime
 ) -> RepairRequest:
-    """Take a visit off its route; the request waits for the next plan."""
+    """Take a visit off its route; the request waits for the next plan (taking its turn with
+    other changes to the area, as ``assign`` does)."""
+    visit = _visit_or_404(session, visit_id)
+    _take_turn(session, visit.request_id, visit.engineer_id)
     visit = _visit_or_404(session, visit_id)
     if visit.status not in MOVABLE:
         raise Conflict(f"visit {visit_id} is {visit.status}; it can no longer be unassigned")

@@ -23,7 +23,7 @@ from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RepairRequest, ServiceArea, Visit
 from dispatch.planning import manual
 from dispatch.planning.capacity import CapacityIndex, Prediction, insertion_options, predict
-from dispatch.planning.publish import bump_plan_version, lock_scopes
+from dispatch.planning.publish import bump_plan_version
 from dispatch.planning.runner import JobRunner, submit_after_commit
 from dispatch.planning.runs import create_run
 from dispatch.planning.snapshot import ACTIVE_VISIT
@@ -308,13 +308,8 @@ def _book(
         or prediction.day is None
     ):
         return False, None
-    if request.base_area_id is not None:
-        # Bookings into one area take turns from here to their commit: two at once would
-        # re-time the same route, and one would be refused for the other's change. What was
-        # read before the wait (the capacity context, the route) is read again after it.
-        session.flush()
-        lock_scopes(session, [request.base_area_id])
-        session.expire_all()
+    # ``assign`` takes its turn with other changes to the area (bookings, a dispatcher's moves,
+    # a publishing run) and reads the route after the wait.
     manual.assign(
         session,
         geo,

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.db import unit_of_work
 from dispatch.geo_support import GeoContext
-from dispatch.models import RepairRequest, Site, Visit
+from dispatch.models import Engineer, RepairRequest, Site, Visit
+from dispatch.planning import manual
 from dispatch.planning.capacity import CapacityIndex, insertion_options
 from dispatch.requests.intake import take_request
 from tests.conftest import migrated_factory
@@ -164,3 +165,78 @@ def test_a_context_refreshed_after_another_process_booked_answers_as_a_rebuilt_o
     theirs, _, _ = insertion_options(rebuilt, geo, **ask)
     best = lambda options: min((o.cost, o.start, o.engineer_id, o.day) for o in options)  # noqa: E731
     assert best(mine) == best(theirs)
+
+
+def test_a_dispatcher_assigning_while_bookings_land_is_never_refused(
+    area_with_sites: dict[str, Any],
+) -> None:
+    """A dispatcher assigning waiting requests to the one engineer while two processes book into
+    the same days takes turns with them: no change is refused, every request has one visit, and
+    the routes check out."""
+    factory: sessionmaker[Session] = area_with_sites["factory"]
+    sites: list[int] = area_with_sites["sites"]
+    geo = GeoContext()
+    waiting_sites, booked_sites = sites[:4], sites[4:]
+    with unit_of_work(factory) as session:
+        waiting = [
+            take_request(
+                session,
+                now=NOW,
+                actor="test",
+                site_id=site,
+                channel="phone",
+                tier="general",
+                service_minutes=30,
+            ).request.id
+            for site in waiting_sites
+        ]
+        engineer_id = session.scalars(select(Engineer.id)).one()
+    # Two days ahead: bookings fill the first days, so the day has room for the dispatcher's.
+    day = (NOW + timedelta(days=2, hours=8)).date()
+    barrier = threading.Barrier(3)
+    failures: list[str] = []
+
+    def dispatcher() -> None:
+        barrier.wait()
+        for request_id in waiting:
+            try:
+                with unit_of_work(factory) as session:
+                    manual.assign(
+                        session,
+                        geo,
+                        request_id=request_id,
+                        engineer_id=engineer_id,
+                        day=day,
+                        position=None,
+                        dry_run=False,
+                        accept_warnings=True,
+                        actor="dispatcher",
+                        now=NOW,
+                    )
+            except Exception as exc:
+                failures.append(f"request {request_id}: {type(exc).__name__}: {exc}")
+
+    def booking(n: int) -> None:
+        capacity = CapacityIndex()
+        barrier.wait()
+        for site in booked_sites[n::2]:
+            try:
+                _book(factory, capacity, site, at=0)
+            except Exception as exc:
+                failures.append(f"site {site}: {type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=dispatcher)] + [
+        threading.Thread(target=booking, args=(n,)) for n in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    with factory() as session:
+        visits = session.scalars(select(Visit)).all()
+        assert sorted(v.request_id for v in visits) == sorted(
+            session.scalars(select(RepairRequest.id))
+        )
+        assert {v.request_id for v in visits if v.date == day} >= set(waiting)
+        assert check_published_routes(session) == len(visits)
