@@ -26,6 +26,7 @@ def run_settings(settings: Settings) -> RunSettings:
         freeze=timedelta(minutes=settings.freeze_minutes),
         lease=lease,
         heartbeat_s=lease.total_seconds() / 3,
+        part_max_engineers=settings.part_max_engineers,
     )
 
 

@@ -42,6 +42,16 @@ class Settings(BaseSettings):
     freeze_minutes: int = Field(
         default=60, ge=0, description="visits starting this soon keep their engineer"
     )
+    part_max_engineers: int = Field(
+        default=60,
+        ge=2,
+        le=10_000,
+        description=(
+            "on a cluster, an area with more active engineers than this is solved as several "
+            "geographic parts at once (engineers living near each other, at most this many per "
+            "part), each by its own worker"
+        ),
+    )
     broker_url: str | None = Field(
         default=None,
         description=(

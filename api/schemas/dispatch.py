@@ -29,7 +29,9 @@ class RunCreate(InputModel):
 
 
 class RunPart(OutputModel):
-    """One area of a run split for a cluster's workers (a run of its own: /dispatch/runs/{id})."""
+    """One area of a run split for a cluster's workers, or one geographic part of a large area
+    (its scope's ``part`` lists the engineers of each part and which one this is); a run of its
+    own: /dispatch/runs/{id}."""
 
     id: int
     scope: dict[str, Any]

@@ -21,9 +21,10 @@ Nothing is lost when the broker or a worker goes away:
   it with a growing delay; the run stays queued meanwhile, and its notes say how many attempts
   failed and why once one gets through.
 
-A run over several areas is split into one part per area (:func:`split_run`), each a run of
-its own handed over as its own task, so that several workers solve the areas at once; each part
-publishes its area, and the run settles when its last part has finished.
+A run over several areas is split into one part per area, and an area with more engineers than
+``part_max_engineers`` into geographic parts (:func:`split_run`), each a run of its own handed
+over as its own task, so that several workers solve them at once; each part publishes its share
+of its area, and the run settles when its last part has finished.
 """
 
 from __future__ import annotations
@@ -186,13 +187,14 @@ def _execute(app: Celery, ctx: WorkerContext, run_id: int, unreachable: list[str
             kept = [n for n in run.notes or [] if n.get("kind") != "worker_retried"]
             run.notes = [*kept, note]
         status, lease, parent = run.status, run.lease_expires_at, run.parent_id
-        areas = len(run.scope.get("service_area_ids", []))
         if run.part_count:
             return "runs as its parts"  # split already: its parts are tasks of their own
-    if status == RunStatus.QUEUED.value and parent is None and areas > 1:
-        parts = split_run(ctx.factory, run_id, now=now)
+    if status == RunStatus.QUEUED.value and parent is None:
+        parts = split_run(
+            ctx.factory, run_id, now=now, part_max_engineers=ctx.settings.part_max_engineers
+        )
         if parts:
-            # One task per area: idle workers take the other parts at once.
+            # One task per area (or geographic part): idle workers take the others at once.
             for part in parts:
                 hand_over(app, ctx.factory, part, now=now)
             return f"split into runs {parts}"

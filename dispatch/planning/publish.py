@@ -6,7 +6,7 @@ Either every visit of the plan is written and the scope's plan version moves on,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -134,12 +134,21 @@ def follow_plan(request: RepairRequest, start: datetime) -> None:
         request.risk_reason = None
 
 
-def check_unchanged(session: Session, built: Built) -> dict[int, RepairRequest]:
-    """Raise StalePlan when a scope's plan or one of the snapshot's requests changed."""
+def check_unchanged(
+    session: Session, built: Built, *, siblings_since: Callable[[], int] | None = None
+) -> dict[int, RepairRequest]:
+    """Raise StalePlan when a scope's plan or one of the snapshot's requests changed.
+
+    ``siblings_since`` (a geographic part of an area's run) counts the publishes of the same
+    run's other parts of the area since the snapshot was read, asked once the scope is locked:
+    each moved the version on by one, over engineers and requests disjoint from this part's, so
+    they are the one change to the plan this part may publish over.
+    """
     snapshot = built.snapshot
     scopes = lock_scopes(session, snapshot.area_ids)
+    allowed = siblings_since() if siblings_since is not None else 0
     for area_id, version in snapshot.plan_versions.items():
-        if scopes[area_id].plan_version != version:
+        if scopes[area_id].plan_version != version + allowed:
             raise StalePlan(
                 f"the plan of service area {area_id} changed while solving "
                 f"(version {version} -> {scopes[area_id].plan_version})"
@@ -160,10 +169,17 @@ def check_unchanged(session: Session, built: Built) -> dict[int, RepairRequest]:
 
 
 def publish(
-    session: Session, built: Built, plan: Plan, *, run_id: int | None, actor: str, now: datetime
+    session: Session,
+    built: Built,
+    plan: Plan,
+    *,
+    run_id: int | None,
+    actor: str,
+    now: datetime,
+    siblings_since: Callable[[], int] | None = None,
 ) -> list[dict[str, Any]]:
     """Write ``plan`` for the snapshot's scope; returns the routes in brief."""
-    requests = check_unchanged(session, built)
+    requests = check_unchanged(session, built, siblings_since=siblings_since)
     snapshot = built.snapshot
     versions = bump_plan_version(session, snapshot.area_ids)
     visits = active_visits(session, list(requests))

@@ -13,13 +13,13 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.clock import Clock, SystemClock
@@ -30,6 +30,7 @@ from dispatch.errors import InvalidInput, NotFound
 from dispatch.geo_support import GeoContext
 from dispatch.models import DispatchRun, Engineer, PlanScope, ServiceArea
 from dispatch.models.enums import RunStatus
+from dispatch.planning.partition import Part, group_engineers
 from dispatch.planning.problem import DEFAULT_FREEZE, Built, build_problem
 from dispatch.planning.publish import (
     StalePlan,
@@ -67,6 +68,9 @@ class RunSettings:
     lease: timedelta = LEASE
     heartbeat_s: float = HEARTBEAT_S
     lease_clock: Clock = field(default_factory=SystemClock)
+    part_max_engineers: int | None = None
+    """On a cluster, the most engineers one part of a split run plans (a larger area is split
+    geographically); None: one part per area."""
     search_iterations: int | None = None
     """Search by a number of iterations instead of the run's time limit: the same inputs then
     give the same plan on any machine (the simulator's replays use it)."""
@@ -310,6 +314,8 @@ def execute_run(
             days=run.days,
             limit=run.time_limit_s,
             include_other_days=bool(run.scope.get("include_other_days", False)),
+            part=Part.from_scope(run.scope.get("part")),
+            siblings=tuple(run.scope.get("siblings", ())),
         )
     try:
         if not _claim(factory, run_id, area_ids, settings):
@@ -346,6 +352,30 @@ class _Job:
     days: int
     limit: float
     include_other_days: bool
+    part: Part | None = None
+    siblings: tuple[int, ...] = ()
+    """The same run's other geographic parts of this area (they publish the same scope)."""
+
+
+def _since(session: Session, run_ids: Sequence[int], then: int) -> Callable[[], int] | None:
+    """How many of the runs published since ``then`` were counted, asked when called."""
+    if not run_ids:
+        return None
+    return lambda: _published(session, run_ids) - then
+
+
+def _published(session: Session, run_ids: Sequence[int]) -> int:
+    """How many of the runs have published."""
+    if not run_ids:
+        return 0
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(DispatchRun)
+            .where(DispatchRun.id.in_(run_ids), DispatchRun.status == RunStatus.SUCCEEDED.value)
+        )
+        or 0
+    )
 
 
 def _solve_and_publish(
@@ -368,7 +398,11 @@ def _solve_and_publish(
                 days=job.days,
                 now=clock.now(),
                 include_other_days=job.include_other_days,
+                part=job.part,
             )
+            # Counted after the snapshot's plan versions were read: a sibling publishing in
+            # between is counted here too, so the allowance can only err towards stale.
+            siblings_then = _published(session, job.siblings)
         built = build_problem(snapshot, geo, freeze=settings.freeze)
         with factory() as session:
             before = current_kpis(session, built)
@@ -392,6 +426,7 @@ def _solve_and_publish(
                     run_id=job.run_id,
                     actor=f"run:{job.run_id}",
                     now=clock.now(),
+                    siblings_since=_since(session, job.siblings, siblings_then),
                 )
                 run.status = RunStatus.SUCCEEDED.value
                 run.finished_at = clock.now()
@@ -509,14 +544,21 @@ def take_over(factory: sessionmaker[Session], run_id: int, *, now: datetime) -> 
         return session.scalar(select(DispatchRun.status).where(DispatchRun.id == run_id))
 
 
-def split_run(factory: sessionmaker[Session], run_id: int, *, now: datetime) -> list[int]:
-    """Split a queued run over several areas into one queued part per area, to be solved at
-    once by different workers; returns the parts (none for a run of one area, a part, or a
-    run that is no longer queued).
+def split_run(
+    factory: sessionmaker[Session],
+    run_id: int,
+    *,
+    now: datetime,
+    part_max_engineers: int | None = None,
+) -> list[int]:
+    """Split a queued run into parts solved at once by different workers: one per area, and an
+    area with more than ``part_max_engineers`` active engineers into geographic parts of at most
+    that many (:mod:`dispatch.planning.partition`). Returns the parts (none for a run that needs
+    no split, a part, or a run that is no longer queued).
 
-    Each part plans its area with the engineers based there (as a run scoped to that area
-    would); requests held by an engineer of another area stay where they are. The run itself
-    is running from then on, and settles when its last part has finished.
+    Each part plans its engineers (as a run scoped to them would); requests held by an engineer
+    of another area stay where they are. The run itself is running from then on, and settles
+    when its last part has finished.
     """
     with unit_of_work(factory) as session:
         run = session.scalars(
@@ -525,7 +567,25 @@ def split_run(factory: sessionmaker[Session], run_id: int, *, now: datetime) -> 
         if run is None or run.status != RunStatus.QUEUED.value or run.parent_id is not None:
             return []
         areas = list(run.scope["service_area_ids"])
-        if len(areas) < 2:
+        pieces: list[tuple[int, Part | None]] = []
+        for area_id in areas:
+            groups: list[list[int]] = [[]]
+            if part_max_engineers is not None:
+                homes = {
+                    e.id: (e.home_lat, e.home_lon)
+                    for e in session.scalars(
+                        select(Engineer).where(
+                            Engineer.service_area_id == area_id, Engineer.active.is_(True)
+                        )
+                    )
+                }
+                groups = group_engineers(homes, part_max_engineers)
+            if len(groups) < 2:
+                pieces.append((area_id, None))
+                continue
+            frozen = tuple(tuple(g) for g in groups)
+            pieces.extend((area_id, Part(frozen, i)) for i in range(len(groups)))
+        if len(pieces) < 2:
             return []
         parts = [
             DispatchRun(
@@ -534,6 +594,7 @@ def split_run(factory: sessionmaker[Session], run_id: int, *, now: datetime) -> 
                     "service_area_ids": [area_id],
                     "all": False,
                     "include_other_days": bool(run.scope.get("include_other_days", False)),
+                    **({"part": part.as_scope()} if part is not None else {}),
                 },
                 horizon_start=run.horizon_start,
                 days=run.days,
@@ -543,9 +604,20 @@ def split_run(factory: sessionmaker[Session], run_id: int, *, now: datetime) -> 
                 attempts=0,
                 parent_id=run.id,
             )
-            for area_id in areas
+            for area_id, part in pieces
         ]
         session.add_all(parts)
+        session.flush()
+        for part_run, (area_id, piece) in zip(parts, pieces, strict=True):
+            if piece is not None:
+                part_run.scope = {
+                    **part_run.scope,
+                    "siblings": [
+                        other.id
+                        for other, (other_area, _) in zip(parts, pieces, strict=True)
+                        if other_area == area_id and other is not part_run
+                    ],
+                }
         run.status = RunStatus.RUNNING.value
         run.started_at = now
         run.part_count = len(parts)

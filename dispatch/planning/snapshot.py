@@ -29,6 +29,7 @@ from dispatch.models import (
     Visit,
 )
 from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
+from dispatch.planning.partition import Part
 from dispatch.sla.service import active_policy
 from dispatch.traffic import area_traffic
 from geo.model import TravelProfile
@@ -195,12 +196,14 @@ def read_snapshot(
     days: int,
     now: datetime,
     include_other_days: bool = False,
+    part: Part | None = None,
 ) -> Snapshot:
     """Read the engineers, shifts, open requests and visits of a scope and horizon.
 
     The plan takes the requests not yet planned and those planned inside the horizon; visits
     on other days stay where they are unless ``include_other_days`` brings them in too (work
-    under way always stays with its day).
+    under way always stays with its day). A geographic ``part`` of one area's run takes only its
+    engineers and the requests that belong to it (:mod:`dispatch.planning.partition`).
     """
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput("days", f"plan 1 to {MAX_DAYS} days at a time")
@@ -213,7 +216,10 @@ def read_snapshot(
         .where(Engineer.service_area_id.in_(scope), Engineer.active.is_(True))
         .order_by(Engineer.id)
     ).all()
-    requests = scope_requests(session, scope, [e.id for e in engineers])
+    if part is not None:
+        engineers, requests = _part_of(session, scope, engineers, part)
+    else:
+        requests = scope_requests(session, scope, [e.id for e in engineers])
     return snapshot_of(
         session,
         areas=sorted(areas, key=lambda a: a.id),
@@ -364,6 +370,35 @@ def _latest_positions(
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _part_of(
+    session: Session, scope: Sequence[int], engineers: Sequence[Engineer], part: Part
+) -> tuple[list[Engineer], list[RepairRequest]]:
+    """The part's engineers and the requests that belong to it."""
+    ours = set(part.engineer_ids)
+    mine = [e for e in engineers if e.id in ours]
+    homes = {e.id: (e.home_lat, e.home_lon) for e in engineers}
+    held = {e.id: {s.skill.code: s.level for s in e.skills} for e in engineers}
+    everyone = scope_requests(session, scope, [e.id for e in engineers])
+    visits = active_visits(session, [r.id for r in everyone])
+    kept = []
+    for r in everyone:
+        visit = visits.get(r.id)
+        holder = visit.engineer_id if visit is not None else None
+        if holder is not None:
+            if holder in ours:
+                kept.append(r)
+            continue
+        qualified = [
+            e
+            for e, levels in held.items()
+            if all(levels.get(n.skill.code, 0) >= n.min_level for n in r.skills)
+        ]
+        site = (r.site.lat, r.site.lon)
+        if part.owner(site=site, held_by=None, homes=homes, qualified=qualified) == part.index:
+            kept.append(r)
+    return mine, kept
 
 
 def scope_requests(

@@ -343,6 +343,33 @@ def test_a_run_over_two_areas_is_solved_by_two_workers_at_once(cluster: Cluster)
         assert check_published_routes(session) == len(_planned(cluster.factory))
 
 
+def test_a_large_area_is_solved_in_geographic_parts_by_two_workers(cluster: Cluster) -> None:
+    """With parts of at most two engineers, one area of three is split into two parts that two
+    workers solve; both publish the area, every request is planned once, and the routes check
+    out."""
+    area_id = _day(cluster.factory, requests=10)
+    for _ in range(2):
+        cluster.start_worker(ONSITE_PART_MAX_ENGINEERS="2")
+    runner = CeleryRunner(cluster.celery, cluster.factory, SystemClock())
+    try:
+        run_id = _queue_run(cluster.factory, area_id, time_limit_s=4)
+        runner.submit(run_id)
+        runner.wait_sent()
+    finally:
+        runner.close()
+    _wait(cluster, "the run", lambda: _run(cluster.factory, run_id).status == "succeeded")
+    run = _run(cluster.factory, run_id)
+    assert len(run.parts) == 2 and all(p.status == "succeeded" for p in run.parts)
+    assert sorted(len(p.scope["part"]["groups"][p.scope["part"]["index"]]) for p in run.parts) == [
+        1,
+        2,
+    ]
+    kpis = run.kpis_after or {}
+    assert kpis["assigned"] + kpis["unassigned"] == 10
+    with cluster.factory() as session:
+        assert check_published_routes(session) == len(_planned(cluster.factory)) == kpis["assigned"]
+
+
 def test_a_worker_that_cannot_reach_the_database_retries_and_says_why(cluster: Cluster) -> None:
     """A worker whose database connection is cut fails each attempt of the task with the reason
     and retries it; the run stays queued, and once the database answers it is solved once and
