@@ -25,13 +25,15 @@ from api.routers import (
     health,
     requests,
     sla,
+    webhooks,
 )
 from api.schemas.common import ErrorResponse
 from api.security import AuthFailureLimit, BodyLimit, SecurityHeaders
-from api.worker import run_settings
+from api.worker import run_settings, webhook_settings
 from dispatch.clock import SystemClock
 from dispatch.db import make_engine, make_session_factory
 from dispatch.geo_support import GeoContext
+from dispatch.notify.webhooks import DeliveryLoop
 from dispatch.planning.capacity import CapacityIndex
 from dispatch.planning.runner import InProcessRunner
 from dispatch.planning.solver import InlineSolver, ProcessSolver
@@ -56,9 +58,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runner = app.state.runner
+        deliveries = None
         if isinstance(runner, InProcessRunner):
             runner.start()
+            # The embedded default delivers webhooks itself; a cluster's workers do it there.
+            deliveries = DeliveryLoop(
+                app.state.session_factory, app.state.webhook_settings, app.state.clock
+            )
+            deliveries.start()
         yield
+        if deliveries is not None:
+            deliveries.stop()
         runner.close()
         engine.dispose()
 
@@ -80,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.geo = GeoContext.from_settings(settings)
     app.state.clock = SystemClock()
     app.state.capacity = CapacityIndex(days=settings.capacity_days)
+    app.state.webhook_settings = webhook_settings(settings)
     if settings.broker_url:
         # A cluster: this process only stores runs and hands them to `onsite worker`s.
         from api.worker import celery_app
@@ -112,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         field.router,
         desk.router,
         analytics.router,
+        webhooks.router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     return app

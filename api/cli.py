@@ -72,9 +72,22 @@ def worker(
     ] = 1,
     loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR")] = "INFO",
 ) -> None:
-    """Solve dispatch runs handed over through the broker (ONSITE_BROKER_URL)."""
+    """Solve dispatch runs handed over through the broker (ONSITE_BROKER_URL), and deliver
+    webhooks (a thread of the worker's main process; several workers share the work)."""
     import os
 
+    from api.worker import webhook_settings
+    from dispatch.clock import SystemClock
+    from dispatch.db import make_engine, make_session_factory
+    from dispatch.notify.webhooks import DeliveryLoop
+
+    settings = get_settings()
+    deliveries = DeliveryLoop(
+        make_session_factory(make_engine(settings.database_url)),
+        webhook_settings(settings),
+        SystemClock(),
+    )
+    deliveries.start()
     _cluster_app().worker_main(
         [
             "worker",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from dispatch.clock import SystemClock
 from dispatch.db import make_engine, make_session_factory
 from dispatch.geo_support import GeoContext
+from dispatch.notify.webhooks import WebhookSettings
 from dispatch.planning.runs import RunSettings
 from dispatch.planning.solver import InlineSolver
 from dispatch.settings import Settings
@@ -27,6 +28,16 @@ def run_settings(settings: Settings) -> RunSettings:
         lease=lease,
         heartbeat_s=lease.total_seconds() / 3,
         part_max_engineers=settings.part_max_engineers,
+    )
+
+
+def webhook_settings(settings: Settings) -> WebhookSettings:
+    """How webhook deliveries behave in this deployment."""
+    return WebhookSettings(
+        allow_private=settings.webhook_allow_private,
+        timeout_s=settings.webhook_timeout_s,
+        retry_for=timedelta(hours=settings.webhook_retry_hours),
+        log_messages=settings.customer_messages_log,
     )
 
 

@@ -54,7 +54,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit (responses are built after it)."""
+    """Sessions that keep loaded objects usable after commit (responses are built after it),
+    and write the outbox's events with the changes they tell of."""
+    from dispatch.notify.events import install
+
+    install()
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 

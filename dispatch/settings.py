@@ -52,6 +52,26 @@ class Settings(BaseSettings):
             "part), each by its own worker"
         ),
     )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description=(
+            "let webhook subscriptions reach loopback, link-local and private addresses "
+            "(development and tests only: a subscription could otherwise reach internal services)"
+        ),
+    )
+    webhook_timeout_s: float = Field(
+        default=5.0, gt=0, le=60, description="how long one webhook delivery may take"
+    )
+    webhook_retry_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 14,
+        description="a webhook delivery is retried (backoff with jitter) this long, then dead",
+    )
+    customer_messages_log: bool = Field(
+        default=False,
+        description="write every message to a customer to the log (development sender)",
+    )
     broker_url: str | None = Field(
         default=None,
         description=(

@@ -19,6 +19,10 @@ from api.schemas.common import (
 )
 
 VipTier = Annotated[str, Field(pattern="^(none|silver|gold|platinum)$")]
+Language = Annotated[
+    str,
+    Field(pattern="^(zh-CN|en)$", description="the language messages to the customer are in"),
+]
 
 
 class CustomerCreate(InputModel):
@@ -27,16 +31,18 @@ class CustomerCreate(InputModel):
     contact_name: str | None = Field(default=None, max_length=120)
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=200)
+    language: Language | None = None
 
 
 class CustomerUpdate(UpdateModel):
-    nullable = frozenset({"version", "contact_name", "phone", "email"})
+    nullable = frozenset({"version", "contact_name", "phone", "email", "language"})
 
     name: Name | None = None
     vip_tier: VipTier | None = None
     contact_name: str | None = Field(default=None, max_length=120)
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=200)
+    language: Language | None = None
     version: Version | None = None
 
 
@@ -47,6 +53,7 @@ class CustomerRead(OutputModel):
     contact_name: str | None
     phone: str | None
     email: str | None
+    language: str | None
     version: int
     created_at: dt.datetime
 

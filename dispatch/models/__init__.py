@@ -5,6 +5,7 @@ from dispatch.models.auth import ApiKey
 from dispatch.models.base import Base
 from dispatch.models.customers import Customer, Site
 from dispatch.models.engineers import Engineer, EngineerSkill, Shift, ShiftException, Skill
+from dispatch.models.notify import OutboxEvent, WebhookDelivery, WebhookSubscription
 from dispatch.models.planning import DispatchRun, LocationPing, PlanScope, Visit, VisitEvent
 from dispatch.models.requests import RepairRequest, RequestEvent, RequestSkill
 from dispatch.models.sla import SlaPolicy
@@ -17,6 +18,7 @@ __all__ = [
     "Engineer",
     "EngineerSkill",
     "LocationPing",
+    "OutboxEvent",
     "PlanScope",
     "RepairRequest",
     "RequestEvent",
@@ -29,4 +31,6 @@ __all__ = [
     "SlaPolicy",
     "Visit",
     "VisitEvent",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

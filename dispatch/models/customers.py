@@ -21,6 +21,8 @@ class Customer(TimestampMixin, Base):
     contact_name: Mapped[str | None] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(200))
+    # zh-CN or en: the language of messages to the customer (None: the default, zh-CN).
+    language: Mapped[str | None] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     sites: Mapped[list[Site]] = relationship(back_populates="customer", passive_deletes=True)

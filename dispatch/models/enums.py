@@ -89,3 +89,9 @@ class ShiftExceptionKind(StrEnum):
 class ShiftSource(StrEnum):
     TEMPLATE = "template"
     EXCEPTION = "exception"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"

@@ -94,6 +94,16 @@ POLICY = {
     ("POST", "/v1/visits/{visit_id}/lock"): "AD",
     ("POST", "/v1/visits/{visit_id}/unassign"): "AD",
     ("PUT", "/v1/engineers/{engineer_id}/shift-exceptions"): "AD",
+    ("DELETE", "/v1/webhooks/subscriptions/{subscription_id}"): "A",
+    ("GET", "/v1/webhooks/deliveries"): "A",
+    ("GET", "/v1/webhooks/example-event"): "A",
+    ("GET", "/v1/webhooks/example-message"): "A",
+    ("GET", "/v1/webhooks/subscriptions"): "A",
+    ("GET", "/v1/webhooks/subscriptions/{subscription_id}"): "A",
+    ("PATCH", "/v1/webhooks/subscriptions/{subscription_id}"): "A",
+    ("POST", "/v1/webhooks/deliveries/{delivery_id}/replay"): "A",
+    ("POST", "/v1/webhooks/subscriptions"): "A",
+    ("POST", "/v1/webhooks/subscriptions/{subscription_id}/test"): "A",
 }  # fmt: skip
 LETTER = {Role.ADMIN: "A", Role.DISPATCHER: "D", Role.SERVICE_DESK: "S", Role.ENGINEER: "E"}
 
@@ -164,6 +174,8 @@ def world(app: Any, client: TestClient, auth, session: Session) -> dict[str, Any
         "key_id": spare.id,
         "external_ref": "ROLE-1",
         "day": "2026-11-24",
+        "subscription_id": 1,
+        "delivery_id": 1,
     }
     credentials: dict[str, dict[str, str]] = {
         "no key": {},

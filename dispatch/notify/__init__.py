@@ -1,0 +1,2 @@
+"""Telling people before they have to ask: the outbox of events, webhook subscriptions and
+their deliveries."""
