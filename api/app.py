@@ -32,6 +32,7 @@ from api.security import AuthFailureLimit, BodyLimit, SecurityHeaders
 from api.worker import run_settings, webhook_settings
 from dispatch.clock import SystemClock
 from dispatch.db import make_engine, make_session_factory
+from dispatch.desk.alerts import AlertLoop
 from dispatch.geo_support import GeoContext
 from dispatch.notify.webhooks import DeliveryLoop
 from dispatch.planning.capacity import CapacityIndex
@@ -66,9 +67,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.session_factory, app.state.webhook_settings, app.state.clock
             )
             deliveries.start()
+            # And evaluates the alert rules itself, every minute (a cluster's beat does it there).
+            alert_rules = AlertLoop(app.state.session_factory, app.state.clock)
+            alert_rules.start()
         yield
         if deliveries is not None:
             deliveries.stop()
+            alert_rules.stop()
         runner.close()
         engine.dispose()
 

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from api.deps import ClockDep, PagingDep, SessionDep, StaffUser
 from api.schemas.common import Id, Page, QueryText
 from api.schemas.desk import AlertRead, PromiseView
-from dispatch.desk import service
+from dispatch.desk import alerts, service
+
+AlertKind = Literal[
+    "first_response_due",
+    "resolution_due",
+    "arrival_due_unassigned",
+    "eta_after_window",
+    "engineer_behind_plan",
+]
+AlertStateName = Literal["open", "acknowledged", "resolved"]
 
 router = APIRouter(prefix="/v1", tags=["service desk"])
 
@@ -46,17 +55,29 @@ def find_promises(
 @router.get("/alerts", response_model=Page[AlertRead])
 def get_alerts(
     session: SessionDep,
-    clock: ClockDep,
     user: StaffUser,
     paging: PagingDep,
     service_area_id: Annotated[list[Id] | None, Query(max_length=200)] = None,
+    kind: Annotated[list[AlertKind] | None, Query(max_length=10)] = None,
+    state: Annotated[list[AlertStateName] | None, Query(max_length=3)] = None,
 ) -> dict[str, Any]:
-    """What needs doing now, each with the request and a suggested action, most urgent first."""
-    page = service.alerts(
+    """The stored alerts (the rules run every minute), most severe and oldest first; by
+    default those not yet resolved. Filter by area, kind and state."""
+    page = alerts.list_alerts(
         session,
-        now=clock.now(),
         area_ids=service_area_id,
+        kinds=kind,
+        states=state,
         limit=paging.limit,
         offset=paging.offset,
     )
-    return Page.of(page, lambda alert: alert)
+    return Page.of(page, lambda alert: alerts.alert_view(session, alert))
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead)
+def acknowledge_alert(
+    alert_id: Id, session: SessionDep, clock: ClockDep, user: StaffUser
+) -> dict[str, Any]:
+    """Take an alert in hand: it stays (acknowledged, by whom) until its condition clears."""
+    alert = alerts.acknowledge(session, alert_id, by=user.name, now=clock.now())
+    return alerts.alert_view(session, alert)

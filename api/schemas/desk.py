@@ -62,19 +62,31 @@ class PromiseView(OutputModel):
 
 
 class AlertRead(OutputModel):
-    """Something that needs doing now, with a suggested action."""
+    """Something that needs doing, with a suggested action; kept while its condition lasts
+    (evaluated every minute), then resolved."""
 
+    id: int
     kind: Literal[
-        "first_response_due", "resolution_due", "eta_after_window", "engineer_behind_plan"
+        "first_response_due",
+        "resolution_due",
+        "arrival_due_unassigned",
+        "eta_after_window",
+        "engineer_behind_plan",
     ]
+    state: Literal["open", "acknowledged", "resolved"]
     severity: Literal["danger", "warning"]
-    request_id: int
-    external_ref: str
+    request_id: int | None
+    external_ref: str | None
     customer: str | None
     tier: str | None
     service_area_id: int | None
     message: str
     suggested_action: str
+    opened_at: dt.datetime
+    last_seen_at: dt.datetime = Field(description="when the rules last found the condition")
+    acknowledged_at: dt.datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: dt.datetime | None = None
     due: dt.datetime | None = None
     eta: dt.datetime | None = None
     window_end: dt.datetime | None = None

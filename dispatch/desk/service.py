@@ -34,6 +34,8 @@ from dispatch.requests.service import get_request_or_raise, policy_of
 RESPONSE_WARNING = timedelta(minutes=30)
 RESOLUTION_WARNING = timedelta(minutes=60)
 BEHIND_PLAN = timedelta(minutes=30)
+ARRIVAL_WARNING = timedelta(minutes=60)
+"""An arrival due this soon with no engineer assigned raises an alert."""
 
 
 class ClockState(StrEnum):
@@ -241,16 +243,12 @@ def _hhmm(moment: datetime, area: ServiceArea | None) -> str:
     return local.strftime("%a %H:%M")
 
 
-def alerts(
-    session: Session,
-    *,
-    now: datetime,
-    area_ids: Sequence[int] | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> Page[dict[str, Any]]:
-    """What needs doing now: responses and resolutions about to be missed, ETAs beyond the
-    promised window, engineers running more than 30 minutes behind the plan."""
+def current_alerts(
+    session: Session, *, now: datetime, area_ids: Sequence[int] | None = None
+) -> list[dict[str, Any]]:
+    """The alert rules, as things stand at ``now``: responses and resolutions about to be
+    missed, arrival deadlines near with no engineer assigned, ETAs beyond the promised window,
+    engineers running more than 30 minutes behind the plan. Most urgent first."""
     stmt = select(RepairRequest).where(RepairRequest.status.in_(OPEN_STATUSES))
     if area_ids:
         stmt = stmt.where(RepairRequest.base_area_id.in_(area_ids))
@@ -313,6 +311,22 @@ def alerts(
         .where(Visit.request_id.in_(list(requests)), Visit.status.in_(ACTIVE_VISIT))
         .order_by(Visit.engineer_id, Visit.date, Visit.sequence)
     ).all()
+    visited = {v.request_id for v in visits}
+    for r in requests.values():
+        due = r.arrival_target or r.arrival_due
+        if r.id in visited or due is None or due - now > ARRIVAL_WARNING:
+            continue
+        area = areas.get(r.base_area_id) if r.base_area_id else None
+        overdue = due < now
+        add(
+            "arrival_due_unassigned",
+            r,
+            "danger" if overdue else "warning",
+            f"on-site arrival {'was' if overdue else 'is'} due at {_hhmm(due, area)} and no "
+            "engineer is assigned",
+            "assign an engineer now (the board's picker ranks who can be there soonest)",
+            due=due,
+        )
     names = dict(session.execute(select(Engineer.id, Engineer.name)).all())
     behind_seen: set[int] = set()
     for v in visits:
@@ -349,4 +363,4 @@ def alerts(
             )
     order = {"danger": 0, "warning": 1}
     out.sort(key=lambda a: (order[a["severity"]], a["request_id"], a["kind"]))
-    return Page(items=out[offset : offset + limit], total=len(out), limit=limit, offset=offset)
+    return out

@@ -5,12 +5,13 @@ from dispatch.models.auth import ApiKey
 from dispatch.models.base import Base
 from dispatch.models.customers import Customer, Site
 from dispatch.models.engineers import Engineer, EngineerSkill, Shift, ShiftException, Skill
-from dispatch.models.notify import OutboxEvent, WebhookDelivery, WebhookSubscription
+from dispatch.models.notify import Alert, OutboxEvent, WebhookDelivery, WebhookSubscription
 from dispatch.models.planning import DispatchRun, LocationPing, PlanScope, Visit, VisitEvent
 from dispatch.models.requests import RepairRequest, RequestEvent, RequestSkill
 from dispatch.models.sla import SlaPolicy
 
 __all__ = [
+    "Alert",
     "ApiKey",
     "Base",
     "Customer",

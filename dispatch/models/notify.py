@@ -14,12 +14,13 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import false as sql_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.models.base import Base, TimestampMixin, enum_check, utcnow
-from dispatch.models.enums import DeliveryStatus
+from dispatch.models.enums import AlertState, DeliveryStatus
 
 
 class OutboxEvent(Base):
@@ -88,3 +89,40 @@ class WebhookDelivery(TimestampMixin, Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(500))
     delivered_at: Mapped[datetime | None]
+
+
+class Alert(TimestampMixin, Base):
+    """Something that needs doing, found by the alert rules on their schedule. One alert per
+    condition (``key``) until it is resolved; acknowledged says someone has it in hand."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        CheckConstraint(enum_check("state", AlertState), name="state_valid"),
+        Index(
+            "uq_alerts_open_key",
+            "key",
+            unique=True,
+            sqlite_where=text("state != 'resolved'"),
+            postgresql_where=text("state != 'resolved'"),
+        ),
+        Index("ix_alerts_state_area", "state", "service_area_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(16), default=AlertState.OPEN.value)
+    severity: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("repair_requests.id", ondelete="CASCADE"), index=True
+    )
+    engineer_id: Mapped[int | None] = mapped_column(ForeignKey("engineers.id", ondelete="CASCADE"))
+    service_area_id: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(String(500))
+    suggested_action: Mapped[str] = mapped_column(String(300))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    opened_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+    resolved_at: Mapped[datetime | None]

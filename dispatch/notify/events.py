@@ -134,6 +134,8 @@ EVENT_TYPES = (
     "visit.completed",
     "visit.cannot_complete",
     "request.cancelled",
+    "sla.warning",
+    "sla.breached",
     "webhook.test",
 )
 

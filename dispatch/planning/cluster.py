@@ -65,6 +65,8 @@ log = logging.getLogger("onsite.cluster")
 
 EXECUTE = "onsite.execute_run"
 SWEEP = "onsite.sweep"
+ALERTS = "onsite.alerts"
+ALERTS_EVERY_S = 60.0
 SWEEP_EVERY_S = 30.0
 # A queued run handed to the broker this long ago is handed over again: a safety net for a
 # message lost with a broker that kept nothing on disk.
@@ -108,7 +110,10 @@ def make_celery(
         # Publisher confirms: a hand-off counts only once the broker has stored the message.
         broker_transport_options={"confirm_publish": True},
         worker_hijack_root_logger=False,
-        beat_schedule={"sweep": {"task": SWEEP, "schedule": SWEEP_EVERY_S}},
+        beat_schedule={
+            "sweep": {"task": SWEEP, "schedule": SWEEP_EVERY_S},
+            "alerts": {"task": ALERTS, "schedule": ALERTS_EVERY_S},
+        },
         task_routes={"onsite.*": {"queue": queue}},
     )
     if context is None:
@@ -136,6 +141,17 @@ def make_celery(
             ) from exc
         except _LeaseHeld as held:
             raise self.retry(countdown=held.seconds) from None
+
+    @app.task(name=ALERTS)
+    def alerts() -> dict[str, int]:
+        from dispatch.desk.alerts import evaluate
+
+        try:
+            with unit_of_work(current().factory) as session:
+                return evaluate(session, now=current().clock.now())
+        except (Unavailable, OperationalError, InterfaceError) as exc:
+            log.warning("alert rules skipped: %s", _unreachable_reason(exc))
+            return {}
 
     @app.task(name=SWEEP)
     def sweep() -> list[int]:

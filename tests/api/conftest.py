@@ -148,3 +148,12 @@ def row_counts(session: Session) -> dict[str, int]:
         t.name: session.scalar(select(func.count()).select_from(t)) or 0
         for t in Base.metadata.sorted_tables
     }
+
+
+def evaluate_alerts(app: Any) -> None:
+    """Run the alert rules now, as the schedule would (the test app has no schedule)."""
+    from dispatch.db import unit_of_work
+    from dispatch.desk.alerts import evaluate
+
+    with unit_of_work(app.state.session_factory) as session:
+        evaluate(session, now=app.state.clock.now())

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.models import Visit
+from tests.api.conftest import evaluate_alerts
 from tests.fixtures.demo_day import DEMO_KEYS, load_demo_day
 from tests.fixtures.plan_checker import check_published_routes
 
@@ -92,6 +93,7 @@ def test_a_day_in_the_life(client: TestClient, app, session: Session) -> None:
     assert moved_second >= second["eta"]
 
     # 4. Alerts fire: this engineer runs behind plan; unanswered requests need a call back.
+    evaluate_alerts(app)
     alerts = client.get("/v1/alerts?limit=1000", headers=dispatcher).json()["items"]
     kinds = {a["kind"] for a in alerts}
     assert "engineer_behind_plan" in kinds or "eta_after_window" in kinds

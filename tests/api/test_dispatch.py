@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.models import Visit
 from dispatch.requests.intake import take_request
+from tests.api.conftest import evaluate_alerts
 from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
 from tests.fixtures.plan_checker import check_published_routes
 
@@ -333,6 +334,7 @@ def test_promise_view_has_clocks_and_engineer(client: TestClient, auth, world, a
 def test_alerts_name_the_request_and_an_action(client: TestClient, auth, world, app) -> None:
     """An unacknowledged urgent request 20 min old raises a first-response alert."""
     app.state.clock.current = NOW + timedelta(minutes=20)
+    evaluate_alerts(app)
     alerts = client.get("/v1/alerts", headers=auth("dispatcher")).json()["items"]
     first = [a for a in alerts if a["kind"] == "first_response_due"]
     assert [a["external_ref"] for a in first][:1] == ["CASE-0"]

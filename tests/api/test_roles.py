@@ -41,6 +41,7 @@ POLICY = {
     ("DELETE", "/v1/sites/{site_id}"): "ADS",
     ("DELETE", "/v1/visits/{visit_id}/lock"): "AD",
     ("GET", "/v1/alerts"): "ADS",
+    ("POST", "/v1/alerts/{alert_id}/acknowledge"): "ADS",
     ("GET", "/v1/analytics/heatmap"): "AD",
     ("GET", "/v1/analytics/sla"): "AD",
     ("GET", "/v1/api-keys"): "A",
@@ -175,6 +176,7 @@ def world(app: Any, client: TestClient, auth, session: Session) -> dict[str, Any
         "external_ref": "ROLE-1",
         "day": "2026-11-24",
         "subscription_id": 1,
+        "alert_id": 1,
         "delivery_id": 1,
     }
     credentials: dict[str, dict[str, str]] = {
