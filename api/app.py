@@ -25,6 +25,7 @@ from api.routers import (
     health,
     requests,
     sla,
+    stream,
     webhooks,
 )
 from api.schemas.common import ErrorResponse
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         desk.router,
         analytics.router,
         webhooks.router,
+        stream.router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     return app

@@ -1,9 +1,10 @@
 """Webhook benchmark: how soon a receiver hears of a change, and what a slow receiver costs intake.
 
-The embedded default (one `onsite serve` process on a fresh SQLite file; webhooks delivered by a
-thread of that process), one area with 20 engineers, and clients posting requests through
-``POST /v1/requests`` (each is promised and booked into a route: a ``promise.made`` and a
-``visit.assigned`` event). Three phases of ``--requests`` requests each, on the same server:
+One `onsite serve` process on a fresh database (SQLite, the embedded default, or PostgreSQL with
+``--postgres``; webhooks delivered by a thread of that process), one area with 20 engineers,
+and clients posting requests through ``POST /v1/requests`` (each is promised and, while
+capacity lasts, booked into a route: a ``promise.made`` and a ``visit.assigned`` event).
+Three phases of ``--requests`` requests each, on the same server:
 
 1. no subscription: intake latency as it is;
 2. a subscription to every event, on a healthy receiver on 127.0.0.1: events emitted,
@@ -13,6 +14,7 @@ thread of that process), one area with 20 engineers, and clients posting request
    delivery: intake latency again (it should not move: deliveries run beside intake).
 
 Run: .venv/bin/python benchmarks/notify.py [--requests 1000] [--clients 4]
+         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 The last line is one JSON object with the figures.
 """
 
@@ -70,10 +72,24 @@ def main() -> None:
     parser.add_argument("--engineers", type=int, default=20)
     parser.add_argument("--slow-s", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--postgres", help="an admin URL: the benchmark's database is made there")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="onsite-notify-"))
     url = f"sqlite:///{folder / 'onsite.db'}"
+    admin_engine = name = None
+    if args.postgres:
+        import uuid
+
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        admin_url = make_url(args.postgres)
+        admin_engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        name = f"onsite_notify_{uuid.uuid4().hex[:8]}"
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = admin_url.set(database=name).render_as_string(hide_password=False)
     scale.CITIES = dict(list(scale.CITIES.items())[:1])
     t0 = time.perf_counter()
     world = scale.build(url, args.engineers, 0, spare_sites=3 * args.requests, seed=args.seed)
@@ -138,7 +154,13 @@ def main() -> None:
         procs.stop_all()
         healthy.stop()
         slow.stop()
+        if admin_engine is not None:
+            from sqlalchemy import text
+
+            with admin_engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     figures = {
+        "database": "postgresql" if args.postgres else "sqlite",
         "events": emitted,
         "deliveries": len(healthy.received),
         "delivery_p95_s": round(_p95(delays), 3),

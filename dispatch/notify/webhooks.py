@@ -470,9 +470,9 @@ def deliver_due(
 ) -> int:
     """One round: fan out, claim what is due, post it, record the answers. Returns the number
     of deliveries attempted."""
-    with unit_of_work(factory) as session:
+    with unit_of_work(factory) as session:  # one short transaction for both
         fan_out(session, now=clock.now(), log_messages=settings.log_messages)
-    with unit_of_work(factory) as session:
+        session.flush()
         claimed = _claim(session, settings, now=clock.now())
     if not claimed:
         return 0

@@ -24,6 +24,7 @@ def app(database_url: str, session_factory: sessionmaker[Session]):  # type: ign
     app = create_app(Settings(database_url=database_url, solver="inline", replan_time_limit_s=1))
     app.state.session_factory = session_factory
     app.state.clock = FixedClock()
+    app.state.stream_max_s = 0.3  # live streams end at once: a test reads what they hold
     app.state.runner = SynchronousRunner(
         session_factory, app.state.geo, InlineSolver(), app.state.clock
     )

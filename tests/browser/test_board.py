@@ -363,3 +363,30 @@ def test_keyboard_reaches_sign_in_and_plan_now(board: Board) -> None:
         timeout=RUN_TIMEOUT_MS,
     )
     board.problems.assert_none()
+
+
+def test_a_progress_report_reaches_an_open_board_within_two_seconds(board: Board) -> None:
+    """With the board open and its live stream up, an engineer's report posted through the API
+    makes the board reload that day's plan within 2 s, with no reload of the page."""
+    plan = day_plan(board)
+    visit = next(
+        (r["engineer"]["id"], v["visit_id"])
+        for r in plan["routes"]
+        for v in r["visits"]
+        if v.get("status") == "planned"
+    )
+    engineer_id, visit_id = visit
+    key = api(
+        board,
+        "POST",
+        "/v1/api-keys",
+        key="osk_demo_admin",
+        json={"role": "engineer", "name": "live test", "engineer_id": engineer_id},
+    )["key"]
+    board.sign_in()
+    page = board.page
+    page.wait_for_function("document.body.dataset.live === 'on'", timeout=10_000)
+    page.evaluate("window.__stillTheSamePage = true")
+    with page.expect_request(re.compile(r"/v1/dispatch/plan\?"), timeout=2_000):
+        api(board, "POST", f"/v1/me/visits/{visit_id}/events", key=key, json={"type": "accepted"})
+    assert page.evaluate("window.__stillTheSamePage") is True

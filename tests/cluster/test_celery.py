@@ -537,3 +537,49 @@ def test_two_api_processes_creating_runs_for_one_scope_at_once_run_them_in_turn(
     with cluster.factory() as session:
         assert session.scalar(select(func.count()).select_from(DispatchRun)) == 2
         assert check_published_routes(session) == len(_planned(cluster.factory))
+
+
+def test_workers_deliver_webhooks_and_run_the_alert_rules(cluster: Cluster) -> None:
+    """On a cluster the API only writes events: two workers deliver each of them once to a real
+    receiver, and the alert task beat sends stores the alerts the rules find."""
+    from dispatch.desk.service import current_alerts
+    from dispatch.models import Alert, OutboxEvent, Site
+    from dispatch.notify.webhooks import WebhookSettings, create_subscription
+    from tests.fixtures.receiver import Receiver
+
+    receiver = Receiver().start()
+    try:
+        with unit_of_work(cluster.factory) as session:
+            create_subscription(
+                session,
+                WebhookSettings(allow_private=True),
+                url=receiver.url,
+                event_types=["*"],
+                actor="test",
+            )
+        for _ in range(2):
+            cluster.start_worker(ONSITE_WEBHOOK_ALLOW_PRIVATE="true")
+        _day(cluster.factory, requests=4)
+        with cluster.factory() as session:
+            made = set(session.scalars(select(OutboxEvent.event_id)))
+        assert len(made) >= 4
+        _wait(cluster, "the deliveries", lambda: set(receiver.ids()) >= made)
+        assert sorted(receiver.ids()) == sorted(made)  # each once, by one of the two workers
+        with unit_of_work(cluster.factory) as session:  # urgent, now: its response is due soon
+            site = session.scalars(select(Site.id)).first()
+            take_request(
+                session, now=datetime.now(UTC), actor="test", site_id=site, channel="phone",
+                tier="urgent", service_minutes=30,
+            )  # fmt: skip
+        with cluster.factory() as session:
+            expected = {a["kind"] for a in current_alerts(session, now=datetime.now(UTC))}
+        assert "first_response_due" in expected
+        cluster.celery.send_task("onsite.alerts")
+
+        def stored() -> bool:
+            with cluster.factory() as session:
+                return set(session.scalars(select(Alert.kind))) == expected
+
+        _wait(cluster, "the alert rules", stored)
+    finally:
+        receiver.stop()

@@ -66,3 +66,63 @@ export function query(params) {
   }
   return search.toString();
 }
+
+/**
+ * Follow a server-sent event stream with the bearer key (EventSource cannot send one): calls
+ * onEvent({id, event, data}) for each event and reconnects with Last-Event-ID, so nothing is
+ * missed. onState(true|false) says whether the stream is up. Returns a function that stops it.
+ */
+export function follow(path, getKey, { onEvent, onState, retryMs = 3000 }) {
+  let stopped = false;
+  let lastId = null;
+  let controller = null;
+
+  async function connect() {
+    while (!stopped) {
+      controller = new AbortController();
+      const headers = { Accept: "text/event-stream" };
+      const key = getKey();
+      if (key) headers.Authorization = `Bearer ${key}`;
+      if (lastId !== null) headers["Last-Event-ID"] = lastId;
+      try {
+        const response = await fetch(path, { headers, signal: controller.signal });
+        if (!response.ok || !response.body) throw new Error(`the stream answered ${response.status}`);
+        onState(true);
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let cut;
+          while ((cut = buffer.search(/\r?\n\r?\n/)) >= 0) {
+            const block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut).replace(/^\r?\n\r?\n/, "");
+            const event = { id: null, event: "message", data: "" };
+            for (const line of block.split(/\r?\n/)) {
+              const colon = line.indexOf(":");
+              if (colon <= 0) continue; // a comment (the keep-alive) or nothing
+              const field = line.slice(0, colon);
+              const text = line.slice(colon + 1).replace(/^ /, "");
+              if (field === "id") event.id = text;
+              else if (field === "event") event.event = text;
+              else if (field === "data") event.data += text;
+            }
+            if (event.id !== null) lastId = event.id;
+            if (event.data) onEvent(event);
+          }
+        }
+      } catch (err) {
+        if (stopped) return;
+      }
+      onState(false);
+      if (!stopped) await new Promise((resolve) => setTimeout(resolve, retryMs));
+    }
+  }
+
+  connect();
+  return () => {
+    stopped = true;
+    if (controller) controller.abort();
+  };
+}

@@ -1,7 +1,7 @@
 // The Onsite dispatch board: sign-in, the day (map, timeline, unassigned, alerts, runs) and
 // the analytics page. Plain ES modules, no build step; times in the area's timezone.
 
-import { ApiError, createApi, query } from "./api.js";
+import { ApiError, createApi, follow, query } from "./api.js";
 import { Analytics } from "./analytics.js";
 import { h, replace, setStatus } from "./dom.js";
 import { BoardMap } from "./map.js";
@@ -11,7 +11,8 @@ import { dateIn, dayHm, hm } from "./time.js";
 
 const KEY = "onsite.apiKey";
 const AREA = "onsite.area";
-const ALERTS_EVERY_MS = 15000;
+const ALERTS_EVERY_MS = 15000; // polling, only while the live stream is down
+const LIVE_SETTLE_MS = 250; // changes arriving together cause one reload
 const ALERTS_SHOWN = 500; // the API's largest page
 const RUN_POLL_MS = 1000;
 const BOARD_ROLES = new Set(["dispatcher", "admin"]);
@@ -33,6 +34,8 @@ const state = {
   alerts: [],
   alertsTimer: null,
   runTimer: null,
+  stopLive: null,
+  liveTimer: null,
   map: null,
   analytics: null,
 };
@@ -85,8 +88,11 @@ function signOut() {
 function stopTimers() {
   clearInterval(state.alertsTimer);
   clearTimeout(state.runTimer);
+  clearTimeout(state.liveTimer);
+  if (state.stopLive) state.stopLive();
   state.alertsTimer = null;
   state.runTimer = null;
+  state.stopLive = null;
 }
 
 // ------------------------------------------------------------------------------ app start
@@ -113,7 +119,45 @@ async function startApp() {
   if (!state.analytics) state.analytics = new Analytics(api, () => state.now, tz);
   route();
   await Promise.all([loadPlan(), refreshAlerts()]);
-  state.alertsTimer = setInterval(refreshAlerts, ALERTS_EVERY_MS);
+  startLive();
+}
+
+// The live stream: plan changes, ETAs and alerts as they happen. While it is down the board
+// polls as before; when it is back the board reloads once (it may have missed something).
+function startLive() {
+  if (state.stopLive) state.stopLive();
+  state.stopLive = follow("/v1/stream", () => sessionStorage.getItem(KEY), {
+    onEvent: (event) => {
+      let body = null;
+      try {
+        body = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (body.service_area_id !== null && body.service_area_id !== state.areaId) return;
+      clearTimeout(state.liveTimer);
+      state.liveTimer = setTimeout(() => {
+        loadPlan();
+        refreshAlerts();
+      }, LIVE_SETTLE_MS);
+    },
+    onState: (up) => {
+      document.body.dataset.live = up ? "on" : "off";
+      if (up) {
+        if (state.alertsTimer) {
+          clearInterval(state.alertsTimer);
+          state.alertsTimer = null;
+          loadPlan();
+          refreshAlerts();
+        }
+      } else if (!state.alertsTimer) {
+        state.alertsTimer = setInterval(() => {
+          loadPlan();
+          refreshAlerts();
+        }, ALERTS_EVERY_MS);
+      }
+    },
+  });
 }
 
 function updateClock() {
