@@ -4,14 +4,17 @@ One `onsite serve` process on a fresh database (SQLite, the embedded default, or
 ``--postgres``; webhooks delivered by a thread of that process), one area with 20 engineers,
 and clients posting requests through ``POST /v1/requests`` (each is promised and, while
 capacity lasts, booked into a route: a ``promise.made`` and a ``visit.assigned`` event).
-Three phases of ``--requests`` requests each, on the same server:
+Three phases of ``--requests`` requests each:
 
 1. no subscription: intake latency as it is;
 2. a subscription to every event, on a healthy receiver on 127.0.0.1: events emitted,
    deliveries, and the delay from each change (the event's ``occurred_at``, the server's wall
    clock) to the moment the receiver has it;
-3. the same subscription paused and another on a receiver that takes 2 s to answer every
-   delivery: intake latency again (it should not move: deliveries run beside intake).
+3. a subscription on a receiver that takes 2 s to answer every delivery: intake latency again
+   (it should not move: deliveries run beside intake).
+
+Each phase starts from a fresh copy of the same day (same seed: the same sites, the same
+requests in the same order), so the three do the same work.
 
 Run: .venv/bin/python benchmarks/notify.py [--requests 1000] [--clients 4]
          [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
@@ -65,38 +68,55 @@ def _count_events(url: str) -> int:
     return int(count)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=1000, help="per phase")
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--engineers", type=int, default=20)
-    parser.add_argument("--slow-s", type=float, default=2.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--postgres", help="an admin URL: the benchmark's database is made there")
-    args = parser.parse_args()
+class Database:
+    """A fresh database per phase: a SQLite file, or a database on the PostgreSQL server."""
 
-    folder = Path(tempfile.mkdtemp(prefix="onsite-notify-"))
-    url = f"sqlite:///{folder / 'onsite.db'}"
-    admin_engine = name = None
-    if args.postgres:
+    def __init__(self, folder: Path, postgres: str | None) -> None:
+        self.folder = folder
+        self.postgres = postgres
+        self.made: list[str] = []
+
+    def new(self, label: str) -> str:
+        if not self.postgres:
+            return f"sqlite:///{self.folder / f'{label}.db'}"
         import uuid
 
         from sqlalchemy import create_engine, text
         from sqlalchemy.engine import make_url
 
-        admin_url = make_url(args.postgres)
-        admin_engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        admin = make_url(self.postgres)
         name = f"onsite_notify_{uuid.uuid4().hex[:8]}"
-        with admin_engine.connect() as conn:
+        engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
-    scale.CITIES = dict(list(scale.CITIES.items())[:1])
-    t0 = time.perf_counter()
-    world = scale.build(url, args.engineers, 0, spare_sites=3 * args.requests, seed=args.seed)
-    print(f"world built in {time.perf_counter() - t0:.1f} s ({3 * args.requests} sites)")
+        engine.dispose()
+        self.made.append(name)
+        return admin.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if not self.postgres:
+            return
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.postgres, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            for name in self.made:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def phase(
+    label: str, args: argparse.Namespace, databases: Database, receiver: Receiver | None
+) -> dict:
+    """A fresh copy of the day (same seed: the same sites and requests), one server, the load;
+    with ``receiver``, a subscription to every event on it, and the delays it saw."""
     from dispatch.auth.service import create_api_key
     from dispatch.db import make_engine, make_session_factory, unit_of_work
 
+    url = databases.new(label)
+    t0 = time.perf_counter()
+    world = scale.build(url, args.engineers, 0, spare_sites=args.requests, seed=args.seed)
+    built = time.perf_counter() - t0
     engine = make_engine(url)
     with unit_of_work(make_session_factory(engine)) as session:
         admin = create_api_key(session, role="admin", name="bench").key
@@ -104,70 +124,72 @@ def main() -> None:
     env = dict(os.environ)
     env.update(ONSITE_DATABASE_URL=url, ONSITE_WEBHOOK_ALLOW_PRIVATE="true")
     env.pop("ONSITE_BROKER_URL", None)
-    procs = scale.Processes(env, folder)
-    healthy = Receiver().start()
-    slow = Receiver(delay_s=args.slow_s).start()
+    procs = scale.Processes(env, databases.folder)
     port = scale._free_port()
     base = f"http://127.0.0.1:{port}"
-    admin_h = {"Authorization": f"Bearer {admin}"}
-    sites = world["spare"]
-    n = args.requests
+    out: dict = {"built_s": round(built, 1)}
     try:
-        procs.start("api", "serve", "--port", str(port))
+        procs.start(f"{label}-api", "serve", "--port", str(port))
         scale._wait_ready(base)
-        quiet = scale._load(base, world["desk"], sites[:n], args.clients, 3600)
-        print(f"1. no subscription: {quiet}")
-
-        before = _count_events(url)
-        sub = httpx.post(
-            f"{base}/v1/webhooks/subscriptions",
-            json={"url": healthy.url, "event_types": ["*"]},
-            headers=admin_h,
-        ).json()
-        served = scale._load(base, world["desk"], sites[n : 2 * n], args.clients, 3600)
-        emitted = _count_events(url) - before
-        _wait_delivered(base, admin, healthy, emitted, timeout=120)
-        delays = [
-            r.at - datetime.fromisoformat(json.loads(r.body)["occurred_at"]).timestamp()
-            for r in healthy.received
-        ]
-        print(
-            f"2. healthy receiver: {served}; {emitted} events, {len(healthy.received)} "
-            f"deliveries, delay p50 {sorted(delays)[len(delays) // 2]:.2f} s, "
-            f"p95 {_p95(delays):.2f} s, max {max(delays):.2f} s"
-        )
-
-        httpx.patch(
-            f"{base}/v1/webhooks/subscriptions/{sub['id']}", json={"active": False}, headers=admin_h
-        ).raise_for_status()
-        httpx.post(
-            f"{base}/v1/webhooks/subscriptions",
-            json={"url": slow.url, "event_types": ["*"]},
-            headers=admin_h,
-        ).raise_for_status()
-        slowed = scale._load(base, world["desk"], sites[2 * n : 3 * n], args.clients, 3600)
-        print(
-            f"3. slow receiver ({args.slow_s:g} s per delivery): {slowed}; "
-            f"{len(slow.received)} deliveries reached it meanwhile"
-        )
+        if receiver is not None:
+            httpx.post(
+                f"{base}/v1/webhooks/subscriptions",
+                json={"url": receiver.url, "event_types": ["*"]},
+                headers={"Authorization": f"Bearer {admin}"},
+            ).raise_for_status()
+        out["intake"] = scale._load(base, world["desk"], world["spare"], args.clients, 3600)
+        out["events"] = _count_events(url)
+        if receiver is not None and receiver.delay_s == 0:
+            _wait_delivered(base, admin, receiver, out["events"], timeout=120)
+            delays = [
+                r.at - datetime.fromisoformat(json.loads(r.body)["occurred_at"]).timestamp()
+                for r in receiver.received
+            ]
+            out["deliveries"] = len(receiver.received)
+            out["delivery_p50_s"] = round(sorted(delays)[len(delays) // 2], 3)
+            out["delivery_p95_s"] = round(_p95(delays), 3)
+            out["delivery_max_s"] = round(max(delays), 3)
+        elif receiver is not None:
+            out["deliveries_during_load"] = len(receiver.received)
     finally:
         procs.stop_all()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=1000, help="per phase")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--engineers", type=int, default=40)
+    parser.add_argument("--slow-s", type=float, default=2.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--postgres", help="an admin URL: each phase's database is made there")
+    args = parser.parse_args()
+
+    scale.CITIES = dict(list(scale.CITIES.items())[:1])
+    databases = Database(Path(tempfile.mkdtemp(prefix="onsite-notify-")), args.postgres)
+    healthy = Receiver().start()
+    slow = Receiver(delay_s=args.slow_s).start()
+    try:
+        quiet = phase("quiet", args, databases, None)
+        print(f"1. no subscription: {quiet}")
+        served = phase("healthy", args, databases, healthy)
+        print(f"2. a healthy receiver: {served}")
+        slowed = phase("slow", args, databases, slow)
+        print(f"3. a receiver taking {args.slow_s:g} s per delivery: {slowed}")
+    finally:
         healthy.stop()
         slow.stop()
-        if admin_engine is not None:
-            from sqlalchemy import text
-
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        databases.drop_all()
     figures = {
         "database": "postgresql" if args.postgres else "sqlite",
-        "events": emitted,
-        "deliveries": len(healthy.received),
-        "delivery_p95_s": round(_p95(delays), 3),
-        "intake_p95_ms": quiet["p95_ms"],
-        "intake_p95_ms_healthy_receiver": served["p95_ms"],
-        "intake_p95_ms_slow_receiver": slowed["p95_ms"],
-        "intake_errors": quiet["errors"] + served["errors"] + slowed["errors"],
+        "events": served["events"],
+        "deliveries": served["deliveries"],
+        "delivery_p95_s": served["delivery_p95_s"],
+        "intake_p95_ms": quiet["intake"]["p95_ms"],
+        "intake_p95_ms_healthy_receiver": served["intake"]["p95_ms"],
+        "intake_p95_ms_slow_receiver": slowed["intake"]["p95_ms"],
+        "intake_errors": sum(p["intake"]["errors"] for p in (quiet, served, slowed)),
     }
     print(json.dumps(figures))
 

@@ -68,6 +68,13 @@ class Settings(BaseSettings):
         le=24 * 14,
         description="a webhook delivery is retried (backoff with jitter) this long, then dead",
     )
+    eta_change_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=240,
+        description="with the engineer on the way, an ETA moving more than this is told "
+        "(eta.changed); smaller moves are not",
+    )
     customer_messages_log: bool = Field(
         default=False,
         description="write every message to a customer to the log (development sender)",

@@ -51,7 +51,7 @@ async def stream(
     request: Request,
     user: AnyUser,
     service_area_id: Annotated[list[Id] | None, Query(max_length=200)] = None,
-    last_event_id: Annotated[str | None, Header(max_length=20, pattern=r"^\d+$")] = None,
+    last_event_id: Annotated[str | None, Header(max_length=9, pattern=r"^\d{1,9}$")] = None,
 ) -> EventSourceResponse:
     """Server-sent events: each change as it is committed (the event types of the webhooks,
     same JSON in ``data``, the outbox row's id as the event id). Staff see every area, or those

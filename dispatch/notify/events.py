@@ -118,10 +118,12 @@ FROM_TIMELINE: dict[str, tuple[str, Builder]] = {
     "cannot_complete": ("visit.cannot_complete", _closed),
     "cancelled": ("request.cancelled", _cancelled),
     "at_risk": ("eta.changed", _eta),
+    "eta_moved": ("eta.changed", _eta),
     "back_on_time": ("eta.changed", _eta),
 }
 """Timeline entry -> (event type, its data). ``eta.changed`` is told only when the ETA crosses
-the promised window (out of it, or back in): no storm of small moves."""
+the promised window (out of it, or back in), or, with the engineer on the way, moves more than
+``ONSITE_ETA_CHANGE_MINUTES`` from the ETA last told: no storm of small moves."""
 
 EVENT_TYPES = (
     "promise.made",
@@ -138,6 +140,31 @@ EVENT_TYPES = (
     "sla.breached",
     "webhook.test",
 )
+
+
+def last_told_eta(session: Session, request_id: int) -> datetime | None:
+    """The ETA in the request's latest ``engineer.en_route`` or ``eta.changed`` event, whether
+    written already or about to be in this transaction."""
+    pending = [
+        o
+        for o in session.new
+        if isinstance(o, OutboxEvent) and o.request_id == request_id and o.data.get("eta")
+    ]
+    row = (
+        pending[-1]
+        if pending
+        else session.scalar(
+            select(OutboxEvent)
+            .where(
+                OutboxEvent.request_id == request_id,
+                OutboxEvent.type.in_(("engineer.en_route", "eta.changed")),
+            )
+            .order_by(OutboxEvent.id.desc())
+            .limit(1)
+        )
+    )
+    eta = row.data.get("eta") if row is not None else None
+    return datetime.fromisoformat(eta) if eta else None
 
 
 def outbox_row(

@@ -92,10 +92,16 @@ def _blocked(address: str) -> bool:
 def resolve_refusal(url: str, *, allow_private: bool) -> str | None:
     """Why ``url`` may not be delivered to (None: it may): scheme, host, and every address the
     host resolves to now."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if host:
+            host.encode("idna")
+    except (ValueError, UnicodeError):
+        return "the URL is not valid (its host or port cannot be read)"
     if parts.scheme not in ("http", "https"):
         return "the URL must start with http:// or https://"
-    host = parts.hostname
     if not host:
         return "the URL has no host"
     if parts.username or parts.password:
@@ -103,7 +109,6 @@ def resolve_refusal(url: str, *, allow_private: bool) -> str | None:
     if allow_private:
         return None
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, ValueError) as exc:
         return f"the host {host} cannot be resolved ({exc})"

@@ -170,6 +170,18 @@ def save_break(session: Session, engineer_id: int, day: date, timed: TimedRoute)
         shift.planned_break_start, shift.planned_break_end = timed.break_start, timed.break_end
 
 
+def _moved(session: Session, request: RepairRequest, eta: datetime) -> bool:
+    """Whether ``eta`` is more than the threshold away from the last ETA the outside world was
+    told for the request (by ``engineer.en_route`` or ``eta.changed``)."""
+    from dispatch.notify.events import last_told_eta
+    from dispatch.settings import get_settings
+
+    told = last_told_eta(session, request.id)
+    if told is None:
+        return False
+    return abs(eta - told) > timedelta(minutes=get_settings().eta_change_minutes)
+
+
 def refresh_etas(
     session: Session, geo: GeoContext, engineer_id: int, day: date, now: datetime, *, actor: str
 ) -> list[Visit]:
@@ -222,6 +234,18 @@ def refresh_etas(
                 )
             )
             newly_at_risk.append(visit)
+        elif visit.status == VisitStatus.EN_ROUTE.value and _moved(session, request, t.start):
+            # Under way, the customer was told an ETA: a move of more than the threshold is
+            # news (smaller ones are not: no storm of tiny updates).
+            session.add(
+                RequestEvent(
+                    request_id=request.id,
+                    type="eta_moved",
+                    at=now,
+                    actor=actor,
+                    payload={"eta": t.start.isoformat()},
+                )
+            )
         elif not late and request.at_risk and request.window_end is not None:
             request.at_risk = False
             request.risk_reason = None

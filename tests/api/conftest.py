@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -111,6 +111,21 @@ def small_world(app, client: TestClient, auth, session: Session) -> dict[str, An
     )
     assert assigned.status_code == 200, assigned.text
     visit_id = session.scalar(select(Visit.id).where(Visit.request_id == request["id"]))
+    # A webhook subscription with one delivery, and the alerts the rules find now.
+    from dispatch.desk.alerts import evaluate
+    from dispatch.models import Alert, WebhookDelivery
+    from dispatch.notify.webhooks import WebhookSettings, create_subscription, fan_out, test_fire
+
+    subscription = create_subscription(
+        session, WebhookSettings(allow_private=True), url="http://127.0.0.1:9/hooks",
+        event_types=["*"], actor="test",
+    )  # fmt: skip
+    test_fire(session, subscription.id, now=SMALL_WORLD_NOW)
+    fan_out(session, now=SMALL_WORLD_NOW)
+    evaluate(session, now=SMALL_WORLD_NOW + timedelta(hours=1))
+    session.commit()
+    delivery_id = session.scalar(select(WebhookDelivery.id))
+    alert_id = session.scalar(select(Alert.id)) or 1
     return {
         "ids": {
             "area": area.id,
@@ -128,6 +143,9 @@ def small_world(app, client: TestClient, auth, session: Session) -> dict[str, An
             "visit_id": visit_id,
             "key_id": spare.id,
             "day": "2026-11-24",
+            "subscription_id": subscription.id,
+            "delivery_id": delivery_id,
+            "alert_id": alert_id,
         },
         "keys": {
             Role.ADMIN: auth("admin"),
