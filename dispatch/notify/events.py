@@ -143,25 +143,16 @@ EVENT_TYPES = (
 
 
 def last_told_eta(session: Session, request_id: int) -> datetime | None:
-    """The ETA in the request's latest ``engineer.en_route`` or ``eta.changed`` event, whether
-    written already or about to be in this transaction."""
-    pending = [
-        o
-        for o in session.new
-        if isinstance(o, OutboxEvent) and o.request_id == request_id and o.data.get("eta")
-    ]
-    row = (
-        pending[-1]
-        if pending
-        else session.scalar(
-            select(OutboxEvent)
-            .where(
-                OutboxEvent.request_id == request_id,
-                OutboxEvent.type.in_(("engineer.en_route", "eta.changed")),
-            )
-            .order_by(OutboxEvent.id.desc())
-            .limit(1)
+    """The ETA in the request's latest committed ``engineer.en_route`` or ``eta.changed`` event
+    (this transaction's own events are written only as it commits)."""
+    row = session.scalar(
+        select(OutboxEvent)
+        .where(
+            OutboxEvent.request_id == request_id,
+            OutboxEvent.type.in_(("engineer.en_route", "eta.changed")),
         )
+        .order_by(OutboxEvent.id.desc())
+        .limit(1)
     )
     eta = row.data.get("eta") if row is not None else None
     return datetime.fromisoformat(eta) if eta else None
