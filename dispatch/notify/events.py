@@ -67,6 +67,15 @@ def _unassigned(request: RepairRequest, payload: Mapping[str, Any]) -> dict[str,
     return {"reason": payload.get("message") or payload.get("reason")}
 
 
+def _accepted(request: RepairRequest, payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "engineer": payload.get("engineer"),
+        "visit_id": payload.get("visit_id"),
+        "window_start": _iso(request.window_start),
+        "window_end": _iso(request.window_end),
+    }
+
+
 def _en_route(request: RepairRequest, payload: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "engineer": payload.get("engineer"),
@@ -112,6 +121,7 @@ FROM_TIMELINE: dict[str, tuple[str, Builder]] = {
     "assigned": ("visit.assigned", _assigned),
     "reassigned": ("visit.assigned", _assigned),
     "unassigned": ("visit.unassigned", _unassigned),
+    "engineer_accepted": ("visit.accepted", _accepted),
     "en_route": ("engineer.en_route", _en_route),
     "on_site": ("engineer.arrived", _arrived),
     "completed": ("visit.completed", _closed),
@@ -130,6 +140,7 @@ EVENT_TYPES = (
     "promise.changed",
     "visit.assigned",
     "visit.unassigned",
+    "visit.accepted",
     "engineer.en_route",
     "eta.changed",
     "engineer.arrived",

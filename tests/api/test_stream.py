@@ -47,8 +47,8 @@ def test_staff_see_every_change_and_can_filter_by_area(
 def test_an_engineer_sees_only_their_own_visits(
     app: Any, client: TestClient, small_world: dict[str, Any], auth: Any, session: Any
 ) -> None:
-    """The assigned engineer's stream has the assignment and their progress report; another
-    engineer's stream has none of it."""
+    """The assigned engineer's stream has the assignment and their progress reports (accepting
+    included, in that order); another engineer's stream has none of it."""
     from dispatch.models.enums import Role
     from tests.fixtures.factories import create_engineer
 
@@ -62,7 +62,9 @@ def test_an_engineer_sees_only_their_own_visits(
         f"/v1/me/visits/{visit}/events", json={"type": "en_route"}, headers=keys[Role.ENGINEER]
     )
     mine = _read(client, keys[Role.ENGINEER])
-    assert {"visit.assigned", "engineer.en_route"} <= {e["event"] for e in mine}
+    told = [e["event"] for e in mine]
+    assert told.index("visit.assigned") < told.index("visit.accepted")
+    assert told.index("visit.accepted") < told.index("engineer.en_route")
     from dispatch.models import ServiceArea
 
     other = create_engineer(

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -140,9 +141,14 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
 
 
 def _tomorrow() -> tuple[datetime, Any]:
-    """08:00 tomorrow in Shanghai (as UTC) and that date: a day whose shifts are all ahead."""
+    """08:00 on the next working day after today in Shanghai (as UTC) and that date: a day whose
+    shifts are all ahead and on which a general request taken at 08:00 is promised (taken on a
+    weekend or a public holiday, it would be promised for the next working day instead)."""
     zone = ZoneInfo("Asia/Shanghai")
     day = (datetime.now(zone) + timedelta(days=1)).date()
+    closed = holidays.country_holidays("CN", years=[day.year, day.year + 1])
+    while day.weekday() >= 5 or day in closed:
+        day += timedelta(days=1)
     start = datetime(day.year, day.month, day.day, 8, tzinfo=zone).astimezone(UTC)
     return start, day
 
