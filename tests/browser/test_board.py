@@ -385,7 +385,7 @@ def test_a_progress_report_reaches_an_open_board_within_two_seconds(board: Board
     )["key"]
     board.sign_in()
     page = board.page
-    page.wait_for_function("document.body.dataset.live === 'on'", timeout=10_000)
+    page.wait_for_function("() => document.body.dataset.live === 'on'", timeout=10_000)
     page.evaluate("window.__stillTheSamePage = true")
     with page.expect_request(re.compile(r"/v1/dispatch/plan\?"), timeout=2_000):
         api(board, "POST", f"/v1/me/visits/{visit_id}/events", key=key, json={"type": "accepted"})
