@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import Response
+from starlette.types import Scope
 
 from api.deps import plain_parameters
 from api.errors import install_error_handlers
@@ -19,6 +23,7 @@ from api.routers import (
     customers,
     desk,
     dispatch,
+    docs,
     engineers,
     field,
     geo,
@@ -42,6 +47,21 @@ from dispatch.planning.solver import InlineSolver, ProcessSolver
 from dispatch.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+class CachedStatic(StaticFiles):
+    """Static files with a caching rule: third-party bundles (``vendor/``, whose version only
+    changes with an upgrade of Onsite) are kept a day; the board's own files are revalidated on
+    every load (a cheap 304 by ETag), so an upgrade never leaves a browser on old scripts."""
+
+    def file_response(
+        self, full_path: Any, stat_result: Any, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        vendor = "/vendor/" in str(full_path).replace("\\", "/")
+        response.headers["cache-control"] = "public, max-age=86400" if vendor else "no-cache"
+        return response
+
 
 DESCRIPTION = """
 Onsite answers three users: the **service desk** (promises and live ETAs), **dispatchers**
@@ -84,7 +104,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(plain_parameters)],
+        # Served by api.routers.docs from the app's own copies of the assets (no CDN).
+        docs_url=None,
+        redoc_url=None,
     )
+    # Text answers over 1 kB go compressed to clients that accept it (the board's scripts and
+    # the docs' bundles shrink to a quarter); the live stream is never buffered for it.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.state.settings = settings
@@ -115,7 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     install_error_handlers(app)
     app.include_router(board.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(docs.router)
+    app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     for router in (
         auth.router,

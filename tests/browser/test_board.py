@@ -390,3 +390,102 @@ def test_a_progress_report_reaches_an_open_board_within_two_seconds(board: Board
     with page.expect_request(re.compile(r"/v1/dispatch/plan\?"), timeout=2_000):
         api(board, "POST", f"/v1/me/visits/{visit_id}/events", key=key, json={"type": "accepted"})
     assert page.evaluate("window.__stillTheSamePage") is True
+
+
+def test_unassign_in_the_visit_panel_moves_the_request_to_the_unassigned_list(
+    board: Board,
+) -> None:
+    """Unassigning from the visit panel takes the visit off the timeline, opens the unassigned
+    list with the request in it and says so there, with no script error."""
+    plan = day_plan(board)
+    visit = next(v for r in plan["routes"] for v in r["visits"] if v["status"] == "planned")
+    board.sign_in()
+    page = board.page
+    # Selected as the map or a bar would select it (bars may overlap: the click itself is
+    # tested in test_map_and_timeline_show_the_planned_day).
+    page.locator(
+        f"[data-testid=visit-bar][data-request-id='{visit['request_id']}']"
+    ).dispatch_event("click")
+    page.get_by_test_id("visit-unassign").click()
+    page.locator("#confirm-ok").click()
+    item = page.locator(f"[data-testid=unassigned-item][data-request-id='{visit['request_id']}']")
+    item.wait_for()
+    assert item.is_visible()
+    assert (
+        f"{visit['external_ref']} unassigned." in page.get_by_test_id("assign-status").inner_text()
+    )
+    assert (
+        page.locator(f"[data-testid=visit-bar][data-request-id='{visit['request_id']}']").count()
+        == 0
+    )
+    board.problems.assert_none()
+
+
+def test_done_work_is_drawn_where_it_happened_and_a_past_day_offers_no_plan_now(
+    board: Board,
+) -> None:
+    """A visit the engineer reported done this morning is drawn from its arrival to its
+    completion (its title says when) and styled apart from planned work; on a past day "Plan
+    now" is not offered, and back on today it is."""
+    from datetime import datetime
+
+    plan = day_plan(board)
+    engineer_id, visit = next(
+        (r["engineer"]["id"], v) for r in plan["routes"] for v in r["visits"]
+        if v["status"] == "planned"
+    )  # fmt: skip
+    key = api(
+        board,
+        "POST",
+        "/v1/api-keys",
+        key="osk_demo_admin",
+        json={"role": "engineer", "name": "done test", "engineer_id": engineer_id},
+    )["key"]
+    zone = ZoneInfo("Asia/Shanghai")
+    times = {"accepted": "07:40", "en_route": "07:45", "arrived": "08:02", "completed": "08:21"}
+    for kind, at in times.items():
+        moment = datetime.fromisoformat(f"{DAY}T{at}:00").replace(tzinfo=zone)
+        api(
+            board,
+            "POST",
+            f"/v1/me/visits/{visit['visit_id']}/events",
+            key=key,
+            json={"type": kind, "at": moment.isoformat()},
+        )
+    board.sign_in()
+    page = board.page
+    bar = page.locator(f"[data-testid=service-bar][data-request-id='{visit['request_id']}']")
+    bar.wait_for()
+    title = bar.get_attribute("title") or ""
+    assert "done" in title and "08:02" in title and "08:21" in title, title
+    assert "status-completed" in (bar.get_attribute("class") or "")
+    assert page.locator("#plan-now").is_visible()
+    page.fill("#date-input", "2026-11-22")
+    page.dispatch_event("#date-input", "change")
+    page.locator("#plan-now").wait_for(state="hidden")
+    page.fill("#date-input", DAY)
+    page.dispatch_event("#date-input", "change")
+    page.locator("#plan-now").wait_for(state="visible")
+    board.problems.assert_none()
+
+
+def test_the_api_docs_render_with_no_way_out_to_the_internet(board: Board) -> None:
+    """/docs draws Swagger UI over Onsite's OpenAPI document with every request to a host other
+    than the server refused, as on a closed network."""
+    page = board.page
+    outside: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(board.server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    board.open("/docs")
+    page.locator(".swagger-ui .info .title").filter(has_text="Onsite").wait_for()
+    page.locator(".opblock").first.wait_for()
+    assert outside == []
+    board.screenshot("api_docs_offline")
+    board.problems.assert_none()

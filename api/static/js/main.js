@@ -192,8 +192,17 @@ function selectTab(name, { focus = false } = {}) {
 
 // ------------------------------------------------------------------------------ the plan
 
+// A run plans from now on: a past day has nothing left to plan, so it is not offered.
+function updatePlanNow() {
+  const button = $("plan-now");
+  const past = Boolean(state.now && state.date && state.date < dateIn(state.now, tz()));
+  button.hidden = past;
+  button.title = past ? "" : "Re-plan the selected area and day";
+}
+
 async function loadPlan() {
   if (!state.areaId || !state.date) return;
+  updatePlanNow();
   const token = ++state.planToken;
   setStatus($("plan-summary"), "Loading the plan…");
   let plan;
@@ -274,14 +283,23 @@ function selectVisit(requestId) {
   selectTab("visit");
 }
 
+// The visit panel's status line, or, when the action took the visit off the board (unassign),
+// the unassigned list's, where the request now is.
+function tellVisit(text, kind) {
+  const el = $("visit-status") || $("assign-status");
+  if (el) setStatus(el, text, kind);
+}
+
 async function visitAction(promise, done) {
   try {
     await promise;
-    await loadPlan();
-    setStatus($("visit-status"), done, "ok");
   } catch (err) {
-    setStatus($("visit-status"), err.message, "bad");
+    tellVisit(err.message, "bad");
+    return false;
   }
+  await loadPlan();
+  tellVisit(done, "ok");
+  return true;
 }
 
 async function unassignVisit(visit) {
@@ -291,8 +309,9 @@ async function unassignVisit(visit) {
     "Unassign",
   );
   if (!ok) return;
-  await visitAction(api.post(`/v1/visits/${visit.visit_id}/unassign`), `${visit.external_ref} unassigned.`);
-  selectTab("unassigned");
+  const done = await visitAction(
+    api.post(`/v1/visits/${visit.visit_id}/unassign`), `${visit.external_ref} unassigned.`);
+  if (done) selectTab("unassigned");
 }
 
 // ------------------------------------------------------------------------------ assigning

@@ -107,7 +107,7 @@ export function renderTimeline(container, plan, { timeZone, day, now, selected, 
     } else {
       track.append(h("span", { class: "tl-off" }, "no shift this day"));
     }
-    for (const v of route.visits) track.append(...visitParts(axis, v, route, timeZone, day, selected, onVisit));
+    for (const v of route.visits) track.append(...visitParts(axis, v, route, timeZone, day, selected, onVisit, now));
     if (showNow) track.append(h("div", { class: "tl-now", style: { left: `${pct(axis, nowMs)}%` }, title: `now ${hm(nowMs, timeZone)}` }));
 
     const late = route.visits.filter((v) => v.promise_state === "late").length;
@@ -147,7 +147,7 @@ function shortRef(ref) {
   return match ? match[1] : ref.slice(-4);
 }
 
-function visitParts(axis, v, route, timeZone, day, selected, onVisit) {
+function visitParts(axis, v, route, timeZone, day, selected, onVisit, now) {
   const parts = [];
   const state = v.promise_state;
   const isSelected = v.request_id === selected;
@@ -180,12 +180,19 @@ function visitParts(axis, v, route, timeZone, day, selected, onVisit) {
     // How far the ETA lies past the promise.
     parts.push(h("div", { class: "tl-late-gap", style: span(axis, wEnd, eta) }));
   }
+  // Work done or under way is drawn where it really happened (arrival to completion, or to
+  // now), styled apart from the plan; the rest at its planned times.
+  const done = v.arrived_at !== null && v.arrived_at !== undefined;
+  const from = done ? v.arrived_at : v.planned_start;
+  const to = done ? (v.completed_at || (now ? new Date(now).toISOString() : v.planned_end)) : v.planned_end;
+  const locked = v.lock && v.lock !== "none";
   parts.push(h("div", {
-    class: `tl-service state-${state}${v.lock && v.lock !== "none" ? " locked" : ""}${isSelected ? " selected" : ""}`,
+    class: `tl-service state-${state} status-${v.status}${locked ? " locked" : ""}${isSelected ? " selected" : ""}`,
     "data-testid": "service-bar",
-    dataset: { requestId: v.request_id },
-    style: span(axis, ms(v.planned_start), ms(v.planned_end)),
-    title: `${v.external_ref} service ${windowText(v.planned_start, v.planned_end, timeZone)}`,
+    dataset: { requestId: v.request_id, status: v.status },
+    style: span(axis, ms(from), Math.max(ms(from), ms(to))),
+    title: `${v.external_ref} ${done ? (v.completed_at ? "done" : "on site") : "service"} ` +
+      `${windowText(from, to, timeZone)}${locked ? " (locked)" : ""}`,
     onclick: () => onVisit(v.request_id),
   }, shortRef(v.external_ref)));
   if (eta !== null) {
