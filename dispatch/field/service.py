@@ -185,6 +185,20 @@ def report_visit_event(
             },
         )
     )
+    if type_ == "arrived" and request.acknowledged_at is None:
+        # Nobody called the customer before the engineer rang the bell: that is the first
+        # effective contact, so the response clock stops there (met or breached), and the
+        # desk's "call the customer" alert goes away.
+        request.acknowledged_at = at
+        session.add(
+            RequestEvent(
+                request_id=request.id,
+                type="acknowledged",
+                at=at,
+                actor=actor,
+                payload={"note": "first contact: the engineer arrived on site"},
+            )
+        )
     session.flush()
     at_risk = refresh_etas(session, geo, engineer_id, visit.date, now, actor=actor)
     return Reported(visit=visit, duplicate=False, newly_at_risk=[v.request_id for v in at_risk])

@@ -331,6 +331,47 @@ def test_promise_view_has_clocks_and_engineer(client: TestClient, auth, world, a
     assert [p["request_id"] for p in found] == [urgent.id]
 
 
+def test_an_arrival_stops_a_response_clock_nobody_stopped(
+    client: TestClient, auth, world, app
+) -> None:
+    """A request nobody acknowledged has its response clock stopped by the engineer's arrival
+    (breached, with met_at the arrival, when that was past the due time), its arrival and
+    resolution clocks met, and no first-response alert left once it is done."""
+    run_plan(client, auth, world["area"].id)
+    engineer = world["engineers"][0]
+    route, headers = _my_first_visit(client, auth, engineer.id)
+    visit = route["visits"][0]
+    request_id = visit["request"]["id"]
+    arrival = datetime.fromisoformat(visit["eta"])
+    for kind, at in (
+        ("accepted", arrival - timedelta(minutes=30)),
+        ("en_route", arrival - timedelta(minutes=20)),
+        ("arrived", arrival),
+        ("completed", arrival + timedelta(minutes=40)),
+    ):
+        app.state.clock.current = at
+        r = client.post(
+            f"/v1/me/visits/{visit['visit_id']}/events",
+            json={"type": kind, "at": at.isoformat()},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
+    app.state.clock.current = arrival + timedelta(hours=1)
+    view = client.get(f"/v1/requests/{request_id}/promise", headers=auth("service_desk")).json()
+    response = view["clocks"]["response"]
+    assert datetime.fromisoformat(response["met_at"]) == arrival
+    due = datetime.fromisoformat(response["due"])
+    assert response["state"] == ("met" if arrival <= due else "breached")
+    assert view["clocks"]["arrival"]["met_at"] is not None
+    assert view["clocks"]["resolution"]["state"] == "met"
+    assert "acknowledged" in [e["type"] for e in view["timeline"]]
+    evaluate_alerts(app)
+    alerts = client.get("/v1/alerts", headers=auth("dispatcher")).json()["items"]
+    assert not [
+        a for a in alerts if a["kind"] == "first_response_due" and a["request_id"] == request_id
+    ]
+
+
 def test_alerts_name_the_request_and_an_action(client: TestClient, auth, world, app) -> None:
     """An unacknowledged urgent request 20 min old raises a first-response alert."""
     app.state.clock.current = NOW + timedelta(minutes=20)
