@@ -429,10 +429,17 @@ def test_done_work_is_drawn_where_it_happened_and_a_past_day_offers_no_plan_now(
     now" is not offered, and back on today it is."""
     from datetime import datetime
 
+    zone = ZoneInfo("Asia/Shanghai")
+    times = {"accepted": "07:40", "en_route": "07:45", "arrived": "08:02", "completed": "08:21"}
+    first = datetime.fromisoformat(f"{DAY}T{times['accepted']}:00").replace(tzinfo=zone)
     plan = day_plan(board)
     engineer_id, visit = next(
         (r["engineer"]["id"], v) for r in plan["routes"] for v in r["visits"]
         if v["status"] == "planned"
+        # a request taken before the engineer could accept it
+        and datetime.fromisoformat(
+            api(board, "GET", f"/v1/requests/{v['request_id']}", key=DESK_KEY)["received_at"]
+        ) < first
     )  # fmt: skip
     key = api(
         board,
@@ -441,8 +448,6 @@ def test_done_work_is_drawn_where_it_happened_and_a_past_day_offers_no_plan_now(
         key="osk_demo_admin",
         json={"role": "engineer", "name": "done test", "engineer_id": engineer_id},
     )["key"]
-    zone = ZoneInfo("Asia/Shanghai")
-    times = {"accepted": "07:40", "en_route": "07:45", "arrived": "08:02", "completed": "08:21"}
     for kind, at in times.items():
         moment = datetime.fromisoformat(f"{DAY}T{at}:00").replace(tzinfo=zone)
         api(
