@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from pydantic import ValidationError
 
 from api.deps import (
     CapacityDep,
@@ -16,9 +17,13 @@ from api.deps import (
     SessionDep,
     StaffUser,
 )
-from api.schemas.common import Id, Instant, Page, QueryText
+from api.schemas.common import ErrorItem, Id, Instant, Page, QueryText
 from api.schemas.requests import (
     Acknowledge,
+    BatchCreate,
+    BatchItemCreate,
+    BatchRead,
+    BatchResultRead,
     Cancel,
     CapacityRead,
     EventRead,
@@ -31,7 +36,8 @@ from api.schemas.requests import (
     SlotRead,
 )
 from dispatch.models.enums import RequestStatus
-from dispatch.requests import intake, service
+from dispatch.requests import batch, intake, service
+from dispatch.requests.batch import BatchItem
 from dispatch.requests.service import PromiseView
 
 router = APIRouter(prefix="/v1", tags=["requests and promises"])
@@ -120,7 +126,6 @@ def create_request(
     idempotency_key: IdempotencyKey = None,
 ) -> RequestRead:
     """Take a repair request and answer with its capacity-aware promise."""
-    data = body.model_dump(exclude={"skills", "availability", "slot"})
     taken = intake.take_request(
         session,
         geo=geo,
@@ -130,13 +135,119 @@ def create_request(
         now=clock.now(),
         actor=user.actor,
         idempotency_key=idempotency_key,
-        skills=[s.model_dump() for s in body.skills],
-        availability=[w.model_dump() for w in body.availability],
-        slot=body.slot.model_dump() if body.slot else None,
-        **data,
+        **_intake_fields(body),
     )
     if not taken.created:
         response.status_code = status.HTTP_200_OK
+    return _read_of(taken)
+
+
+@router.post("/requests/batch", response_model=BatchRead)
+def create_batch(
+    body: BatchCreate,
+    request: Request,
+    geo: GeoDep,
+    capacity: CapacityDep,
+    runner: RunnerDep,
+    settings: IntakeDep,
+    clock: ClockDep,
+    user: StaffUser,
+) -> BatchRead:
+    """Take up to 1,000 requests, each exactly as ``POST /v1/requests`` would (its own promise,
+    its own transaction, its own idempotency): the answer lists every request's result in
+    order, and a refused one (with the same errors it would get alone) never costs the others.
+    ``dry_run`` checks and promises them all and stores nothing."""
+    items: list[BatchItem | None] = []
+    invalid: dict[int, list[ErrorItem]] = {}
+    for index, raw in enumerate(body.requests):
+        try:
+            item = BatchItemCreate.model_validate(raw)
+        except ValidationError as exc:
+            invalid[index] = [
+                ErrorItem(
+                    loc=[
+                        "body",
+                        "requests",
+                        index,
+                        *(p for p in e["loc"] if isinstance(p, str | int)),
+                    ],
+                    msg=e["msg"],
+                    type=e["type"],
+                )
+                for e in exc.errors()
+            ]
+            items.append(None)
+            continue
+        items.append(BatchItem(_intake_fields(item), item.idempotency_key))
+    reads: dict[int, RequestRead] = {}
+
+    def read(_session: Any, result: batch.ItemResult) -> None:
+        # The request as answered, built while its transaction still holds it.
+        original = indexes[result.index]
+        assert result.request is not None and result.taken is not None
+        reads[original] = _read_of(result.taken)
+
+    valid = [(i, it) for i, it in enumerate(items) if it is not None]
+    indexes = [i for i, _ in valid]
+    taken = batch.take_batch(
+        request.app.state.session_factory,
+        [it for _, it in valid],
+        now=clock.now(),
+        actor=user.actor,
+        geo=geo,
+        capacity=capacity,
+        runner=runner,
+        settings=settings,
+        dry_run=body.dry_run,
+        read=read,
+    )
+    outcome: dict[int, BatchResultRead] = {
+        index: BatchResultRead(
+            index=index, status="refused", request=None, errors=errors, error_status=422
+        )
+        for index, errors in invalid.items()
+    }
+    for result in taken:
+        index = indexes[result.index]
+        outcome[index] = BatchResultRead(
+            index=index,
+            status=result.status,  # type: ignore[arg-type]
+            request=reads.get(index),
+            errors=[
+                ErrorItem(loc=["body", "requests", index, *r.loc], msg=r.msg, type=r.type)
+                for r in result.refusals
+            ],
+            error_status=result.refusals[0].status if result.refusals else None,
+        )
+    results = [outcome[i] for i in range(len(items))]
+    count = lambda status: sum(1 for r in results if r.status == status)  # noqa: E731
+    return BatchRead(
+        dry_run=body.dry_run,
+        created=count("created"),
+        existing=count("existing"),
+        would_create=count("would_create"),
+        refused=count("refused"),
+        results=results,
+    )
+
+
+def _plain(loc: Any) -> list[str | int]:
+    return [p for p in loc if isinstance(p, str | int)]
+
+
+def _intake_fields(body: RequestCreate) -> dict[str, Any]:
+    """What ``take_request`` takes, from a request body."""
+    data = body.model_dump(exclude={"skills", "availability", "slot", "idempotency_key"})
+    return {
+        **data,
+        "skills": [s.model_dump() for s in body.skills],
+        "availability": [w.model_dump() for w in body.availability],
+        "slot": body.slot.model_dump() if body.slot else None,
+    }
+
+
+def _read_of(taken: intake.Taken) -> RequestRead:
+    """The answer for a request taken at intake."""
     read = RequestRead.of(taken.request)
     if taken.prediction is not None:
         read.capacity = CapacityRead.model_validate(taken.prediction.as_dict())

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from api.schemas.common import (
+    ErrorItem,
     Id,
     InputModel,
     Instant,
@@ -308,3 +309,42 @@ class SlaPolicyRead(OutputModel):
     note: str | None
     created_by: str | None
     created_at: dt.datetime
+
+
+class BatchItemCreate(RequestCreate):
+    """One request of a batch: what ``POST /v1/requests`` takes, with its own idempotency key."""
+
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="as the Idempotency-Key header of a single request"
+    )
+
+
+class BatchCreate(InputModel):
+    requests: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=1000)] = Field(
+        description="up to 1,000 requests, each as `POST /v1/requests` takes it (plus "
+        "`idempotency_key`); each is checked and taken on its own"
+    )
+    dry_run: bool = Field(
+        default=False, description="check and promise every request, store none of them"
+    )
+
+
+class BatchResultRead(OutputModel):
+    index: int = Field(description="position of the request in the batch, from 0")
+    status: Literal["created", "existing", "would_create", "refused"]
+    request: RequestRead | None = Field(
+        description="the request and its promise (for `would_create`: as it would be)"
+    )
+    errors: list[ErrorItem] = Field(
+        description="why it was refused; `loc` starts with requests and the index"
+    )
+    error_status: int | None = Field(description="the HTTP status it would have had alone")
+
+
+class BatchRead(OutputModel):
+    dry_run: bool
+    created: int
+    existing: int
+    would_create: int
+    refused: int
+    results: list[BatchResultRead]

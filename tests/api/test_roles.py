@@ -87,6 +87,7 @@ POLICY = {
     ("POST", "/v1/promises/quote"): "ADS",
     ("POST", "/v1/promises/slots"): "ADS",
     ("POST", "/v1/requests"): "ADS",
+    ("POST", "/v1/requests/batch"): "ADS",
     ("POST", "/v1/requests/{request_id}/acknowledge"): "ADS",
     ("POST", "/v1/requests/{request_id}/cancel"): "ADS",
     ("POST", "/v1/service-areas"): "A",
