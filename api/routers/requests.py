@@ -135,7 +135,7 @@ def create_request(
         now=clock.now(),
         actor=user.actor,
         idempotency_key=idempotency_key,
-        **_intake_fields(body),
+        **body.intake_fields(),
     )
     if not taken.created:
         response.status_code = status.HTTP_200_OK
@@ -178,7 +178,7 @@ def create_batch(
             ]
             items.append(None)
             continue
-        items.append(BatchItem(_intake_fields(item), item.idempotency_key))
+        items.append(BatchItem(item.intake_fields(), item.idempotency_key))
     reads: dict[int, RequestRead] = {}
 
     def read(_session: Any, result: batch.ItemResult) -> None:
@@ -233,17 +233,6 @@ def create_batch(
 
 def _plain(loc: Any) -> list[str | int]:
     return [p for p in loc if isinstance(p, str | int)]
-
-
-def _intake_fields(body: RequestCreate) -> dict[str, Any]:
-    """What ``take_request`` takes, from a request body."""
-    data = body.model_dump(exclude={"skills", "availability", "slot", "idempotency_key"})
-    return {
-        **data,
-        "skills": [s.model_dump() for s in body.skills],
-        "availability": [w.model_dump() for w in body.availability],
-        "slot": body.slot.model_dump() if body.slot else None,
-    }
 
 
 def _read_of(taken: intake.Taken) -> RequestRead:

@@ -88,6 +88,16 @@ class RequestCreate(InputModel):
         default=None, description="book an offered slot (POST /v1/promises/slots) as the window"
     )
 
+    def intake_fields(self) -> dict[str, Any]:
+        """What ``dispatch.requests.intake.take_request`` takes, from this body."""
+        data = self.model_dump(exclude={"skills", "availability", "slot", "idempotency_key"})
+        return {
+            **data,
+            "skills": [s.model_dump() for s in self.skills],
+            "availability": [w.model_dump() for w in self.availability],
+            "slot": self.slot.model_dump() if self.slot else None,
+        }
+
 
 class SlotQuery(InputModel):
     site_id: Id
