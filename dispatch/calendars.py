@@ -13,7 +13,8 @@ _lock = threading.Lock()
 
 
 def calendar_for(area: ServiceArea) -> BusinessCalendar:
-    """The area's calendar: timezone, weekly hours, public holidays and extra closures."""
+    """The area's calendar: timezone, weekly hours, public holidays, extra closures and
+    make-up working days."""
     key = (area.id, area.version)
     cached = _cache.get(key)
     if cached is not None:
@@ -24,6 +25,7 @@ def calendar_for(area: ServiceArea) -> BusinessCalendar:
         holiday_country=area.holiday_country,
         holiday_subdivision=area.holiday_subdivision,
         extra_closed_dates=[date.fromisoformat(d) for d in area.closed_dates],
+        working_dates=[date.fromisoformat(d) for d in area.working_dates or []],
     )
     with _lock:
         _cache[key] = calendar

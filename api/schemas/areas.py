@@ -51,6 +51,11 @@ class AreaCreate(InputModel):
     holiday_country: Annotated[str, Field(max_length=8, examples=["CN"])] | None = None
     holiday_subdivision: Annotated[str, Field(max_length=16)] | None = None
     closed_dates: Annotated[list[Day], Field(max_length=1000)] = []
+    working_dates: Annotated[list[Day], Field(max_length=1000)] = Field(
+        default=[],
+        description="make-up working days: open although a weekend or a public holiday, "
+        "with the hours of a regular working day",
+    )
     engineers_based: bool = True
     travel_profile: TravelProfileIn | None = None
 
@@ -65,6 +70,7 @@ class AreaUpdate(UpdateModel):
     holiday_country: Annotated[str, Field(max_length=8)] | None = None
     holiday_subdivision: Annotated[str, Field(max_length=16)] | None = None
     closed_dates: Annotated[list[Day], Field(max_length=1000)] | None = None
+    working_dates: Annotated[list[Day], Field(max_length=1000)] | None = None
     engineers_based: bool | None = None
     travel_profile: TravelProfileIn | None = None
     version: Version | None = None
@@ -79,6 +85,7 @@ class AreaRead(OutputModel):
     holiday_country: str | None
     holiday_subdivision: str | None
     closed_dates: list[str]
+    working_dates: list[str]
     engineers_based: bool
     travel_profile: dict[str, Any] | None
     version: int

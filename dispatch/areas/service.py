@@ -78,7 +78,7 @@ def _boundary(boundary: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidInput(exc.field, exc.message) from exc
 
 
-def _closed_dates(values: Sequence[date | str]) -> list[str]:
+def _dates(values: Sequence[date | str], field: str = "closed_dates") -> list[str]:
     out = []
     for i, value in enumerate(values):
         try:
@@ -88,8 +88,17 @@ def _closed_dates(values: Sequence[date | str]) -> list[str]:
                 else date.fromisoformat(value).isoformat()
             )
         except ValueError:
-            raise InvalidInput(("closed_dates", i), f"not a date: {value!r}") from None
+            raise InvalidInput((field, i), f"not a date: {value!r}") from None
     return sorted(set(out))
+
+
+def _check_dates(closed: Sequence[str], working: Sequence[str]) -> None:
+    both = sorted(set(closed) & set(working))
+    if both:
+        raise InvalidInput(
+            ("working_dates", list(working).index(both[0])),
+            f"{both[0]} is also a closed date; a day is either closed or a working day",
+        )
 
 
 def get_area_or_raise(session: Session, area_id: int) -> ServiceArea:
@@ -135,12 +144,15 @@ def create_area(
     holiday_country: str | None = None,
     holiday_subdivision: str | None = None,
     closed_dates: Sequence[date | str] = (),
+    working_dates: Sequence[date | str] = (),
     engineers_based: bool = True,
     travel_profile: Mapping[str, Any] | None = None,
 ) -> ServiceArea:
     """Add a service area with a validated boundary and calendar."""
     _unique_name(session, name)
     validate_holidays(holiday_country, holiday_subdivision)
+    closed, working = _dates(closed_dates), _dates(working_dates, "working_dates")
+    _check_dates(closed, working)
     area = ServiceArea(
         name=name,
         boundary=_boundary(boundary),
@@ -148,7 +160,8 @@ def create_area(
         business_hours=validate_business_hours(business_hours),
         holiday_country=holiday_country,
         holiday_subdivision=holiday_subdivision,
-        closed_dates=_closed_dates(closed_dates),
+        closed_dates=closed,
+        working_dates=working,
         engineers_based=engineers_based,
         travel_profile=validate_travel_profile(travel_profile) if travel_profile else None,
     )
@@ -175,7 +188,14 @@ def update_area(
     if "travel_profile" in changes:
         changes["travel_profile"] = validate_travel_profile(changes["travel_profile"])
     if "closed_dates" in changes:
-        changes["closed_dates"] = _closed_dates(changes["closed_dates"] or [])
+        changes["closed_dates"] = _dates(changes["closed_dates"] or [])
+    if "working_dates" in changes:
+        changes["working_dates"] = _dates(changes["working_dates"] or [], "working_dates")
+    if "closed_dates" in changes or "working_dates" in changes:
+        _check_dates(
+            changes.get("closed_dates", area.closed_dates),
+            changes.get("working_dates", area.working_dates or []),
+        )
     if "holiday_country" in changes or "holiday_subdivision" in changes:
         validate_holidays(
             changes.get("holiday_country", area.holiday_country),

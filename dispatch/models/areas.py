@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.models.base import Base, TimestampMixin
@@ -25,6 +25,11 @@ class ServiceArea(TimestampMixin, Base):
     holiday_country: Mapped[str | None] = mapped_column(String(8))
     holiday_subdivision: Mapped[str | None] = mapped_column(String(16))
     closed_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Make-up working days (China's adjusted Saturdays, say): open although a weekend or a
+    # public holiday, with the hours of a regular working day.
+    working_dates: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
     engineers_based: Mapped[bool] = mapped_column(Boolean, default=True)
     # Optional per-area travel model overrides (speed bands, rush hours) understood by geo/.
     travel_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,7 +1,9 @@
 """Business calendars of service areas and business-time arithmetic on real instants.
 
-A calendar is a timezone, weekly opening hours in local wall time and closed dates (public holidays
-from the ``holidays`` package plus extra closures). Every operation takes and returns aware
+A calendar is a timezone, weekly opening hours in local wall time, closed dates (public holidays
+from the ``holidays`` package plus extra closures) and make-up working days (open on a weekend or
+a holiday with the hours of a regular working day: the first weekday, Monday on, that has
+hours). Every operation takes and returns aware
 datetimes; results are in UTC. Opening hours are half-open intervals ``[open, close)`` of real
 instants, computed per local date through ``zoneinfo``, so a DST change shifts the wall clock and
 never the elapsed business time.
@@ -102,6 +104,7 @@ class BusinessCalendar:
     timezone: str
     weekly_hours: WeeklyHours
     closed_dates: frozenset[date] = frozenset()
+    working_dates: frozenset[date] = frozenset()
     holiday_country: str | None = None
     holiday_subdivision: str | None = None
     _cache: dict[Any, Any] = field(
@@ -115,6 +118,12 @@ class BusinessCalendar:
             raise InvalidInput("timezone", f"unknown timezone {self.timezone!r}") from exc
         object.__setattr__(self, "weekly_hours", _validate_weekly_hours(self.weekly_hours))
         object.__setattr__(self, "closed_dates", frozenset(self.closed_dates))
+        object.__setattr__(self, "working_dates", frozenset(self.working_dates))
+        both = sorted(self.closed_dates & self.working_dates)
+        if both:
+            raise InvalidInput(
+                "working_dates", f"{both[0]} is both a closed date and a working day"
+            )
         if self.holiday_subdivision is not None and self.holiday_country is None:
             raise InvalidInput("holiday_subdivision", "a subdivision needs a holiday country")
         self._cache["zone"] = zone
@@ -145,12 +154,23 @@ class BusinessCalendar:
             self._holidays_of(year)
 
     def is_closed_date(self, day: date) -> bool:
-        """Whether the local date is closed all day (public holiday or extra closure)."""
+        """Whether the local date is closed all day (public holiday or extra closure; never a
+        make-up working day)."""
+        if day in self.working_dates:
+            return False
         if day in self.closed_dates:
             return True
         return self.holiday_country is not None and day in self._holidays_of(day.year)
 
     # -- open intervals per local date ------------------------------------------------------
+
+    def _hours_of(self, day: date) -> DayHours:
+        """A date's opening hours: its weekday's, or on a make-up working day whose weekday has
+        none (a Saturday), those of the first weekday that has hours."""
+        hours = self.weekly_hours[day.weekday()]
+        if hours or day not in self.working_dates:
+            return hours
+        return next(h for h in self.weekly_hours if h)
 
     def _to_utc(self, day: date, wall: time) -> datetime:
         # fold=0: an ambiguous wall time (DST fall-back) is its first occurrence; a wall time in
@@ -166,7 +186,7 @@ class BusinessCalendar:
             return cached
         raw: list[Interval] = []
         if not self.is_closed_date(day):
-            for opens, closes in self.weekly_hours[day.weekday()]:
+            for opens, closes in self._hours_of(day):
                 start = self._to_utc(day, opens)
                 end = (
                     self._to_utc(day + _ONE_DAY, _MIDNIGHT)
@@ -335,6 +355,7 @@ def business_calendar(
     holiday_country: str | None = None,
     holiday_subdivision: str | None = None,
     extra_closed_dates: Iterable[date] = (),
+    working_dates: Iterable[date] = (),
     years: Iterable[int] = (),
 ) -> BusinessCalendar:
     """Build a service area's calendar; ``years`` are resolved now so that quotes stay fast.
@@ -352,6 +373,7 @@ def business_calendar(
         timezone=timezone,
         weekly_hours=hours,
         closed_dates=frozenset(extra_closed_dates),
+        working_dates=frozenset(working_dates),
         holiday_country=holiday_country,
         holiday_subdivision=holiday_subdivision,
     )

@@ -73,6 +73,8 @@ SWAPPED = {
         ({"business_hours": {"funday": [["09:00", "18:00"]]}}, "business_hours"),
         ({"colour": "blue"}, "colour"),
         ({"closed_dates": ["not-a-date"]}, "closed_dates"),
+        ({"working_dates": ["2026-12-31"]}, "working_dates"),
+        ({"working_dates": [None]}, "working_dates"),
     ],
 )
 def test_bad_area_input_is_422_naming_the_field(
@@ -120,3 +122,44 @@ def test_unknown_area_is_404(client: TestClient, auth) -> None:
     r = client.get("/v1/service-areas/999", headers=auth("admin"))
     assert r.status_code == 404
     assert "999" in r.json()["detail"][0]["msg"]
+
+
+def test_a_make_up_working_day_opens_the_clock_on_a_saturday(
+    client: TestClient, auth, app, session
+) -> None:
+    """A Saturday made a working day opens the area's business clock that day: a general
+    request taken Friday 17:00 is answered by Saturday 10:00 (one hour Friday, one Saturday);
+    once the day is taken off again, the next request's answer is due Monday 10:00."""
+    from datetime import UTC, datetime
+
+    from dispatch.models import ServiceArea
+    from tests.fixtures.factories import create_customer, create_engineer, create_site
+
+    weekdays = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+    body = area_body(business_hours=weekdays, closed_dates=[], working_dates=["2026-12-26"])
+    r = client.post("/v1/service-areas", json=body, headers=auth("admin"))
+    assert r.status_code == 201, r.text
+    area = r.json()
+    assert area["working_dates"] == ["2026-12-26"]
+    create_engineer(session, area=session.get(ServiceArea, area["id"]), home=(31.23, 121.47))
+    site = create_site(session, customer=create_customer(session), at=(31.23, 121.47))
+    session.commit()
+    app.state.clock.current = datetime(2026, 12, 25, 9, 0, tzinfo=UTC)  # Friday 17:00 local
+
+    def first_response_due(ref: str) -> str:
+        r = client.post(
+            "/v1/requests",
+            json={"site_id": site.id, "channel": "phone", "tier": "general", "external_ref": ref},
+            headers=auth("service_desk"),
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["promise"]["first_response_due"]
+
+    assert first_response_due("MAKE-UP-1") == "2026-12-26T02:00:00Z"  # Saturday 10:00 local
+    patched = client.patch(
+        f"/v1/service-areas/{area['id']}",
+        json={"working_dates": [], "version": area["version"]},
+        headers=auth("admin"),
+    )
+    assert patched.status_code == 200, patched.text
+    assert first_response_due("MAKE-UP-2") == "2026-12-28T02:00:00Z"  # Monday 10:00 local

@@ -126,6 +126,40 @@ def test_extra_closures_close_the_whole_local_day() -> None:
     assert calendar.add_business_minutes(berlin(2025, 10, 14, 16), 120) == utc(2025, 10, 16, 8)
 
 
+def test_a_make_up_working_day_opens_a_weekend_or_a_holiday_with_weekday_hours() -> None:
+    """China's adjusted Saturday (Sat 11 Oct 2025 here) opens 09:00-17:00 as a weekday does,
+    so 3 business hours from Friday 16:00 end Saturday 11:00; a working day that is a public
+    holiday opens too; a date both closed and working is refused, naming the field."""
+    saturday = date(2025, 10, 11)
+    calendar = business_calendar("Europe/Berlin", WEEKDAYS_9_TO_5, working_dates=[saturday])
+    assert calendar.add_business_minutes(berlin(2025, 10, 10, 16), 180) == utc(2025, 10, 11, 9)
+    assert calendar.is_open(berlin(2025, 10, 11, 9)) and not calendar.is_open(
+        berlin(2025, 10, 11, 17)
+    )
+    assert not calendar.is_open(berlin(2025, 10, 12, 10))  # the Sunday after stays closed
+    unity_day = date(2025, 10, 3)
+    open_anyway = business_calendar(
+        "Europe/Berlin", WEEKDAYS_9_TO_5, holiday_country="DE", working_dates=[unity_day]
+    )
+    assert open_anyway.is_open(berlin(2025, 10, 3, 10))
+    with pytest.raises(InvalidInput) as caught:
+        business_calendar(
+            "Europe/Berlin",
+            WEEKDAYS_9_TO_5,
+            extra_closed_dates=[saturday],
+            working_dates=[saturday],
+        )
+    assert caught.value.loc == ("working_dates",)
+
+
+def test_24_00_closes_at_midnight_and_a_day_open_around_the_clock_loses_no_minute() -> None:
+    """Written 00:00-24:00 a day is open 24 h (1,440 business minutes Monday to Tuesday)."""
+    calendar = business_calendar("Asia/Shanghai", {"mon": [["00:00", "24:00"]]})
+    monday = datetime(2026, 11, 23, tzinfo=calendar.zone)
+    assert calendar.business_minutes_between(monday, monday + timedelta(days=1)) == 1440
+    assert format_weekly_hours(calendar.weekly_hours) == {"mon": [["00:00", "24:00"]]}
+
+
 # -- DST: real instants, not wall-clock hours ------------------------------------------------
 
 
