@@ -75,6 +75,7 @@ def quote(
         problem_type=body.problem_type,
         skills=[s.model_dump() for s in body.skills],
         service_minutes=body.service_minutes,
+        parts_volume=body.parts_volume,
         availability=[w.model_dump() for w in body.availability],
     )
     read = QuoteRead.of(PromiseView.of_promise(promise))
@@ -102,6 +103,7 @@ def slots(
         problem_type=body.problem_type,
         skills=[s.model_dump() for s in body.skills],
         service_minutes=body.service_minutes,
+        parts_volume=body.parts_volume,
         slot_minutes=body.slot_minutes,
         limit=body.limit,
     )

@@ -21,6 +21,15 @@ from api.schemas.common import (
 from dispatch.requests.service import PromiseView
 
 Tier = Literal["urgent", "important", "general"]
+PartsVolume = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=1_000_000,
+        description="what the engineer must carry, in the unit of the engineers' van capacity "
+        "(0: nothing that counts)",
+    ),
+]
 Channel = Literal["phone", "online", "email", "app", "on_site"]
 SkillCode = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -60,6 +69,7 @@ class QuoteCreate(InputModel):
     problem_type: Annotated[str, Field(max_length=64)] | None = None
     skills: Skills = []
     service_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    parts_volume: PartsVolume = 0
     availability: Windows = []
 
     @model_validator(mode="after")
@@ -80,6 +90,7 @@ class RequestCreate(InputModel):
     tier: Tier | None = None
     skills: Skills = []
     service_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    parts_volume: PartsVolume = 0
     availability: Windows = []
     received_at: Instant | None = Field(
         default=None, description="when the customer asked, if earlier than now (e.g. an email)"
@@ -105,6 +116,7 @@ class SlotQuery(InputModel):
     problem_type: Annotated[str, Field(max_length=64)] | None = None
     skills: Skills = []
     service_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    parts_volume: PartsVolume = 0
     slot_minutes: Annotated[int, Field(ge=30, le=480)] = 120
     limit: Annotated[int, Field(ge=1, le=50)] = 5
 
@@ -141,6 +153,7 @@ class RequestUpdate(UpdateModel):
     tier: Tier | None = None
     skills: Skills | None = None
     service_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    parts_volume: PartsVolume | None = None
     availability: Windows | None = None
     version: Version | None = None
 
@@ -198,6 +211,7 @@ class RequestRead(OutputModel):
     problem_type: str | None
     description: str
     service_minutes: int
+    parts_volume: int
     tier: str | None
     tier_reason: str | None
     skills: list[RequestSkillRead]
@@ -229,6 +243,7 @@ class RequestRead(OutputModel):
             problem_type=r.problem_type,
             description=r.description,
             service_minutes=r.service_minutes,
+            parts_volume=r.parts_volume or 0,
             tier=r.tier,
             tier_reason=r.tier_reason,
             skills=[RequestSkillRead(skill=s.skill.code, min_level=s.min_level) for s in r.skills],

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -36,6 +37,7 @@ class RepairRequest(TimestampMixin, Base):
             f"locality IS NULL OR {enum_check('locality', Locality)}", name="locality_valid"
         ),
         CheckConstraint("service_minutes > 0", name="service_minutes_positive"),
+        CheckConstraint("parts_volume >= 0", name="parts_volume_non_negative"),
         CheckConstraint(
             "cancelled_by IS NULL OR cancelled_by IN ('customer', 'us')", name="cancelled_by_valid"
         ),
@@ -53,6 +55,8 @@ class RepairRequest(TimestampMixin, Base):
     problem_type: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(Text, default="")
     service_minutes: Mapped[int] = mapped_column(Integer)
+    # What the engineer must carry (parts, tools), in the unit of the engineers' van capacity.
+    parts_volume: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     tier: Mapped[str | None] = mapped_column(String(16))
     tier_reason: Mapped[str | None] = mapped_column(String(300))
     # [{"start": "...Z", "end": "...Z"}]: hard windows in which the customer can receive us.

@@ -502,6 +502,7 @@ def insertion_options(
     tier: str,
     windows: Sequence[tuple[datetime, datetime]],
     promise_due: datetime | None,
+    parts_volume: int = 0,
 ) -> tuple[list[InsertionOption], Job, Problem]:
     """Cheapest feasible insertion per engineer-day for a request at ``site``."""
     problem, location = _with_site(context, geo, site)
@@ -515,6 +516,7 @@ def insertion_options(
         id="new",
         location=location,
         service_s=service_minutes * 60,
+        demand=parts_volume,
         windows=tuple(spans) if spans else (TimeWindow(0, 0),),
         promise_due=built.seconds(promise_due) if promise_due is not None else None,
         priority=PRIORITY.get(tier, PRIORITY["general"]),
@@ -552,6 +554,7 @@ def predict(
     latest: datetime,
     availability: Sequence[tuple[datetime, datetime]],
     arrival_due: datetime,
+    parts_volume: int = 0,
 ) -> Prediction:
     """The best arrival current capacity allows: the cheapest option meeting the SLA's
     arrival due, or else the earliest possible one with the reason the SLA cannot be met."""
@@ -565,6 +568,7 @@ def predict(
         tier=tier,
         windows=windows,
         promise_due=arrival_due,
+        parts_volume=parts_volume,
     )
     built = context.built
     if not options:

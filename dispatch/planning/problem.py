@@ -543,6 +543,7 @@ def _job(
         id=job_key(j.request_id),
         location=points(j.site),
         service_s=j.service_minutes * 60,
+        demand=j.parts_volume,
         windows=windows,
         promise_due=sec(j.plan_by if j.plan_by is not None else j.window_end),
         priority=PRIORITY.get(j.tier, Priority.GENERAL),

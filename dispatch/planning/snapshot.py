@@ -112,6 +112,8 @@ class JobSnap:
     problem_type: str | None = None
     plan_by: datetime | None = None
     """Plans aim to arrive by this (calibrated windows); the window's end when None."""
+    parts_volume: int = 0
+    """What the engineer carries there, against the van's capacity."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ def request_fingerprint(request: RepairRequest, visit: Visit | None) -> str:
             "site": request.site_id,
             "skills": sorted((s.skill.code, s.min_level) for s in request.skills),
             "minutes": request.service_minutes,
+            "parts": request.parts_volume,
             "window": [request.window_start, request.window_end],
             "availability": request.availability,
             "tier": request.tier,
@@ -513,6 +516,7 @@ def job_snaps(
                 tier=r.tier or "general",
                 skills={s.skill.code: s.min_level for s in r.skills},
                 service_minutes=r.service_minutes,
+                parts_volume=r.parts_volume or 0,
                 window_start=r.window_start,
                 window_end=r.window_end,
                 plan_by=r.plan_by,

@@ -75,6 +75,7 @@ def place_by_capacity(
     service_minutes: int,
     availability: Sequence[tuple[datetime, datetime]],
     now: datetime,
+    parts_volume: int = 0,
 ) -> tuple[Promise, Prediction]:
     """Place the promise's window around the arrival current capacity allows.
 
@@ -106,6 +107,7 @@ def place_by_capacity(
         latest=context.until,
         availability=availability,
         arrival_due=promise.arrival_target,
+        parts_volume=parts_volume,
     )
     if prediction.eta is None:
         risk = f"no engineer can take it: {prediction.message}"
@@ -180,6 +182,7 @@ def quote(
     skills: Sequence[Mapping[str, Any]] = (),
     service_minutes: int = 60,
     availability: Sequence[Mapping[str, Any]] = (),
+    parts_volume: int = 0,
 ) -> tuple[Promise, Prediction | None]:
     """The promise a request would get now, capacity included; nothing is saved."""
     location, point, promise = _sla_quote(
@@ -210,6 +213,7 @@ def quote(
         service_minutes=service_minutes,
         availability=[(w["start"], w["end"]) for w in availability],
         now=now,
+        parts_volume=parts_volume,
     )
 
 
@@ -263,6 +267,7 @@ def take_request(
             service_minutes=draft.service_minutes,
             availability=draft.windows,
             now=now,
+            parts_volume=draft.parts_volume,
         )
     if draft.slot is not None:
         promise = dataclasses.replace(
@@ -368,6 +373,7 @@ def offer_slots(
     service_minutes: int = 60,
     slot_minutes: int = 120,
     limit: int = 5,
+    parts_volume: int = 0,
 ) -> list[dict[str, Any]]:
     """Arrival windows current capacity can keep, best first (within the SLA, then cheapest)."""
     location, point, promise = _sla_quote(
@@ -399,6 +405,7 @@ def offer_slots(
             tier=promise.tier.value,
             windows=[(start, end)],
             promise_due=promise.arrival_target,
+            parts_volume=parts_volume,
         )
         if not options:
             continue

@@ -276,6 +276,11 @@ def _site_or_422(session: Session, site_id: int) -> Site:
     return site
 
 
+def _check_parts_volume(volume: int) -> None:
+    if isinstance(volume, bool) or not isinstance(volume, int) or not 0 <= volume <= 1_000_000:
+        raise InvalidInput("parts_volume", "the parts volume is a whole number from 0 to 1000000")
+
+
 def _check_service_minutes(minutes: int) -> None:
     if not 1 <= minutes <= 24 * 60:
         raise InvalidInput("service_minutes", "estimated service time must be 1 to 1440 minutes")
@@ -414,6 +419,7 @@ class Draft:
     windows: tuple[tuple[datetime, datetime], ...]
     received_at: datetime
     slot: tuple[datetime, datetime] | None
+    parts_volume: int = 0
 
 
 def draft_request(
@@ -433,6 +439,7 @@ def draft_request(
     availability: Sequence[Mapping[str, Any] | Window] = (),
     received_at: datetime | None = None,
     slot: Mapping[str, datetime] | None = None,
+    parts_volume: int = 0,
 ) -> Draft:
     """Check a new request's facts; a booked slot becomes the customer's availability."""
     try:
@@ -443,6 +450,7 @@ def draft_request(
             "channel", f"unknown channel {channel!r}; use one of {allowed}"
         ) from None
     _check_service_minutes(service_minutes)
+    _check_parts_volume(parts_volume)
     received_at = ensure_utc(received_at, field="received_at") if received_at else now
     check_received_at(received_at, now)
     if tier is not None:
@@ -472,6 +480,7 @@ def draft_request(
         windows=windows,
         received_at=received_at,
         slot=booked,
+        parts_volume=parts_volume,
     )
 
 
@@ -516,6 +525,7 @@ def persist(
         problem_type=draft.problem_type,
         description=draft.description,
         service_minutes=draft.service_minutes,
+        parts_volume=draft.parts_volume,
         availability=[{"start": s.isoformat(), "end": e.isoformat()} for s, e in draft.windows],
         status=RequestStatus.PROMISED.value,
         received_at=draft.received_at,
@@ -650,6 +660,9 @@ def correct_request(
     if "service_minutes" in changes:
         _check_service_minutes(changes["service_minutes"])
         request.service_minutes = changes["service_minutes"]
+    if "parts_volume" in changes:
+        _check_parts_volume(changes["parts_volume"])
+        request.parts_volume = changes["parts_volume"]
     if "availability" in changes:
         windows = _windows(changes["availability"] or [])
         check_windows(windows, now)

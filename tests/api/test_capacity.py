@@ -223,3 +223,58 @@ def test_a_promise_books_its_slot_so_the_next_caller_sees_it(
     assert second["capacity"]["date"] == "2026-11-24"
     visits = session.scalars(select(Visit).where(Visit.request_id.in_([first["id"], second["id"]])))
     assert sorted(v.date.isoformat() for v in visits) == ["2026-11-23", "2026-11-24"]
+
+
+def test_parts_fill_the_van_so_the_next_job_goes_to_another_day(
+    client: TestClient, auth, world, session: Session, app
+) -> None:
+    """Wang Wei's van holds 10: a job needing 8 is booked today, the next needing 5 cannot join
+    it and is promised his next day, one needing 2 still fits today; a run keeps every van
+    within its capacity, and more than any van holds is answered honestly, not promised."""
+    session.execute(
+        update(Engineer).where(Engineer.id == world["engineers"][0].id).values(capacity=10)
+    )
+    session.execute(
+        update(Engineer).where(Engineer.id == world["engineers"][1].id).values(capacity=0)
+    )
+    session.commit()
+    desk = auth("service_desk")
+
+    def take(volume: int, ref: str) -> dict[str, Any]:
+        body = {
+            "site_id": world["site"].id,
+            "channel": "phone",
+            "tier": "general",
+            "external_ref": ref,
+            "parts_volume": volume,
+        }
+        r = client.post("/v1/requests", json=body, headers=desk)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    big, medium, small = take(8, "VAN-1"), take(5, "VAN-2"), take(2, "VAN-3")
+    assert big["parts_volume"] == 8
+    assert big["capacity"]["date"] == "2026-11-23" and big["capacity"]["engineer"] == "Wei"
+    assert medium["capacity"]["date"] == "2026-11-24"
+    assert small["capacity"]["date"] == "2026-11-23"
+    r = client.post(
+        "/v1/dispatch/runs",
+        json={
+            "scope": {"service_area_ids": [world["area"].id]},
+            "horizon_start": "2026-11-23",
+            "days": 2,
+            "time_limit_s": 2,
+        },
+        headers=auth("dispatcher"),
+    )
+    assert r.status_code == 202, r.text
+    run = client.get(f"/v1/dispatch/runs/{r.json()['id']}", headers=auth("dispatcher")).json()
+    assert run["status"] == "succeeded", run
+    session.expire_all()
+    assert check_published_routes(session) == 3  # vans within capacity, checked independently
+    too_big = client.post(
+        "/v1/promises/quote",
+        json={"site_id": world["site"].id, "tier": "general", "parts_volume": 11},
+        headers=desk,
+    ).json()
+    assert too_big["capacity"]["eta"] is None and too_big["capacity"]["reason"]
