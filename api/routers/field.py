@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import ClockDep, EngineerUser, GeoDep, SessionDep
+from api.deps import (
+    CapacityDep,
+    ClockDep,
+    EngineerUser,
+    GeoDep,
+    IntakeDep,
+    RunnerDep,
+    SessionDep,
+)
 from api.schemas.common import Day, Id
 from api.schemas.field import (
     LocationCreate,
@@ -16,6 +24,7 @@ from api.schemas.field import (
     VisitEventRead,
 )
 from dispatch.field import service
+from dispatch.requests import intake
 
 router = APIRouter(prefix="/v1/me", tags=["engineer app"])
 
@@ -47,10 +56,15 @@ def report(
     response: Response,
     session: SessionDep,
     geo: GeoDep,
+    capacity: CapacityDep,
+    runner: RunnerDep,
+    settings: IntakeDep,
     clock: ClockDep,
     user: EngineerUser,
 ) -> VisitEventRead:
-    """Report progress on a visit; the rest of my day is re-timed."""
+    """Report progress on a visit; the rest of my day is re-timed. A visit that cannot be
+    completed yet (reason needs_parts or needs_second_visit) keeps its request open: the return
+    visit is promised at once, as intake would, and the customer told the new window."""
     reported = service.report_visit_event(
         session,
         geo,
@@ -62,16 +76,33 @@ def report(
         lat=body.lat,
         lon=body.lon,
         reason=body.reason,
+        ready_at=body.ready_at,
         actor=user.actor,
     )
     if reported.duplicate:
         response.status_code = status.HTTP_200_OK
-    return VisitEventRead(
+    answer = VisitEventRead(
         visit_id=reported.visit.id,
         status=reported.visit.status,
         duplicate=reported.duplicate,
         newly_at_risk=reported.newly_at_risk,
     )
+    if reported.return_ready_at is not None:
+        returned = intake.promise_return(
+            session,
+            geo,
+            capacity,
+            runner,
+            settings,
+            request_id=reported.visit.request_id,
+            ready_at=reported.return_ready_at,
+            reason=body.reason or "",
+            actor=user.actor,
+            now=clock.now(),
+        )
+        answer.return_window_start = returned.request.window_start
+        answer.return_window_end = returned.request.window_end
+    return answer
 
 
 @router.post("/location", response_model=LocationRead, status_code=status.HTTP_202_ACCEPTED)

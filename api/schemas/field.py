@@ -16,7 +16,16 @@ class VisitEventCreate(InputModel):
     at: Instant | None = Field(default=None, description="when it happened; now if omitted")
     lat: Latitude | None = None
     lon: Longitude | None = None
-    reason: Annotated[str, Field(max_length=500)] | None = None
+    reason: Annotated[str, Field(max_length=500)] | None = Field(
+        default=None,
+        description="why a visit cannot be completed; needs_parts or needs_second_visit "
+        "(optionally followed by ': a note') keeps the request open for a return visit",
+    )
+    ready_at: Instant | None = Field(
+        default=None,
+        description="a return visit: when it can be made (parts in); default 24 h after the "
+        "report for needs_parts, at once for needs_second_visit",
+    )
 
 
 class LocationCreate(InputModel):
@@ -31,6 +40,10 @@ class VisitEventRead(OutputModel):
     status: str
     duplicate: bool = Field(description="a repeat of the last report: nothing changed")
     newly_at_risk: list[int] = Field(description="requests of my day whose window now looks lost")
+    return_window_start: dt.datetime | None = Field(
+        default=None, description="a return visit: the window the customer is now promised"
+    )
+    return_window_end: dt.datetime | None = None
 
 
 class LocationRead(OutputModel):

@@ -66,6 +66,21 @@ class Reported:
     visit: Visit
     duplicate: bool
     newly_at_risk: list[int]
+    return_ready_at: datetime | None = None
+    """A visit that cannot be completed yet (parts, a second visit): when the return visit
+    can be made; the request stays open and is promised again from then."""
+
+
+RETURN_LEAD = {"needs_parts": timedelta(hours=24), "needs_second_visit": timedelta(0)}
+"""Reasons of ``cannot_complete`` that keep the request open for a return visit, and how long
+after the report it can be made when the engineer does not say (parts take a day by default)."""
+
+
+def return_reason(reason: str | None) -> str | None:
+    """The return-visit code of a ``cannot_complete`` reason (``needs_parts`` or
+    ``needs_parts: compressor on order``), or None for a final one."""
+    code = (reason or "").split(":", 1)[0].strip()
+    return code if code in RETURN_LEAD else None
 
 
 def _own_visit(session: Session, engineer_id: int, visit_id: int) -> Visit:
@@ -95,9 +110,15 @@ def report_visit_event(
     lat: float | None = None,
     lon: float | None = None,
     reason: str | None = None,
+    ready_at: datetime | None = None,
     actor: str,
 ) -> Reported:
-    """Record ``accepted``, ``en_route``, ``arrived``, ``completed`` or ``cannot_complete``."""
+    """Record ``accepted``, ``en_route``, ``arrived``, ``completed`` or ``cannot_complete``.
+
+    ``cannot_complete`` with a reason ``needs_parts`` or ``needs_second_visit`` (optionally
+    followed by ``: a note``) ends the visit but not the request: ``return_ready_at`` (from
+    ``ready_at``, or the reason's default lead time) tells the caller to promise the return
+    visit."""
     if type_ not in TRANSITIONS:
         raise InvalidInput("type", f"unknown event {type_!r}; use one of {', '.join(TRANSITIONS)}")
     visit = _own_visit(session, engineer_id, visit_id)
@@ -132,6 +153,17 @@ def report_visit_event(
         raise InvalidInput("at", f"earlier than the previous report ({last.at.isoformat()})")
     if type_ == "cannot_complete" and not (reason and reason.strip()):
         raise InvalidInput("reason", "say why the visit cannot be completed")
+    returning = return_reason(reason) if type_ == "cannot_complete" else None
+    if ready_at is not None:
+        if returning is None:
+            raise InvalidInput(
+                "ready_at", "only a return visit (reason needs_parts or needs_second_visit) has one"
+            )
+        ready_at = ensure_utc(ready_at, field="ready_at")
+        if ready_at < at:
+            raise InvalidInput("ready_at", "the return visit cannot be before the report")
+        if ready_at > at + timedelta(days=60):
+            raise InvalidInput("ready_at", "more than 60 days ahead; agree a date later instead")
     if type_ in ("en_route", "arrived"):
         busy = session.scalar(
             select(Visit.id).where(
@@ -165,9 +197,17 @@ def report_visit_event(
         visit.cannot_complete_reason = reason
     request = session.get(RepairRequest, visit.request_id)
     assert request is not None
-    if request_status is not None:
+    if returning is not None:
+        # Not done yet: the request waits for its return visit (promised by the caller).
+        request.status = (
+            RequestStatus.ACKNOWLEDGED.value
+            if request.acknowledged_at is not None
+            else RequestStatus.PROMISED.value
+        )
+        request.predicted_arrival = None
+    elif request_status is not None:
         request.status = request_status.value
-    if type_ == "completed" or type_ == "cannot_complete":
+    if type_ == "completed" or (type_ == "cannot_complete" and returning is None):
         request.closed_at = at
         request.close_reason = reason
     if type_ == "arrived":
@@ -175,7 +215,7 @@ def report_visit_event(
     session.add(
         RequestEvent(
             request_id=request.id,
-            type=REQUEST_EVENT[type_],
+            type="return_visit_needed" if returning is not None else REQUEST_EVENT[type_],
             at=at,
             actor=actor,
             payload={
@@ -201,7 +241,15 @@ def report_visit_event(
         )
     session.flush()
     at_risk = refresh_etas(session, geo, engineer_id, visit.date, now, actor=actor)
-    return Reported(visit=visit, duplicate=False, newly_at_risk=[v.request_id for v in at_risk])
+    ready = None
+    if returning is not None:
+        ready = ready_at if ready_at is not None else at + RETURN_LEAD[returning]
+    return Reported(
+        visit=visit,
+        duplicate=False,
+        newly_at_risk=[v.request_id for v in at_risk],
+        return_ready_at=ready,
+    )
 
 
 def report_location(

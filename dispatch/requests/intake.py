@@ -360,6 +360,58 @@ def _book(
     return True, run.id
 
 
+def promise_return(
+    session: Session,
+    geo: GeoContext | None,
+    capacity: CapacityIndex | None,
+    runner: JobRunner | None,
+    settings: IntakeSettings | None,
+    *,
+    request_id: int,
+    ready_at: datetime,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> Taken:
+    """Promise a request's return visit (the first could not finish it: parts, a second
+    visit) from ``ready_at``, as intake promises a new request: its SLA rule, the arrival
+    capacity allows, and the booking into that route; the customer is told the new window."""
+    settings = settings or IntakeSettings()
+    request = session.get(RepairRequest, request_id)
+    assert request is not None
+    promise, policy, windows = requests.return_promise(session, request, ready_at=ready_at, now=now)
+    prediction = None
+    site = request.site
+    if capacity is not None and geo is not None and site.base_area_id is not None:
+        promise, prediction = place_by_capacity(
+            session,
+            geo,
+            capacity,
+            promise,
+            base_area_id=site.base_area_id,
+            site=(site.lat, site.lon),
+            skills={s.skill.code: s.min_level for s in request.skills},
+            service_minutes=request.service_minutes,
+            availability=windows,
+            now=now,
+            parts_volume=request.parts_volume or 0,
+        )
+    requests.apply_return_promise(
+        session, request, promise, policy, reason=reason, actor=actor, now=now
+    )
+    inserted, run_id = _book(
+        session,
+        geo,
+        runner,
+        settings,
+        capacity=capacity,
+        request=request,
+        prediction=prediction,
+        now=now,
+    )
+    return Taken(request, True, prediction, inserted, run_id)
+
+
 def offer_slots(
     session: Session,
     geo: GeoContext,

@@ -717,6 +717,65 @@ def correct_request(
     return request
 
 
+RETURN_HORIZON = timedelta(days=30)
+
+
+def return_promise(
+    session: Session, request: RepairRequest, *, ready_at: datetime, now: datetime
+) -> tuple[Promise, ActivePolicy, tuple[tuple[datetime, datetime], ...]]:
+    """The promise of a return visit that can be made from ``ready_at``: the request's own
+    SLA rule counted from then, inside the customer's availability after it; and the windows
+    the visit may take."""
+    site = session.get(Site, request.site_id)
+    assert site is not None
+    after = [(max(s, ready_at), e) for s, e in _future_windows(request, now) if e > ready_at]
+    windows = tuple(after) or ((ready_at, ready_at + RETURN_HORIZON),)
+    policy = active_policy(session)
+    promise = sla_promise(
+        session,
+        location=_site_location(session, site),
+        policy=policy,
+        tier=request.tier,
+        problem_type=request.problem_type,
+        service_minutes=request.service_minutes,
+        availability=windows,
+        received_at=ready_at,
+        now=now,
+    )
+    return promise, policy, windows
+
+
+def apply_return_promise(
+    session: Session,
+    request: RepairRequest,
+    promise: Promise,
+    policy: ActivePolicy,
+    *,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Give the request its return visit's window and arrival target; the first response and
+    the resolution clock stay as they were (the resolution clock runs across both visits)."""
+    previous = PromiseView.of_request(request).payload()
+    kept = (request.first_response_due, request.resolution_due, request.tier_reason)
+    _apply_promise(request, promise, policy.id, now)
+    request.first_response_due, request.resolution_due, request.tier_reason = kept
+    _event(
+        session,
+        request,
+        "re_promised",
+        actor=actor,
+        at=now,
+        payload={
+            "promise": PromiseView.of_promise(promise).payload(),
+            "previous": previous,
+            "reason": f"return visit: {reason}",
+        },
+    )
+    session.flush()
+
+
 def _given_tier(request: RepairRequest) -> str | None:
     # Keep a tier the desk set; a derived one is derived again from the corrected facts.
     from dispatch.promise import TIER_GIVEN_REASON

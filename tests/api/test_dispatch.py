@@ -372,6 +372,123 @@ def test_an_arrival_stops_a_response_clock_nobody_stopped(
     ]
 
 
+def _to_the_door(
+    client: TestClient, app, visit: dict[str, Any], headers: dict[str, str]
+) -> datetime:
+    """Accept, set off and arrive at the visit's ETA; the clock is then at the arrival."""
+    arrival = datetime.fromisoformat(visit["eta"])
+    for kind, at in (
+        ("accepted", arrival - timedelta(minutes=30)),
+        ("en_route", arrival - timedelta(minutes=20)),
+        ("arrived", arrival),
+    ):
+        app.state.clock.current = at
+        r = client.post(
+            f"/v1/me/visits/{visit['visit_id']}/events",
+            json={"type": kind, "at": at.isoformat()},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
+    return arrival
+
+
+def test_a_visit_that_needs_parts_keeps_the_request_open_for_a_return_visit(
+    client: TestClient, auth, world, app, session: Session
+) -> None:
+    """cannot_complete with needs_parts ends the visit, not the request: the return visit is
+    promised from when the parts are in (its window after that), booked into a route, the
+    customer told of the new window; the resolution clock keeps its due time, and completing
+    the return visit closes the request."""
+    run_plan(client, auth, world["area"].id)
+    engineer = world["engineers"][0]
+    route, headers = _my_first_visit(client, auth, engineer.id)
+    visit = route["visits"][0]
+    request_id = visit["request"]["id"]
+    desk = auth("service_desk")
+    before = client.get(f"/v1/requests/{request_id}/promise", headers=desk).json()
+    arrival = _to_the_door(client, app, visit, headers)
+    app.state.clock.current = arrival + timedelta(minutes=30)
+    ready = NOW + timedelta(days=1, hours=2)  # Tuesday 10:00 in Shanghai
+    r = client.post(
+        f"/v1/me/visits/{visit['visit_id']}/events",
+        json={
+            "type": "cannot_complete",
+            "reason": "needs_parts: compressor on order",
+            "ready_at": ready.isoformat(),
+        },
+        headers=headers,
+    )
+    assert r.status_code == 201, r.text
+    answer = r.json()
+    assert answer["status"] == "cannot_complete"
+    assert datetime.fromisoformat(answer["return_window_start"]) >= ready
+    view = client.get(f"/v1/requests/{request_id}/promise", headers=desk).json()
+    assert view["status"] in ("assigned", "acknowledged")
+    assert view["clocks"]["resolution"]["due"] == before["clocks"]["resolution"]["due"]
+    assert view["clocks"]["resolution"]["state"] != "met"
+    types = [e["type"] for e in view["timeline"]]
+    assert types.index("return_visit_needed") < types.index("re_promised", types.index("on_site"))
+    session.expire_all()
+    visits = session.scalars(
+        select(Visit).where(Visit.request_id == request_id).order_by(Visit.id)
+    ).all()
+    assert visits[0].status == "cannot_complete"
+    assert len(visits) == 2 and visits[1].status == "planned"
+    assert visits[1].planned_start >= ready  # it may drive there early and wait at the door
+    from dispatch.models import OutboxEvent
+
+    told = session.scalars(
+        select(OutboxEvent.type).where(OutboxEvent.request_id == request_id)
+    ).all()
+    assert "promise.changed" in told and "visit.cannot_complete" not in told
+    # The return visit, made and completed, closes the request on its first resolution clock.
+    second = visits[1]
+    their = auth("engineer", engineer_id=second.engineer_id)
+    mine = client.get(f"/v1/me/route?date={second.date}", headers=their).json()
+    back = next(v for v in mine["visits"] if v["visit_id"] == second.id)
+    done_at = _to_the_door(client, app, back, their) + timedelta(minutes=40)
+    app.state.clock.current = done_at
+    r = client.post(f"/v1/me/visits/{second.id}/events", json={"type": "completed"}, headers=their)
+    assert r.status_code == 201, r.text
+    closed = client.get(f"/v1/requests/{request_id}/promise", headers=desk).json()
+    assert closed["status"] == "completed"
+    resolution = closed["clocks"]["resolution"]
+    assert resolution["due"] == before["clocks"]["resolution"]["due"]
+    assert datetime.fromisoformat(resolution["met_at"]) == done_at
+
+
+@pytest.mark.parametrize(
+    ("reason", "ready_in", "field"),
+    [
+        ("customer refused the repair", timedelta(hours=1), "ready_at"),
+        ("needs_parts", timedelta(days=-1), "ready_at"),
+        ("needs_parts", timedelta(days=90), "ready_at"),
+    ],
+)
+def test_a_return_visit_time_is_checked(
+    client: TestClient, auth, world, app, reason: str, ready_in: timedelta, field: str
+) -> None:
+    """A ready_at on a final reason, before the report or more than 60 days ahead is a 422
+    naming ready_at, and the visit stays on site."""
+    run_plan(client, auth, world["area"].id)
+    route, headers = _my_first_visit(client, auth, world["engineers"][0].id)
+    visit = route["visits"][0]
+    arrival = _to_the_door(client, app, visit, headers)
+    r = client.post(
+        f"/v1/me/visits/{visit['visit_id']}/events",
+        json={
+            "type": "cannot_complete",
+            "reason": reason,
+            "ready_at": (arrival + ready_in).isoformat(),
+        },
+        headers=headers,
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", field]
+    again = client.get(f"/v1/me/route?date={DAY}", headers=headers).json()
+    assert again["visits"][0]["status"] == "arrived"
+
+
 def test_alerts_name_the_request_and_an_action(client: TestClient, auth, world, app) -> None:
     """An unacknowledged urgent request 20 min old raises a first-response alert."""
     app.state.clock.current = NOW + timedelta(minutes=20)
