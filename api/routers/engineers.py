@@ -7,8 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import (
+    ClockDep,
     DispatcherUser,
+    GeoDep,
     PagingDep,
+    RunnerDep,
     SessionDep,
     StaffOrEngineer,
     StaffOrOwnEngineer,
@@ -26,6 +29,7 @@ from api.schemas.engineers import (
 )
 from dispatch.engineers import service
 from dispatch.models.enums import Role
+from dispatch.planning import absence
 
 router = APIRouter(prefix="/v1", tags=["engineers"])
 
@@ -94,9 +98,17 @@ def get_engineer(engineer_id: Id, session: SessionDep, user: StaffOrOwnEngineer)
 
 @router.patch("/engineers/{engineer_id}", response_model=EngineerRead)
 def update_engineer(
-    engineer_id: Id, body: EngineerUpdate, session: SessionDep, user: DispatcherUser
+    engineer_id: Id,
+    body: EngineerUpdate,
+    session: SessionDep,
+    geo: GeoDep,
+    runner: RunnerDep,
+    clock: ClockDep,
+    user: DispatcherUser,
 ) -> EngineerRead:
-    """Change an engineer (send ``version`` to guard against concurrent edits)."""
+    """Change an engineer (send ``version`` to guard against concurrent edits). Deactivating
+    them, or changing their weekly hours, moves the visits their days no longer hold back to
+    the plan and re-plans the area for those days."""
     changes = body.model_dump(exclude_unset=True, exclude={"version", "home"})
     if body.home is not None:
         changes |= {"home_lat": body.home.lat, "home_lon": body.home.lon}
@@ -105,6 +117,18 @@ def update_engineer(
     engineer = service.update_engineer(
         session, engineer_id, changes=changes, expected_version=body.version
     )
+    if changes.get("active") is False or "weekly_template" in changes:
+        now = clock.now()
+        absence.move_work(
+            session,
+            geo,
+            runner,
+            engineer_id=engineer_id,
+            days=absence.days_with_work(session, engineer_id, now),
+            reason="engineer deactivated" if changes.get("active") is False else "hours changed",
+            actor=user.actor,
+            now=now,
+        )
     return EngineerRead.of(engineer)
 
 
@@ -126,9 +150,16 @@ def list_shift_exceptions(
 
 @router.put("/engineers/{engineer_id}/shift-exceptions", response_model=ShiftExceptionRead)
 def set_shift_exception(
-    engineer_id: Id, body: ShiftExceptionCreate, session: SessionDep, user: DispatcherUser
+    engineer_id: Id,
+    body: ShiftExceptionCreate,
+    session: SessionDep,
+    geo: GeoDep,
+    runner: RunnerDep,
+    clock: ClockDep,
+    user: DispatcherUser,
 ) -> ShiftExceptionRead:
-    """Record leave or other hours on a date (replaces that date's exception)."""
+    """Record leave or other hours on a date (replaces that date's exception). Visits that
+    day's new hours no longer hold go back to the plan, and the area is re-planned for it."""
     exc = service.set_shift_exception(
         session,
         engineer_id,
@@ -137,7 +168,19 @@ def set_shift_exception(
         hours=body.hours.model_dump(exclude_none=True) if body.hours else None,
         note=body.note,
     )
-    return ShiftExceptionRead.model_validate(exc)
+    read = ShiftExceptionRead.model_validate(exc)
+    moved, run_id = absence.move_work(
+        session,
+        geo,
+        runner,
+        engineer_id=engineer_id,
+        days=[body.date],
+        reason=f"{body.kind}" + (f": {body.note}" if body.note else ""),
+        actor=user.actor,
+        now=clock.now(),
+    )
+    read.moved_request_ids, read.replan_run_id = moved, run_id
+    return read
 
 
 @router.delete(

@@ -153,6 +153,12 @@ class ShiftExceptionRead(OutputModel):
     break_end: dt.time | None
     break_minutes: int | None
     note: str | None
+    moved_request_ids: list[int] = Field(
+        default=[], description="requests taken off the engineer's route that day (re-planned)"
+    )
+    replan_run_id: int | None = Field(
+        default=None, description="the run re-planning them (GET /v1/dispatch/runs/{id})"
+    )
 
 
 class ShiftRead(OutputModel):

@@ -489,6 +489,83 @@ def test_a_return_visit_time_is_checked(
     assert again["visits"][0]["status"] == "arrived"
 
 
+def test_leave_moves_the_engineers_day_to_colleagues(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """Leave recorded for a planned day takes every visit of that day off the engineer's route
+    (each request's timeline says why) and re-plans the area at once: none stays with them,
+    the checker accepts every route, and what no colleague can take waits with a reason."""
+    run_plan(client, auth, world["area"].id)
+    engineer = world["engineers"][0]
+    route, _ = _my_first_visit(client, auth, engineer.id)
+    mine = sorted(v["request"]["id"] for v in route["visits"])
+    assert mine
+    r = client.put(
+        f"/v1/engineers/{engineer.id}/shift-exceptions",
+        json={"date": DAY.isoformat(), "kind": "leave", "note": "sick"},
+        headers=auth("dispatcher"),
+    )
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert sorted(answer["moved_request_ids"]) == mine and answer["replan_run_id"] is not None
+    run = client.get(
+        f"/v1/dispatch/runs/{answer['replan_run_id']}", headers=auth("dispatcher")
+    ).json()
+    assert run["status"] == "succeeded", run
+    session.expire_all()
+    assert not session.scalars(
+        select(Visit).where(
+            Visit.engineer_id == engineer.id, Visit.date == DAY, Visit.status == "planned"
+        )
+    ).all()
+    check_published_routes(session)
+    for request_id in mine:
+        events = client.get(f"/v1/requests/{request_id}/events", headers=auth("dispatcher"))
+        moved = [e for e in events.json() if e["type"] == "moved_for_absence"]
+        assert moved and moved[0]["payload"]["reason"] == "leave: sick"
+    plan = client.get(
+        f"/v1/dispatch/plan?service_area_id={world['area'].id}&date={DAY}",
+        headers=auth("dispatcher"),
+    ).json()
+    waiting = {u["request_id"]: u for u in plan["unassigned"]}
+    planned = {v["request_id"] for r in plan["routes"] for v in r["visits"]}
+    assert all(rid in planned or waiting[rid]["reason"] for rid in mine)
+
+
+def test_a_deactivated_engineer_keeps_no_visit_and_hours_that_still_hold_move_nothing(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """Other hours that still cover every planned visit move nothing; deactivating the
+    engineer moves all their coming visits to the plan."""
+    run_plan(client, auth, world["area"].id)
+    engineer = world["engineers"][1]
+    route, _ = _my_first_visit(client, auth, engineer.id)
+    assert route["visits"]
+    wide = client.put(
+        f"/v1/engineers/{engineer.id}/shift-exceptions",
+        json={
+            "date": DAY.isoformat(),
+            "kind": "overtime",
+            "hours": {"start": "07:00", "end": "21:00"},
+        },
+        headers=auth("dispatcher"),
+    )
+    assert wide.status_code == 200, wide.text
+    assert wide.json()["moved_request_ids"] == [] and wide.json()["replan_run_id"] is None
+    current = client.get(f"/v1/engineers/{engineer.id}", headers=auth("dispatcher")).json()
+    r = client.patch(
+        f"/v1/engineers/{engineer.id}",
+        json={"active": False, "version": current["version"]},
+        headers=auth("dispatcher"),
+    )
+    assert r.status_code == 200, r.text
+    session.expire_all()
+    assert not session.scalars(
+        select(Visit).where(Visit.engineer_id == engineer.id, Visit.status == "planned")
+    ).all()
+    check_published_routes(session)
+
+
 def test_alerts_name_the_request_and_an_action(client: TestClient, auth, world, app) -> None:
     """An unacknowledged urgent request 20 min old raises a first-response alert."""
     app.state.clock.current = NOW + timedelta(minutes=20)
