@@ -17,6 +17,7 @@ AlertKind = Literal[
     "arrival_due_unassigned",
     "eta_after_window",
     "engineer_behind_plan",
+    "moved_by_absence",
 ]
 AlertStateName = Literal["open", "acknowledged", "resolved"]
 

@@ -72,6 +72,7 @@ class AlertRead(OutputModel):
         "arrival_due_unassigned",
         "eta_after_window",
         "engineer_behind_plan",
+        "moved_by_absence",
     ]
     state: Literal["open", "acknowledged", "resolved"]
     severity: Literal["danger", "warning"]

@@ -19,6 +19,7 @@ from dispatch.models import (
     Customer,
     Engineer,
     RepairRequest,
+    RequestEvent,
     ServiceArea,
     Site,
     Visit,
@@ -36,6 +37,8 @@ RESOLUTION_WARNING = timedelta(minutes=60)
 BEHIND_PLAN = timedelta(minutes=30)
 ARRIVAL_WARNING = timedelta(minutes=60)
 """An arrival due this soon with no engineer assigned raises an alert."""
+ABSENCE_SOON = timedelta(hours=4)
+"""A visit an absence left without an engineer is a danger when its window opens this soon."""
 
 
 class ClockState(StrEnum):
@@ -248,7 +251,8 @@ def current_alerts(
 ) -> list[dict[str, Any]]:
     """The alert rules, as things stand at ``now``: responses and resolutions about to be
     missed, arrival deadlines near with no engineer assigned, ETAs beyond the promised window,
-    engineers running more than 30 minutes behind the plan. Most urgent first."""
+    engineers running more than 30 minutes behind the plan, visits an absence left with no
+    engineer. Most urgent first."""
     stmt = select(RepairRequest).where(RepairRequest.status.in_(OPEN_STATUSES))
     if area_ids:
         stmt = stmt.where(RepairRequest.base_area_id.in_(area_ids))
@@ -361,6 +365,55 @@ def current_alerts(
                 engineer_id=v.engineer_id,
                 minutes_behind=minutes,
             )
+    _moved_by_absence(session, requests, visited, areas, names, add, now)
     order = {"danger": 0, "warning": 1}
     out.sort(key=lambda a: (order[a["severity"]], a["request_id"], a["kind"]))
     return out
+
+
+def _moved_by_absence(
+    session: Session,
+    requests: dict[int, RepairRequest],
+    visited: set[int],
+    areas: dict[int, ServiceArea],
+    names: dict[int, str],
+    add: Any,
+    now: datetime,
+) -> None:
+    """A promise an absence broke: the visit was taken off an absent engineer's route and no
+    colleague has it yet (the re-plan found no one). Told until someone is assigned."""
+    waiting = [r for r in requests if r not in visited]
+    if not waiting:
+        return
+    latest: dict[int, RequestEvent] = {}
+    for event in session.scalars(
+        select(RequestEvent)
+        .where(
+            RequestEvent.request_id.in_(waiting),
+            RequestEvent.type.in_(("moved_for_absence", "assigned", "reassigned")),
+        )
+        .order_by(RequestEvent.id)
+    ):
+        latest[event.request_id] = event
+    for request_id, event in latest.items():
+        if event.type != "moved_for_absence":
+            continue
+        r = requests[request_id]
+        area = areas.get(r.base_area_id) if r.base_area_id else None
+        payload = event.payload or {}
+        who = names.get(payload.get("engineer_id", 0), "the engineer")
+        soon = r.window_start is not None and r.window_start - now <= ABSENCE_SOON
+        window = (
+            f"{_hhmm(r.window_start, area)}-{_hhmm(r.window_end, area)}"
+            if r.window_start is not None and r.window_end is not None
+            else "its window"
+        )
+        add(
+            "moved_by_absence",
+            r,
+            "danger" if soon else "warning",
+            f"{who} is absent ({payload.get('reason', 'absence')}) and no colleague could take "
+            f"the visit promised for {window}",
+            "assign an engineer (overtime if need be) or call the customer to agree a new window",
+            window_end=r.window_end,
+        )

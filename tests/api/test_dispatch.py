@@ -532,6 +532,36 @@ def test_leave_moves_the_engineers_day_to_colleagues(
     assert all(rid in planned or waiting[rid]["reason"] for rid in mine)
 
 
+def test_a_promise_no_colleague_can_keep_after_an_absence_raises_an_alert(
+    client: TestClient, auth, world, app
+) -> None:
+    """Only Zhang Tao holds plc 4: his leave leaves CASE-2 with nobody, and the alert rules
+    say so (naming him and the reason) until someone is assigned; his other visits, which
+    colleagues took, raise none."""
+    run_plan(client, auth, world["area"].id)
+    tao = world["engineers"][2]
+    r = client.put(
+        f"/v1/engineers/{tao.id}/shift-exceptions",
+        json={"date": DAY.isoformat(), "kind": "leave", "note": "sick"},
+        headers=auth("dispatcher"),
+    )
+    assert r.status_code == 200, r.text
+    moved = r.json()["moved_request_ids"]
+    case_2 = world["requests"][2].id
+    assert case_2 in moved
+    evaluate_alerts(app)
+    alerts = client.get("/v1/alerts?kind=moved_by_absence", headers=auth("dispatcher")).json()
+    flagged = {a["request_id"]: a for a in alerts["items"]}
+    assert case_2 in flagged
+    assert "Zhang Tao is absent (leave: sick)" in flagged[case_2]["message"]
+    plan = client.get(
+        f"/v1/dispatch/plan?service_area_id={world['area'].id}&date={DAY}",
+        headers=auth("dispatcher"),
+    ).json()
+    planned = {v["request_id"] for route in plan["routes"] for v in route["visits"]}
+    assert not set(flagged) & planned
+
+
 def test_a_deactivated_engineer_keeps_no_visit_and_hours_that_still_hold_move_nothing(
     client: TestClient, auth, world, session: Session
 ) -> None:
