@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 
 from dispatch.models import ServiceArea
 from dispatch.promise import BusinessCalendar, business_calendar
 
-_cache: dict[tuple[int, int], BusinessCalendar] = {}
+_cache: dict[tuple[object, ...], BusinessCalendar] = {}
 _lock = threading.Lock()
 
 
 def calendar_for(area: ServiceArea) -> BusinessCalendar:
     """The area's calendar: timezone, weekly hours, public holidays, extra closures and
     make-up working days."""
-    key = (area.id, area.version)
+    # Keyed by what the calendar is made of, not only the row's id and version: an id can be
+    # used again after a deletion (SQLite), and a calendar must never be another area's.
+    key = (
+        area.id,
+        area.version,
+        area.timezone,
+        json.dumps(area.business_hours, sort_keys=True),
+        area.holiday_country,
+        area.holiday_subdivision,
+        tuple(area.closed_dates),
+        tuple(area.working_dates or ()),
+    )
     cached = _cache.get(key)
     if cached is not None:
         return cached
