@@ -200,7 +200,9 @@ class PlanRead(OutputModel):
 
 
 class CheckWarning(OutputModel):
-    code: str = Field(description="skill, shift, availability, promise, sla or delays_others")
+    code: str = Field(
+        description="skill, capacity, shift, availability, promise, sla or delays_others"
+    )
     message: str
 
 

@@ -166,6 +166,18 @@ def evaluate_assignment(
                 f"the request needs level {need.min_level}",
             )
 
+    if engineer.capacity is not None:
+        carried = [request.parts_volume or 0]
+        for v in route:
+            other = requests.get(v.request_id) or session.get(RepairRequest, v.request_id)
+            if other is not None:
+                carried.append(other.parts_volume or 0)
+        if sum(carried) > engineer.capacity:
+            evaluation.warn(
+                "capacity",
+                f"{engineer.name}'s van would carry {sum(carried)}, it holds {engineer.capacity}",
+            )
+
     def local(moment: datetime) -> str:
         # Messages are read by dispatchers: their area's clock, not UTC.
         return moment.astimezone(zone).strftime("%H:%M")

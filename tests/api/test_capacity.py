@@ -257,6 +257,19 @@ def test_parts_fill_the_van_so_the_next_job_goes_to_another_day(
     assert big["capacity"]["date"] == "2026-11-23" and big["capacity"]["engineer"] == "Wei"
     assert medium["capacity"]["date"] == "2026-11-24"
     assert small["capacity"]["date"] == "2026-11-23"
+    # A dispatcher putting the 5 on today's van too is warned before anything is committed.
+    check = client.post(
+        "/v1/dispatch/assignments",
+        json={
+            "request_id": medium["id"],
+            "engineer_id": world["engineers"][0].id,
+            "date": "2026-11-23",
+            "dry_run": True,
+        },
+        headers=auth("dispatcher"),
+    )
+    assert check.status_code == 200, check.text
+    assert "capacity" in [w["code"] for w in check.json()["warnings"]]
     r = client.post(
         "/v1/dispatch/runs",
         json={
