@@ -32,6 +32,8 @@ class Reason(StrEnum):
     """Every eligible engineer could only arrive later than the allowed lateness."""
     COST = "cost"
     """Serving the job would cost more (lateness, travel) than its drop penalty."""
+    DECLINED = "declined"
+    """Every qualified engineer declined the visit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +235,12 @@ def check_job(problem: Problem, job: Job, slots: list[RouteSlot], weights: Weigh
                 missing.append(f"{name} at level {level}")
         detail = ", ".join(missing) if missing else "this combination of skills"
         return Eligibility((), Reason.SKILL, f"no engineer has {detail}")
+    if job.declined_by:
+        qualified = {e for e in qualified if engineers[e].id not in job.declined_by}
+        if not qualified:
+            return Eligibility(
+                (), Reason.DECLINED, "every engineer qualified for the visit has declined it"
+            )
     candidates = [i for i, s in enumerate(slots) if s.engineer in qualified]
     locked = [i for i in candidates if _lock_allows(problem, job, slots[i])]
     if not locked:

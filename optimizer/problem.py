@@ -349,6 +349,8 @@ class Job:
         ``previous`` costs :attr:`Weights.stability`.
     previous
         Where the job sat in the previous plan.
+    declined_by
+        Ids of engineers who declined the visit: no plan gives it to them again.
     """
 
     id: str
@@ -364,10 +366,15 @@ class Job:
     in_progress: InProgress | None = None
     promised: bool = False
     previous: Assignment | None = None
+    declined_by: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.id:
             raise ValueError("Job.id: must be a non-empty string")
+        declined = frozenset(self.declined_by)
+        if not all(isinstance(e, str) and e for e in declined):
+            raise ValueError(f"Job[{self.id}].declined_by: engineer ids must be non-empty strings")
+        object.__setattr__(self, "declined_by", declined)
         _non_negative(f"Job[{self.id}].location", self.location)
         _non_negative(f"Job[{self.id}].service_s", self.service_s)
         _non_negative(f"Job[{self.id}].demand", self.demand)

@@ -8,17 +8,9 @@ from fastapi import APIRouter, Query
 
 from api.deps import ClockDep, PagingDep, SessionDep, StaffUser
 from api.schemas.common import Id, Page, QueryText
-from api.schemas.desk import AlertRead, PromiseView
+from api.schemas.desk import AlertKind, AlertRead, PromiseView
 from dispatch.desk import alerts, service
 
-AlertKind = Literal[
-    "first_response_due",
-    "resolution_due",
-    "arrival_due_unassigned",
-    "eta_after_window",
-    "engineer_behind_plan",
-    "moved_by_absence",
-]
 AlertStateName = Literal["open", "acknowledged", "resolved"]
 
 router = APIRouter(prefix="/v1", tags=["service desk"])

@@ -10,6 +10,7 @@ from api.deps import (
     ClockDep,
     DispatcherUser,
     GeoDep,
+    IntakeDep,
     PagingDep,
     RunnerDep,
     SessionDep,
@@ -103,6 +104,7 @@ def update_engineer(
     session: SessionDep,
     geo: GeoDep,
     runner: RunnerDep,
+    settings: IntakeDep,
     clock: ClockDep,
     user: DispatcherUser,
 ) -> EngineerRead:
@@ -128,6 +130,7 @@ def update_engineer(
             reason="engineer deactivated" if changes.get("active") is False else "hours changed",
             actor=user.actor,
             now=now,
+            time_limit_s=settings.replan_time_limit_s,
         )
     return EngineerRead.of(engineer)
 
@@ -155,6 +158,7 @@ def set_shift_exception(
     session: SessionDep,
     geo: GeoDep,
     runner: RunnerDep,
+    settings: IntakeDep,
     clock: ClockDep,
     user: DispatcherUser,
 ) -> ShiftExceptionRead:
@@ -178,6 +182,7 @@ def set_shift_exception(
         reason=f"{body.kind}" + (f": {body.note}" if body.note else ""),
         actor=user.actor,
         now=clock.now(),
+        time_limit_s=settings.replan_time_limit_s,
     )
     read.moved_request_ids, read.replan_run_id = moved, run_id
     return read

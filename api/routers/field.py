@@ -20,6 +20,8 @@ from api.schemas.field import (
     LocationCreate,
     LocationRead,
     MyRoute,
+    VisitDecline,
+    VisitDeclined,
     VisitEventCreate,
     VisitEventRead,
 )
@@ -103,6 +105,42 @@ def report(
         answer.return_window_start = returned.request.window_start
         answer.return_window_end = returned.request.window_end
     return answer
+
+
+@router.post(
+    "/visits/{visit_id}/decline",
+    response_model=VisitDeclined,
+    responses={409: {"description": "the visit is already under way"}},
+)
+def decline(
+    visit_id: Id,
+    body: VisitDecline,
+    session: SessionDep,
+    geo: GeoDep,
+    runner: RunnerDep,
+    settings: IntakeDep,
+    clock: ClockDep,
+    user: EngineerUser,
+) -> VisitDeclined:
+    """Decline a visit before setting off: it leaves my route, goes to a colleague (never back
+    to me unless a dispatcher says so) and the area is re-planned for that day."""
+    declined = service.decline_visit(
+        session,
+        geo,
+        runner,
+        engineer_id=user.own_engineer_id,
+        visit_id=visit_id,
+        reason=body.reason,
+        now=clock.now(),
+        actor=user.actor,
+        time_limit_s=settings.replan_time_limit_s,
+    )
+    return VisitDeclined(
+        visit_id=declined.visit_id,
+        request_id=declined.request_id,
+        duplicate=declined.duplicate,
+        replan_run_id=declined.replan_run_id,
+    )
 
 
 @router.post("/location", response_model=LocationRead, status_code=status.HTTP_202_ACCEPTED)

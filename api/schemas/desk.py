@@ -61,19 +61,23 @@ class PromiseView(OutputModel):
     timeline: list[TimelineEntry]
 
 
+AlertKind = Literal[
+    "first_response_due",
+    "resolution_due",
+    "arrival_due_unassigned",
+    "eta_after_window",
+    "engineer_behind_plan",
+    "moved_by_absence",
+    "declined_unassigned",
+]
+
+
 class AlertRead(OutputModel):
     """Something that needs doing, with a suggested action; kept while its condition lasts
     (evaluated every minute), then resolved."""
 
     id: int
-    kind: Literal[
-        "first_response_due",
-        "resolution_due",
-        "arrival_due_unassigned",
-        "eta_after_window",
-        "engineer_behind_plan",
-        "moved_by_absence",
-    ]
+    kind: AlertKind
     state: Literal["open", "acknowledged", "resolved"]
     severity: Literal["danger", "warning"]
     request_id: int | None

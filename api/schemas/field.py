@@ -28,6 +28,22 @@ class VisitEventCreate(InputModel):
     )
 
 
+class VisitDecline(InputModel):
+    reason: Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")] = Field(
+        description="why I cannot take the visit (the dispatcher and the timeline see it)"
+    )
+
+
+class VisitDeclined(OutputModel):
+    visit_id: int
+    request_id: int
+    duplicate: bool = Field(description="a repeat of my earlier decline: nothing changed")
+    replan_run_id: int | None = Field(
+        description="the re-plan of the area for the visit's day; null for a repeat, or when "
+        "that day has nothing left to plan (the desk is alerted instead)"
+    )
+
+
 class LocationCreate(InputModel):
     lat: Latitude
     lon: Longitude

@@ -36,7 +36,13 @@ from dispatch.notify.events import outbox_row
 log = logging.getLogger("onsite.alerts")
 
 SLA_KINDS = ("first_response_due", "resolution_due", "arrival_due_unassigned")
-KINDS = (*SLA_KINDS, "eta_after_window", "engineer_behind_plan", "moved_by_absence")
+KINDS = (
+    *SLA_KINDS,
+    "eta_after_window",
+    "engineer_behind_plan",
+    "moved_by_absence",
+    "declined_unassigned",
+)
 DETAILS = ("due", "eta", "window_end", "minutes_behind")
 
 

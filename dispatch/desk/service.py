@@ -365,13 +365,18 @@ def current_alerts(
                 engineer_id=v.engineer_id,
                 minutes_behind=minutes,
             )
-    _moved_by_absence(session, requests, visited, areas, names, add, now)
+    _taken_off_route(session, requests, visited, areas, names, add, now)
     order = {"danger": 0, "warning": 1}
     out.sort(key=lambda a: (order[a["severity"]], a["request_id"], a["kind"]))
     return out
 
 
-def _moved_by_absence(
+TAKEN_OFF = {"moved_for_absence": "moved_by_absence", "declined": "declined_unassigned"}
+"""Timeline events that take a promised visit off a route, and the alert each raises while
+no colleague has it."""
+
+
+def _taken_off_route(
     session: Session,
     requests: dict[int, RepairRequest],
     visited: set[int],
@@ -380,8 +385,8 @@ def _moved_by_absence(
     add: Any,
     now: datetime,
 ) -> None:
-    """A promise an absence broke: the visit was taken off an absent engineer's route and no
-    colleague has it yet (the re-plan found no one). Told until someone is assigned."""
+    """A promise an absence or a decline broke: the visit was taken off the engineer's route
+    and no colleague has it yet (the re-plan found no one). Told until someone is assigned."""
     waiting = [r for r in requests if r not in visited]
     if not waiting:
         return
@@ -390,13 +395,13 @@ def _moved_by_absence(
         select(RequestEvent)
         .where(
             RequestEvent.request_id.in_(waiting),
-            RequestEvent.type.in_(("moved_for_absence", "assigned", "reassigned")),
+            RequestEvent.type.in_((*TAKEN_OFF, "assigned", "reassigned")),
         )
         .order_by(RequestEvent.id)
     ):
         latest[event.request_id] = event
     for request_id, event in latest.items():
-        if event.type != "moved_for_absence":
+        if event.type not in TAKEN_OFF:
             continue
         r = requests[request_id]
         area = areas.get(r.base_area_id) if r.base_area_id else None
@@ -408,12 +413,16 @@ def _moved_by_absence(
             if r.window_start is not None and r.window_end is not None
             else "its window"
         )
+        why = (
+            f"{who} is absent ({payload.get('reason', 'absence')})"
+            if event.type == "moved_for_absence"
+            else f"{who} declined the visit ({payload.get('reason', 'no reason given')})"
+        )
         add(
-            "moved_by_absence",
+            TAKEN_OFF[event.type],
             r,
             "danger" if soon else "warning",
-            f"{who} is absent ({payload.get('reason', 'absence')}) and no colleague could take "
-            f"the visit promised for {window}",
+            f"{why} and no colleague could take the visit promised for {window}",
             "assign an engineer (overtime if need be) or call the customer to agree a new window",
             window_end=r.window_end,
         )

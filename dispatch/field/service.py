@@ -25,6 +25,10 @@ from dispatch.models import (
     VisitEvent,
 )
 from dispatch.models.enums import RequestStatus, VisitStatus
+from dispatch.planning import manual
+from dispatch.planning.replan import queue_replan
+from dispatch.planning.runner import JobRunner
+from dispatch.planning.snapshot import MOVABLE
 from dispatch.planning.timing import day_visits, refresh_etas
 from dispatch.planning.views import promise_state
 
@@ -250,6 +254,85 @@ def report_visit_event(
         newly_at_risk=[v.request_id for v in at_risk],
         return_ready_at=ready,
     )
+
+
+@dataclass(frozen=True)
+class Declined:
+    """The outcome of declining a visit."""
+
+    visit_id: int
+    request_id: int
+    duplicate: bool
+    replan_run_id: int | None
+    """The re-plan of the area for the visit's day (None for a repeat, or when that day has
+    nothing left to plan)."""
+
+
+def _declined_before(session: Session, engineer_id: int, visit_id: int) -> RequestEvent | None:
+    """My earlier decline of this visit (the visit itself is gone from the route by then)."""
+    return session.scalar(
+        select(RequestEvent)
+        .where(
+            RequestEvent.type == "declined",
+            RequestEvent.payload["visit_id"].as_integer() == visit_id,
+            RequestEvent.payload["engineer_id"].as_integer() == engineer_id,
+        )
+        .limit(1)
+    )
+
+
+def decline_visit(
+    session: Session,
+    geo: GeoContext,
+    runner: JobRunner | None,
+    *,
+    engineer_id: int,
+    visit_id: int,
+    reason: str,
+    now: datetime,
+    actor: str,
+    time_limit_s: int,
+) -> Declined:
+    """Decline a visit before setting off (with a reason): it leaves my route, the request goes
+    back to the plan, never to me again unless a dispatcher says so, and the area is re-planned
+    for that day. A repeat (the phone lost the answer) changes nothing."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("reason", "say why you decline the visit")
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        earlier = _declined_before(session, engineer_id, visit_id)
+        if earlier is not None:
+            return Declined(visit_id, earlier.request_id, duplicate=True, replan_run_id=None)
+    visit = _own_visit(session, engineer_id, visit_id)
+    if visit.status not in MOVABLE:
+        raise Conflict(
+            f"visit {visit_id} is {visit.status}; only a visit not yet under way can be declined "
+            "(on site, report cannot_complete instead)"
+        )
+    engineer = session.get(Engineer, engineer_id)
+    assert engineer is not None
+    request_id, day = visit.request_id, visit.date
+    session.add(
+        RequestEvent(
+            request_id=request_id,
+            type="declined",
+            at=now,
+            actor=actor,
+            payload={"visit_id": visit_id, "engineer_id": engineer_id, "reason": reason},
+        )
+    )
+    manual.unassign(session, geo, visit_id, actor=actor, now=now)
+    run_id = queue_replan(
+        session,
+        runner,
+        area_id=engineer.service_area_id,
+        days=[day],
+        reason=f"{engineer.name} declined a visit: {reason}",
+        time_limit_s=time_limit_s,
+        now=now,
+    )
+    return Declined(visit_id, request_id, duplicate=False, replan_run_id=run_id)
 
 
 def report_location(

@@ -17,14 +17,9 @@ from dispatch.engineers.service import generate_shifts, get_engineer_or_raise
 from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RequestEvent, ServiceArea, Visit
 from dispatch.planning import manual
-from dispatch.planning.runner import JobRunner, submit_after_commit
-from dispatch.planning.runs import create_run
+from dispatch.planning.replan import queue_replan
+from dispatch.planning.runner import JobRunner
 from dispatch.planning.snapshot import MOVABLE
-
-REPLAN_TIME_LIMIT_S = 10
-MAX_REPLAN_DAYS = 14
-"""A re-plan covers at most this many days from the first affected one (the runs' horizon);
-visits moved further ahead wait for the dispatcher's next run."""
 
 
 def _today(session: Session, engineer: Engineer, now: datetime) -> date:
@@ -60,6 +55,7 @@ def move_work(
     reason: str,
     actor: str,
     now: datetime,
+    time_limit_s: int,
 ) -> tuple[list[int], int | None]:
     """Take off the engineer's routes on ``days`` every movable visit their hours there no
     longer hold (all of them on a day off, or for an inactive engineer; those outside the new
@@ -109,19 +105,16 @@ def move_work(
     if not moved:
         return [], None
     session.flush()
-    span = min((wanted[-1] - wanted[0]).days + 1, MAX_REPLAN_DAYS)
-    run = create_run(
+    run_id = queue_replan(
         session,
-        area_ids=[engineer.service_area_id],
-        horizon_start=wanted[0],
-        days=span,
-        time_limit_s=REPLAN_TIME_LIMIT_S,
-        actor=f"auto: {reason}",
+        runner,
+        area_id=engineer.service_area_id,
+        days=wanted,
+        reason=reason,
+        time_limit_s=time_limit_s,
         now=now,
     )
-    if runner is not None:
-        submit_after_commit(session, runner, run.id)
-    return moved, run.id
+    return moved, run_id
 
 
 __all__ = ["days_with_work", "move_work"]

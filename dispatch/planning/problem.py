@@ -556,6 +556,11 @@ def _job(
         and history
         and not (visit.reserved and visit.status == VisitStatus.PLANNED.value),
         previous=previous,
+        # Whoever declined the visit is not given it again; a dispatcher who put it back on
+        # their route since (a manual assignment) has the last word.
+        declined_by=frozenset(
+            engineer_key(e) for e in j.declined_by if visit is None or e != visit.engineer_id
+        ),
     )
 
 

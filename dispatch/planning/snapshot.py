@@ -24,6 +24,7 @@ from dispatch.models import (
     LocationPing,
     PlanScope,
     RepairRequest,
+    RequestEvent,
     ServiceArea,
     Site,
     Visit,
@@ -114,6 +115,8 @@ class JobSnap:
     """Plans aim to arrive by this (calibrated windows); the window's end when None."""
     parts_volume: int = 0
     """What the engineer carries there, against the van's capacity."""
+    declined_by: tuple[int, ...] = ()
+    """Engineers who declined the visit: plans give it to someone else."""
 
 
 @dataclass(frozen=True)
@@ -451,6 +454,22 @@ def active_visits(session: Session, request_ids: Sequence[int]) -> dict[int, Vis
     return {v.request_id: v for v in rows}
 
 
+def declined_by(session: Session, request_ids: Sequence[int]) -> dict[int, tuple[int, ...]]:
+    """The engineers who declined each request's visit (from the timeline), in order."""
+    if not request_ids:
+        return {}
+    out: dict[int, tuple[int, ...]] = {}
+    for request_id, payload in session.execute(
+        select(RequestEvent.request_id, RequestEvent.payload)
+        .where(RequestEvent.request_id.in_(request_ids), RequestEvent.type == "declined")
+        .order_by(RequestEvent.id)
+    ):
+        engineer_id = (payload or {}).get("engineer_id")
+        if isinstance(engineer_id, int) and engineer_id not in out.get(request_id, ()):
+            out[request_id] = (*out.get(request_id, ()), engineer_id)
+    return out
+
+
 def job_snaps(
     session: Session,
     requests: Sequence[RepairRequest],
@@ -468,6 +487,7 @@ def job_snaps(
     from zoneinfo import ZoneInfo
 
     visits = active_visits(session, [r.id for r in requests])
+    declined = declined_by(session, [r.id for r in requests])
     sites = {
         s.id: s
         for s in session.scalars(select(Site).where(Site.id.in_({r.site_id for r in requests})))
@@ -543,6 +563,7 @@ def job_snaps(
                 ),
                 fingerprint=request_fingerprint(r, visit),
                 problem_type=r.problem_type,
+                declined_by=declined.get(r.id, ()),
             )
         )
     return tuple(out)

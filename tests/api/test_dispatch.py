@@ -331,6 +331,24 @@ def test_promise_view_has_clocks_and_engineer(client: TestClient, auth, world, a
     assert [p["request_id"] for p in found] == [urgent.id]
 
 
+def _report(
+    client: TestClient,
+    app,
+    visit_id: int,
+    headers: dict[str, str],
+    *steps: tuple[str, datetime],
+) -> None:
+    """Report each (event, time) on the visit, the clock moved to each time first."""
+    for kind, at in steps:
+        app.state.clock.current = at
+        r = client.post(
+            f"/v1/me/visits/{visit_id}/events",
+            json={"type": kind, "at": at.isoformat()},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
+
+
 def test_an_arrival_stops_a_response_clock_nobody_stopped(
     client: TestClient, auth, world, app
 ) -> None:
@@ -343,19 +361,16 @@ def test_an_arrival_stops_a_response_clock_nobody_stopped(
     visit = route["visits"][0]
     request_id = visit["request"]["id"]
     arrival = datetime.fromisoformat(visit["eta"])
-    for kind, at in (
+    _report(
+        client,
+        app,
+        visit["visit_id"],
+        headers,
         ("accepted", arrival - timedelta(minutes=30)),
         ("en_route", arrival - timedelta(minutes=20)),
         ("arrived", arrival),
         ("completed", arrival + timedelta(minutes=40)),
-    ):
-        app.state.clock.current = at
-        r = client.post(
-            f"/v1/me/visits/{visit['visit_id']}/events",
-            json={"type": kind, "at": at.isoformat()},
-            headers=headers,
-        )
-        assert r.status_code == 201, r.text
+    )
     app.state.clock.current = arrival + timedelta(hours=1)
     view = client.get(f"/v1/requests/{request_id}/promise", headers=auth("service_desk")).json()
     response = view["clocks"]["response"]
@@ -377,18 +392,15 @@ def _to_the_door(
 ) -> datetime:
     """Accept, set off and arrive at the visit's ETA; the clock is then at the arrival."""
     arrival = datetime.fromisoformat(visit["eta"])
-    for kind, at in (
+    _report(
+        client,
+        app,
+        visit["visit_id"],
+        headers,
         ("accepted", arrival - timedelta(minutes=30)),
         ("en_route", arrival - timedelta(minutes=20)),
         ("arrived", arrival),
-    ):
-        app.state.clock.current = at
-        r = client.post(
-            f"/v1/me/visits/{visit['visit_id']}/events",
-            json={"type": kind, "at": at.isoformat()},
-            headers=headers,
-        )
-        assert r.status_code == 201, r.text
+    )
     return arrival
 
 
@@ -562,6 +574,16 @@ def test_a_promise_no_colleague_can_keep_after_an_absence_raises_an_alert(
     assert not set(flagged) & planned
 
 
+def _deactivate(client: TestClient, auth, engineer_id: int) -> None:
+    current = client.get(f"/v1/engineers/{engineer_id}", headers=auth("dispatcher")).json()
+    r = client.patch(
+        f"/v1/engineers/{engineer_id}",
+        json={"active": False, "version": current["version"]},
+        headers=auth("dispatcher"),
+    )
+    assert r.status_code == 200, r.text
+
+
 def test_a_deactivated_engineer_keeps_no_visit_and_hours_that_still_hold_move_nothing(
     client: TestClient, auth, world, session: Session
 ) -> None:
@@ -582,18 +604,161 @@ def test_a_deactivated_engineer_keeps_no_visit_and_hours_that_still_hold_move_no
     )
     assert wide.status_code == 200, wide.text
     assert wide.json()["moved_request_ids"] == [] and wide.json()["replan_run_id"] is None
-    current = client.get(f"/v1/engineers/{engineer.id}", headers=auth("dispatcher")).json()
-    r = client.patch(
-        f"/v1/engineers/{engineer.id}",
-        json={"active": False, "version": current["version"]},
-        headers=auth("dispatcher"),
-    )
-    assert r.status_code == 200, r.text
+    _deactivate(client, auth, engineer.id)
     session.expire_all()
     assert not session.scalars(
         select(Visit).where(Visit.engineer_id == engineer.id, Visit.status == "planned")
     ).all()
     check_published_routes(session)
+
+
+def test_deactivating_an_areas_last_engineer_leaves_the_work_waiting(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """Deactivating every engineer of the area, the last one too (no one is left to re-plan
+    with), is accepted: nobody keeps a visit and every request waits unassigned."""
+    run_plan(client, auth, world["area"].id)
+    for engineer in world["engineers"]:
+        _deactivate(client, auth, engineer.id)
+    session.expire_all()
+    assert not session.scalars(select(Visit).where(Visit.status == "planned")).all()
+    for request in world["requests"]:
+        got = client.get(f"/v1/requests/{request.id}", headers=auth("dispatcher")).json()
+        assert got["status"] == "promised"
+
+
+def _visit_of(session: Session, request_id: int) -> Visit | None:
+    session.expire_all()
+    return session.scalar(
+        select(Visit).where(Visit.request_id == request_id, Visit.status == "planned")
+    )
+
+
+def test_a_declined_visit_goes_to_a_colleague_and_never_back(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """An engineer declines a planned visit with a reason: it leaves their route, the re-plan
+    gives it to a qualified colleague (never back to them), the timeline says who and why, and
+    a repeat of the decline changes nothing."""
+    run_plan(client, auth, world["area"].id)
+    case_1 = world["requests"][1]  # hvac 1: Wang Wei and Li Na are both qualified
+    visit = _visit_of(session, case_1.id)
+    assert visit is not None
+    decliner, visit_id = visit.engineer_id, visit.id
+    headers = auth("engineer", engineer_id=decliner)
+    r = client.post(
+        f"/v1/me/visits/{visit_id}/decline", json={"reason": "van broke down"}, headers=headers
+    )
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["request_id"] == case_1.id and answer["duplicate"] is False
+    run = client.get(
+        f"/v1/dispatch/runs/{answer['replan_run_id']}", headers=auth("dispatcher")
+    ).json()
+    assert run["status"] == "succeeded", run
+    moved = _visit_of(session, case_1.id)
+    assert moved is not None and moved.engineer_id != decliner
+    check_published_routes(session)
+    events = client.get(f"/v1/requests/{case_1.id}/events", headers=auth("dispatcher")).json()
+    declined = [e for e in events if e["type"] == "declined"]
+    assert declined and declined[0]["payload"] == {
+        "visit_id": visit_id,
+        "engineer_id": decliner,
+        "reason": "van broke down",
+    }
+    again = client.post(
+        f"/v1/me/visits/{visit_id}/decline", json={"reason": "van broke down"}, headers=headers
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["duplicate"] is True and again.json()["replan_run_id"] is None
+    # A later plan of the day still leaves the decliner out.
+    run_plan(client, auth, world["area"].id)
+    later = _visit_of(session, case_1.id)
+    assert later is not None and later.engineer_id != decliner
+
+
+def test_only_a_visit_of_mine_not_yet_under_way_can_be_declined(
+    client: TestClient, auth, world, app
+) -> None:
+    """Declining needs a reason (422 naming it), another engineer's visit is not found (404),
+    and a visit already en route is a 409 that points to cannot_complete."""
+    run_plan(client, auth, world["area"].id)
+    route, headers = next(
+        (route, headers)
+        for route, headers in (_my_first_visit(client, auth, e.id) for e in world["engineers"])
+        if route["visits"]
+    )
+    visit = route["visits"][0]
+    url = f"/v1/me/visits/{visit['visit_id']}/decline"
+    blank = client.post(url, json={"reason": "   "}, headers=headers)
+    assert blank.status_code == 422 and blank.json()["detail"][0]["loc"][-1] == "reason"
+    missing = client.post(url, json={}, headers=headers)
+    assert missing.status_code == 422 and missing.json()["detail"][0]["loc"][-1] == "reason"
+    other = next(e for e in world["engineers"] if e.id != route["engineer"]["id"])
+    foreign = client.post(
+        url, json={"reason": "not mine"}, headers=auth("engineer", engineer_id=other.id)
+    )
+    assert foreign.status_code == 404
+    arrival = datetime.fromisoformat(visit["eta"])
+    _report(
+        client,
+        app,
+        visit["visit_id"],
+        headers,
+        ("accepted", arrival - timedelta(minutes=30)),
+        ("en_route", arrival),
+    )
+    late = client.post(url, json={"reason": "changed my mind"}, headers=headers)
+    assert late.status_code == 409 and "cannot_complete" in late.text
+
+
+def test_a_visit_only_the_decliner_can_do_waits_with_an_alert_until_a_dispatcher_decides(
+    client: TestClient, auth, world, app, session: Session
+) -> None:
+    """Only Zhang Tao holds plc 4: when he declines CASE-2 the re-plan leaves it unassigned
+    with reason declined and the desk is alerted (naming him and the reason); a dispatcher who
+    assigns it back to him has the last word, and the alert goes."""
+    run_plan(client, auth, world["area"].id)
+    tao = world["engineers"][2]
+    case_2 = world["requests"][2]
+    visit = _visit_of(session, case_2.id)
+    assert visit is not None and visit.engineer_id == tao.id
+    r = client.post(
+        f"/v1/me/visits/{visit.id}/decline",
+        json={"reason": "no ladder for that roof"},
+        headers=auth("engineer", engineer_id=tao.id),
+    )
+    assert r.status_code == 200, r.text
+    plan = client.get(
+        f"/v1/dispatch/plan?service_area_id={world['area'].id}&date={DAY}",
+        headers=auth("dispatcher"),
+    ).json()
+    waiting = {u["request_id"]: u for u in plan["unassigned"]}
+    assert waiting[case_2.id]["reason"] == "declined", waiting
+    evaluate_alerts(app)
+    alerts = client.get("/v1/alerts?kind=declined_unassigned", headers=auth("dispatcher")).json()
+    flagged = {a["request_id"]: a for a in alerts["items"]}
+    assert "Zhang Tao declined the visit (no ladder for that roof)" in flagged[case_2.id]["message"]
+    done = client.post(
+        "/v1/dispatch/assignments",
+        json={
+            "request_id": case_2.id,
+            "engineer_id": tao.id,
+            "date": DAY.isoformat(),
+            "dry_run": False,
+            "accept_warnings": True,
+        },
+        headers=auth("dispatcher"),
+    )
+    assert done.status_code == 200 and done.json()["committed"] is True, done.text
+    run_plan(client, auth, world["area"].id)
+    kept = _visit_of(session, case_2.id)
+    assert kept is not None and kept.engineer_id == tao.id
+    evaluate_alerts(app)
+    open_alerts = client.get(
+        "/v1/alerts?kind=declined_unassigned&state=open", headers=auth("dispatcher")
+    ).json()
+    assert case_2.id not in {a["request_id"] for a in open_alerts["items"]}
 
 
 def test_alerts_name_the_request_and_an_action(client: TestClient, auth, world, app) -> None:

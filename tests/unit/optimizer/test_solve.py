@@ -86,6 +86,25 @@ def test_missing_skill_gives_skill_reason() -> None:
     assert "gas at level 5" in u.message
 
 
+def test_an_engineer_who_declined_a_job_is_never_given_it() -> None:
+    """A job declined by the nearer engineer goes to the farther one; declined by every
+    qualified engineer, it waits with reason declined (not skill)."""
+    job = Job("j", 0, 10, skills={"elec": 2}, declined_by=frozenset({"near"}))
+    near = engineer("near", skills={"elec": 3}, base=1)
+    far = engineer("far", skills={"elec": 2}, base=2)
+    plan = run(make_problem([0, 10, 50], [job], [near, far]))
+    assert routes(plan) == {"far/0": ["j"]}
+    everyone = Job("j", 0, 10, skills={"elec": 2}, declined_by=frozenset({"near", "far"}))
+    plan = run(make_problem([0, 10, 50], [everyone], [near, far]))
+    assert plan.routes == () and reason(plan, "j") is Reason.DECLINED
+
+
+def test_declined_by_must_name_engineers() -> None:
+    """A declined_by entry that is not a non-empty id is refused when the job is built."""
+    with pytest.raises(ValueError, match="declined_by"):
+        Job("j", 0, 10, declined_by=frozenset({""}))
+
+
 def test_window_outside_every_shift_gives_no_shift_reason() -> None:
     """A window after the horizon's shifts is reported as no_shift."""
     job = Job("j", 1, 10, windows=(TimeWindow(2000, 2100),))
