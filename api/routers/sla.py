@@ -26,7 +26,8 @@ def get_policy(policy_id: Id, session: SessionDep, user: StaffUser) -> SlaPolicy
 
 @router.post("/sla-policies", response_model=SlaPolicyRead, status_code=status.HTTP_201_CREATED)
 def publish_policy(body: SlaPolicyCreate, session: SessionDep, user: AdminUser) -> SlaPolicyRead:
-    """Publish a new version and make it active; promised requests keep their version."""
+    """Publish a new version and make it active (a contract's version applies to its customers
+    only); promised requests keep their version."""
     row = service.publish_policy(
         session,
         name=body.name,
@@ -39,5 +40,6 @@ def publish_policy(body: SlaPolicyCreate, session: SessionDep, user: AdminUser) 
         priority_rules=body.priority_rules,
         note=body.note,
         actor=user.actor,
+        contract=body.contract,
     )
     return SlaPolicyRead.model_validate(row)

@@ -18,6 +18,7 @@ from api.schemas.common import (
     Version,
 )
 
+Contract = Annotated[str, Field(min_length=1, max_length=120, pattern=r"\S")]
 VipTier = Annotated[str, Field(pattern="^(none|silver|gold|platinum)$")]
 Language = Annotated[
     str,
@@ -32,10 +33,15 @@ class CustomerCreate(InputModel):
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=200)
     language: Language | None = None
+    sla_contract: Contract | None = Field(
+        default=None,
+        description="the SLA contract their requests are promised under (a contract policy's "
+        "name); omit for the active policy",
+    )
 
 
 class CustomerUpdate(UpdateModel):
-    nullable = frozenset({"version", "contact_name", "phone", "email", "language"})
+    nullable = frozenset({"version", "contact_name", "phone", "email", "language", "sla_contract"})
 
     name: Name | None = None
     vip_tier: VipTier | None = None
@@ -43,6 +49,7 @@ class CustomerUpdate(UpdateModel):
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=200)
     language: Language | None = None
+    sla_contract: Contract | None = Field(default=None, description="null: the active policy")
     version: Version | None = None
 
 
@@ -54,6 +61,7 @@ class CustomerRead(OutputModel):
     phone: str | None
     email: str | None
     language: str | None
+    sla_contract: str | None
     version: int
     created_at: dt.datetime
 

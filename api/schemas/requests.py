@@ -225,6 +225,11 @@ class RequestRead(OutputModel):
     close_reason: str | None
     cancelled_by: str | None = None
     promise: PromiseRead
+    sla_policy_id: int | None = Field(
+        default=None,
+        description="the SLA policy version the promise was made under (the customer's "
+        "contract, or the active policy): GET /v1/sla-policies/{id}",
+    )
     version: int
     capacity: CapacityRead | None = None
     inserted: bool = Field(
@@ -257,6 +262,7 @@ class RequestRead(OutputModel):
             close_reason=r.close_reason,
             cancelled_by=r.cancelled_by,
             promise=PromiseRead.of(PromiseView.of_request(r)),
+            sla_policy_id=r.sla_policy_id,
             version=r.version,
         )
 
@@ -322,6 +328,11 @@ class SlaPolicyCreate(InputModel):
         default=None, description="omit to keep the active policy's priority rules"
     )
     note: Annotated[str, Field(max_length=500)] | None = None
+    contract: bool = Field(
+        default=False,
+        description="a contract's policy (platinum, say): it applies to the customers whose "
+        "sla_contract is its name, and the active policy stays as it is",
+    )
 
 
 class SlaPolicyRead(OutputModel):
@@ -329,6 +340,7 @@ class SlaPolicyRead(OutputModel):
     name: str
     version: int
     active: bool
+    contract: bool
     rules: dict[str, Any]
     priority_rules: dict[str, Any]
     note: str | None

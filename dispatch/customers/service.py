@@ -12,6 +12,7 @@ from dispatch.common.paging import Page, paginate
 from dispatch.errors import Conflict, InvalidInput, NotFound, check_version
 from dispatch.geo_support import GeoContext
 from dispatch.models import Customer, RepairRequest, Site
+from dispatch.sla.service import check_contract
 
 
 def get_customer_or_raise(session: Session, customer_id: int) -> Customer:
@@ -48,8 +49,11 @@ def _unique_customer_name(session: Session, name: str, exclude_id: int | None = 
 
 
 def create_customer(session: Session, *, name: str, **fields: Any) -> Customer:
-    """Add a customer."""
+    """Add a customer (with ``sla_contract``, their requests are promised under that
+    contract's policy)."""
     _unique_customer_name(session, name)
+    if fields.get("sla_contract") is not None:
+        check_contract(session, fields["sla_contract"])
     customer = Customer(name=name, **fields)
     session.add(customer)
     session.flush()
@@ -64,6 +68,8 @@ def update_customer(
     check_version(customer, expected_version, "customer")
     if "name" in changes:
         _unique_customer_name(session, changes["name"], exclude_id=customer_id)
+    if changes.get("sla_contract") is not None:
+        check_contract(session, changes["sla_contract"])
     for key, value in changes.items():
         setattr(customer, key, value)
     session.flush()

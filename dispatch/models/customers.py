@@ -23,6 +23,9 @@ class Customer(TimestampMixin, Base):
     email: Mapped[str | None] = mapped_column(String(200))
     # zh-CN or en: the language of messages to the customer (None: the default, zh-CN).
     language: Mapped[str | None] = mapped_column(String(16))
+    # The name of the SLA contract the customer's requests are promised under (the latest
+    # version of that contract policy); None: the active policy.
+    sla_contract: Mapped[str | None] = mapped_column(String(120))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     sites: Mapped[list[Site]] = relationship(back_populates="customer", passive_deletes=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.models.base import Base, TimestampMixin
@@ -20,6 +20,9 @@ class SlaPolicy(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(120))
     version: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A contract's policy applies only to the customers that carry its name (a platinum
+    # contract, say); it is never the active policy everyone else is promised under.
+    contract: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The policy as dispatch.promise.policy_to_dict writes it: rules by tier and locality with
     # targets and clock, service range, window width and lead time.
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)

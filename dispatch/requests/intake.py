@@ -27,10 +27,16 @@ from dispatch.planning.publish import bump_plan_version
 from dispatch.planning.runner import JobRunner, submit_after_commit
 from dispatch.planning.runs import create_run
 from dispatch.planning.snapshot import ACTIVE_VISIT
-from dispatch.promise import Promise, explain, place_calibrated_window, place_window
+from dispatch.promise import (
+    Promise,
+    SlaPolicy,
+    explain,
+    place_calibrated_window,
+    place_window,
+)
 from dispatch.promise.calibration import arrival_spread
 from dispatch.requests import service as requests
-from dispatch.sla.service import active_policy
+from dispatch.sla.service import policy_for
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ def place_by_capacity(
     capacity: CapacityIndex,
     promise: Promise,
     *,
+    policy: SlaPolicy,
     base_area_id: int,
     site: tuple[float, float],
     skills: Mapping[str, int],
@@ -77,12 +84,12 @@ def place_by_capacity(
     now: datetime,
     parts_volume: int = 0,
 ) -> tuple[Promise, Prediction]:
-    """Place the promise's window around the arrival current capacity allows.
+    """Place the promise's window around the arrival current capacity allows, as ``policy``
+    (the one the promise was made under) sizes windows.
 
     Capacity is known for the days the index covers; a booking wholly after them is promised
     on the SLA alone (not at risk) and planned when its day comes into view.
     """
-    policy = active_policy(session).policy
     context = capacity.context(session, geo, base_area_id, now)
     if availability and all(start >= context.until for start, _ in availability):
         if policy.window_mode == "calibrated":
@@ -207,6 +214,7 @@ def quote(
         geo,
         capacity,
         promise,
+        policy=policy_for(session, location.contract).policy,
         base_area_id=base,
         site=point,
         skills=_skills(skills),
@@ -261,6 +269,7 @@ def take_request(
             geo,
             capacity,
             promise,
+            policy=policy.policy,
             base_area_id=site.base_area_id,
             site=(site.lat, site.lon),
             skills={s.code: level for s, level in draft.skills},
@@ -388,6 +397,7 @@ def promise_return(
             geo,
             capacity,
             promise,
+            policy=policy.policy,
             base_area_id=site.base_area_id,
             site=(site.lat, site.lon),
             skills={s.skill.code: s.min_level for s in request.skills},
@@ -445,7 +455,7 @@ def offer_slots(
     if area is None:  # pragma: no cover - the foreign key keeps it
         return []
     context = capacity.context(session, geo, area.id, now)
-    lead = timedelta(minutes=active_policy(session).policy.min_lead_minutes)
+    lead = timedelta(minutes=policy_for(session, location.contract).policy.min_lead_minutes)
     offers = []
     for start, end in _blocks(area, now + lead, context.until, slot_minutes):
         options, _, _ = insertion_options(

@@ -37,7 +37,7 @@ from dispatch.models import (
 from dispatch.models.enums import Channel, Locality, RequestStatus, VisitStatus
 from dispatch.promise import Promise, PromiseRequest, compute_promise, explain, parse_tier
 from dispatch.requests import repository
-from dispatch.sla.service import ActivePolicy, active_policy, policy_by_id
+from dispatch.sla.service import ActivePolicy, policy_by_id, policy_for
 
 FINAL = {RequestStatus.COMPLETED, RequestStatus.CANNOT_COMPLETE, RequestStatus.CANCELLED}
 REPROMISE_ON = {"tier", "problem_type", "site_id", "skills", "service_minutes", "availability"}
@@ -54,10 +54,12 @@ class Window:
 
 @dataclass(frozen=True)
 class Location:
-    """Where a quoted site is, with its placement and the customer's VIP tier."""
+    """Where a quoted site is, with its placement and the customer's VIP tier and SLA
+    contract."""
 
     placement: Placement
     vip_tier: str | None
+    contract: str | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,7 @@ def _site_location(session: Session, site: Site) -> Location:
             travel_from_base_s=site.travel_from_base_s,
         ),
         vip_tier=customer.vip_tier if customer is not None else None,
+        contract=customer.sla_contract if customer is not None else None,
     )
 
 
@@ -302,13 +305,14 @@ def locate(
     if lat is None or lon is None:
         raise InvalidInput("site_id", "give a site_id, or a location (lat, lon)")
     geo.check_point(session, lat, lon, field="location")
-    vip = None
+    vip = contract = None
     if customer_id is not None:
         customer = session.get(Customer, customer_id)
         if customer is None:
             raise InvalidInput("customer_id", f"customer {customer_id} does not exist")
-        vip = customer.vip_tier
-    return Location(placement=geo.classify(session, lat, lon), vip_tier=vip), (lat, lon)
+        vip, contract = customer.vip_tier, customer.sla_contract
+    placement = geo.classify(session, lat, lon)
+    return Location(placement=placement, vip_tier=vip, contract=contract), (lat, lon)
 
 
 def quote(
@@ -330,7 +334,7 @@ def quote(
     return sla_promise(
         session,
         location=location,
-        policy=active_policy(session),
+        policy=policy_for(session, location.contract),
         tier=tier,
         problem_type=problem_type,
         service_minutes=service_minutes,
@@ -485,8 +489,8 @@ def draft_request(
 
 
 def promise_draft(session: Session, draft: Draft, *, now: datetime) -> tuple[Promise, ActivePolicy]:
-    """The SLA promise for a draft under the active policy (and that policy)."""
-    policy = active_policy(session)
+    """The SLA promise for a draft under the customer's policy (and that policy)."""
+    policy = policy_for(session, draft.location.contract)
     promise = sla_promise(
         session,
         location=draft.location,
@@ -691,10 +695,11 @@ def correct_request(
         previous = PromiseView.of_request(request).payload()
         site = session.get(Site, request.site_id)
         assert site is not None
-        policy = active_policy(session)
+        location = _site_location(session, site)
+        policy = policy_for(session, location.contract)
         promise = sla_promise(
             session,
-            location=_site_location(session, site),
+            location=location,
             policy=policy,
             tier=tier_given if "tier" in changes else _given_tier(request),
             problem_type=request.problem_type,
@@ -730,7 +735,12 @@ def return_promise(
     assert site is not None
     after = [(max(s, ready_at), e) for s, e in _future_windows(request, now) if e > ready_at]
     windows = tuple(after) or ((ready_at, ready_at + RETURN_HORIZON),)
-    policy = active_policy(session)
+    # The same rule as the first visit: the policy version the request was promised under.
+    policy = (
+        policy_by_id(session, request.sla_policy_id)
+        if request.sla_policy_id is not None
+        else policy_for(session, _site_location(session, site).contract)
+    )
     promise = sla_promise(
         session,
         location=_site_location(session, site),

@@ -54,12 +54,45 @@ def _load(row: SlaPolicy) -> ActivePolicy:
 
 
 def active_policy(session: Session) -> ActivePolicy:
-    """The policy new promises are made under."""
+    """The policy new promises are made under (for customers without a contract)."""
     row = session.scalar(
         select(SlaPolicy).where(SlaPolicy.active.is_(True)).order_by(SlaPolicy.id.desc()).limit(1)
     )
     if row is None:
         raise NotFound("active SLA policy", "-", field="sla_policy")
+    return _load(row)
+
+
+def _latest_contract(session: Session, name: str) -> SlaPolicy | None:
+    return session.scalar(
+        select(SlaPolicy)
+        .where(SlaPolicy.name == name, SlaPolicy.contract.is_(True))
+        .order_by(SlaPolicy.version.desc())
+        .limit(1)
+    )
+
+
+def check_contract(session: Session, name: str, *, field: str = "sla_contract") -> None:
+    """Refuse a contract name no contract policy carries (a 422 naming ``field``)."""
+    if _latest_contract(session, name) is None:
+        known = sorted(
+            set(session.scalars(select(SlaPolicy.name).where(SlaPolicy.contract.is_(True))))
+        )
+        raise InvalidInput(
+            field,
+            f"no SLA contract is named {name!r}; publish it first "
+            f"(known: {', '.join(known) if known else 'none'})",
+        )
+
+
+def policy_for(session: Session, contract: str | None) -> ActivePolicy:
+    """The policy a customer's requests are promised under: the latest version of their
+    contract, or the active policy when they have none."""
+    if contract is None:
+        return active_policy(session)
+    row = _latest_contract(session, contract)
+    if row is None:  # the name is checked when a customer takes it; contracts are never deleted
+        raise NotFound("SLA contract", contract, field="sla_contract")
     return _load(row)
 
 
@@ -97,8 +130,20 @@ def publish_policy(
     actor: str,
     window: Mapping[str, Any] | None = None,
     urgent_overtime_minutes: int | None = None,
+    contract: bool = False,
 ) -> SlaPolicy:
-    """Validate and store a new version of ``name`` and make it the active policy."""
+    """Validate and store a new version of ``name`` and make it the active policy; a
+    contract's version applies only to the customers that carry its name, and the active
+    policy stays as it is."""
+    other_kind = session.scalar(
+        select(SlaPolicy.id).where(SlaPolicy.name == name, SlaPolicy.contract.is_(not contract))
+    )
+    if other_kind is not None:
+        raise InvalidInput(
+            "name",
+            f"{name!r} names {'the organisation' if contract else 'a contract'}'s policy; "
+            "choose another name",
+        )
     version = (
         session.scalar(select(func.max(SlaPolicy.version)).where(SlaPolicy.name == name)) or 0
     ) + 1
@@ -123,11 +168,13 @@ def publish_policy(
             raise InvalidInput("priority_rules", "give the priority rules for the first policy")
     else:
         priority = priority_rules_from_dict(dict(priority_rules))
-    session.execute(update(SlaPolicy).where(SlaPolicy.active.is_(True)).values(active=False))
+    if not contract:
+        session.execute(update(SlaPolicy).where(SlaPolicy.active.is_(True)).values(active=False))
     row = SlaPolicy(
         name=name,
         version=version,
-        active=True,
+        active=not contract,
+        contract=contract,
         rules=policy_to_dict(policy),
         priority_rules=priority_rules_to_dict(priority),
         note=note,

@@ -366,3 +366,89 @@ def test_the_urgent_overtime_is_part_of_the_policy(client: TestClient, auth, wor
         )
         assert r.status_code == 422, bad
         assert r.json()["detail"][0]["loc"] == ["body", "urgent_overtime_minutes"]
+
+
+def _publish_platinum(client: TestClient, auth, **extra: Any) -> Any:
+    """A contract with every same-city arrival within 1 h, round the clock."""
+    current = client.get("/v1/sla-policies", headers=auth("dispatcher")).json()[0]
+    rules = current["rules"]["rules"]
+    for rule in rules:
+        if rule["locality"] == "same_city":
+            rule |= {"arrival_min": 60, "clock": "24x7"}
+            rule["resolution_min"] = max(rule["resolution_min"], 60)
+    return client.post(
+        "/v1/sla-policies",
+        json={"name": "platinum", "rules": rules, "max_service_travel_s": 28800, "contract": True}
+        | extra,
+        headers=auth("admin"),
+    )
+
+
+def test_a_contract_customer_is_promised_under_their_contract(
+    client: TestClient, auth, world
+) -> None:
+    """A platinum contract (1 h same-city arrival, 24x7) applies to the customer who carries
+    it, in quotes and in requests, which record the policy version; everyone else keeps the
+    active policy, which publishing the contract left active."""
+    published = _publish_platinum(client, auth)
+    assert published.status_code == 201, published.text
+    contract = published.json()
+    assert (contract["active"], contract["contract"], contract["version"]) == (False, True, 1)
+    policies = client.get("/v1/sla-policies", headers=auth("dispatcher")).json()
+    assert [p["name"] for p in policies if p["active"]] == ["default"]
+    site = client.get(f"/v1/sites/{world['inside'].id}", headers=auth("service_desk")).json()
+    customer = client.get(
+        f"/v1/customers/{site['customer_id']}", headers=auth("service_desk")
+    ).json()
+    r = client.patch(
+        f"/v1/customers/{customer['id']}",
+        json={"sla_contract": "platinum", "version": customer["version"]},
+        headers=auth("service_desk"),
+    )
+    assert r.status_code == 200 and r.json()["sla_contract"] == "platinum", r.text
+    quote = client.post(
+        "/v1/promises/quote",
+        json={"site_id": world["inside"].id, "tier": "general"},
+        headers=auth("service_desk"),
+    ).json()
+    assert quote["arrival_due"] == "2026-11-23T03:00:00Z" and quote["policy"] == "platinum"
+    made = client.post(
+        "/v1/requests", json=body(world["inside"].id, tier="general"), headers=auth("service_desk")
+    ).json()
+    assert made["promise"]["arrival_due"] == "2026-11-23T03:00:00Z"
+    assert made["sla_policy_id"] == contract["id"] and made["promise"]["policy_version"] == 1
+    other = client.post(
+        "/v1/requests", json=body(world["vip"].id, tier="general"), headers=auth("service_desk")
+    ).json()
+    assert other["sla_policy_id"] == next(p["id"] for p in policies if p["active"])
+    assert other["promise"]["arrival_due"] != "2026-11-23T03:00:00Z"
+
+
+def test_a_contract_must_exist_and_names_do_not_cross(client: TestClient, auth, world) -> None:
+    """A customer cannot carry a contract nobody published (422 naming sla_contract), and a
+    contract cannot take the active policy's name, nor the active policy a contract's."""
+    made = client.post(
+        "/v1/customers", json={"name": "Zeta", "sla_contract": "gold"}, headers=auth("admin")
+    )
+    assert made.status_code == 422 and made.json()["detail"][0]["loc"][-1] == "sla_contract"
+    clash = _publish_platinum(client, auth, name="default")
+    assert clash.status_code == 422 and clash.json()["detail"][0]["loc"][-1] == "name"
+    assert _publish_platinum(client, auth).status_code == 201
+    current = client.get("/v1/sla-policies", headers=auth("dispatcher")).json()
+    rules = next(p for p in current if p["active"])["rules"]["rules"]
+    back = client.post(
+        "/v1/sla-policies",
+        json={"name": "platinum", "rules": rules, "max_service_travel_s": 28800},
+        headers=auth("admin"),
+    )
+    assert back.status_code == 422 and back.json()["detail"][0]["loc"][-1] == "name"
+    zeta = client.post(
+        "/v1/customers", json={"name": "Zeta", "sla_contract": "platinum"}, headers=auth("admin")
+    )
+    assert zeta.status_code == 201 and zeta.json()["sla_contract"] == "platinum", zeta.text
+    cleared = client.patch(
+        f"/v1/customers/{zeta.json()['id']}",
+        json={"sla_contract": None, "version": zeta.json()["version"]},
+        headers=auth("admin"),
+    )
+    assert cleared.status_code == 200 and cleared.json()["sla_contract"] is None

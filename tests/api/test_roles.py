@@ -84,6 +84,7 @@ POLICY = {
     ("POST", "/v1/engineers"): "AD",
     ("POST", "/v1/me/location"): "E",
     ("POST", "/v1/me/visits/{visit_id}/events"): "E",
+    ("POST", "/v1/me/visits/{visit_id}/decline"): "E",
     ("POST", "/v1/promises/quote"): "ADS",
     ("POST", "/v1/promises/slots"): "ADS",
     ("POST", "/v1/requests"): "ADS",
