@@ -27,6 +27,7 @@ from api.schemas.requests import (
     Cancel,
     CapacityRead,
     EventRead,
+    PauseClock,
     QuoteCreate,
     QuoteRead,
     RequestCreate,
@@ -319,6 +320,34 @@ def acknowledge(
     request = service.acknowledge(
         session, request_id, actor=user.actor, now=clock.now(), at=body.at, note=body.note
     )
+    return RequestRead.of(request)
+
+
+@router.post(
+    "/requests/{request_id}/pause",
+    response_model=RequestRead,
+    responses={409: {"description": "already paused, or the request is closed"}},
+)
+def pause(
+    request_id: Id, body: PauseClock, session: SessionDep, clock: ClockDep, user: StaffUser
+) -> RequestRead:
+    """Waiting for the customer: the resolution clock stands still until resumed (the
+    engineer's arrival, or the request closing, resumes it too)."""
+    request = service.pause_clock(
+        session, request_id, reason=body.reason, actor=user.actor, now=clock.now()
+    )
+    return RequestRead.of(request)
+
+
+@router.post(
+    "/requests/{request_id}/resume",
+    response_model=RequestRead,
+    responses={409: {"description": "the clock is not paused"}},
+)
+def resume(request_id: Id, session: SessionDep, clock: ClockDep, user: StaffUser) -> RequestRead:
+    """The customer is back: the resolution clock runs again, its due moved on by the
+    (business) time it stood."""
+    request = service.resume_clock(session, request_id, actor=user.actor, now=clock.now())
     return RequestRead.of(request)
 
 

@@ -10,7 +10,7 @@ from pydantic import Field
 from api.schemas.common import OutputModel
 from api.schemas.dispatch import PromiseState
 
-ClockStateName = Literal["ok", "warning", "danger", "breached", "met", "stopped"]
+ClockStateName = Literal["ok", "warning", "danger", "breached", "met", "stopped", "paused"]
 
 
 class SlaClockRead(OutputModel):
@@ -21,6 +21,13 @@ class SlaClockRead(OutputModel):
     )
     used_pct: float
     time_left_s: int
+    paused_since: dt.datetime | None = Field(
+        default=None,
+        description="waiting for the customer since then: the clock stands still (state paused)",
+    )
+    paused_s: int = Field(
+        default=0, description="how long earlier pauses held the clock (their time moved due on)"
+    )
 
 
 class SlaClocks(OutputModel):

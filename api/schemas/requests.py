@@ -163,6 +163,12 @@ class Acknowledge(InputModel):
     note: Annotated[str, Field(max_length=500)] | None = None
 
 
+class PauseClock(InputModel):
+    reason: Annotated[str, Field(min_length=1, max_length=300, pattern=r"\S")] = Field(
+        description="what the request waits for (the customer away, their decision, their part)"
+    )
+
+
 class Cancel(InputModel):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
     by: Literal["customer", "us"] = Field(
@@ -225,6 +231,10 @@ class RequestRead(OutputModel):
     close_reason: str | None
     cancelled_by: str | None = None
     promise: PromiseRead
+    paused_since: dt.datetime | None = Field(
+        default=None, description="waiting for the customer since then: the resolution clock stands"
+    )
+    paused_reason: str | None = None
     sla_policy_id: int | None = Field(
         default=None,
         description="the SLA policy version the promise was made under (the customer's "
@@ -262,6 +272,8 @@ class RequestRead(OutputModel):
             close_reason=r.close_reason,
             cancelled_by=r.cancelled_by,
             promise=PromiseRead.of(PromiseView.of_request(r)),
+            paused_since=r.paused_at,
+            paused_reason=r.paused_reason,
             sla_policy_id=r.sla_policy_id,
             version=r.version,
         )

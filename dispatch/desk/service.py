@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.calendars import calendar_for
 from dispatch.common.paging import Page, paginate
 from dispatch.errors import InvalidInput
 from dispatch.models import (
@@ -28,9 +27,9 @@ from dispatch.models.enums import RequestStatus, VisitStatus
 from dispatch.planning.publish import first_name
 from dispatch.planning.snapshot import ACTIVE_VISIT, OPEN_STATUSES
 from dispatch.planning.views import promise_state
-from dispatch.promise import BusinessCalendar, Clock
+from dispatch.promise import BusinessCalendar
 from dispatch.requests.repository import timeline
-from dispatch.requests.service import get_request_or_raise, policy_of
+from dispatch.requests.service import clock_calendar, get_request_or_raise
 
 RESPONSE_WARNING = timedelta(minutes=30)
 RESOLUTION_WARNING = timedelta(minutes=60)
@@ -50,6 +49,8 @@ class ClockState(StrEnum):
     BREACHED = "breached"
     MET = "met"
     STOPPED = "stopped"
+    PAUSED = "paused"
+    """Waiting for the customer: the clock stands still (shown apart, never breached)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class SlaClock:
     state: ClockState
     used_share: float
     time_left_s: int
+    paused_since: datetime | None = None
+    paused_s: int = 0
+    """Time the clock stood in earlier pauses (the current one runs from ``paused_since``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +71,8 @@ class SlaClock:
             "state": self.state.value,
             "used_pct": round(self.used_share * 100, 1),
             "time_left_s": self.time_left_s,
+            "paused_since": self.paused_since,
+            "paused_s": self.paused_s,
         }
 
 
@@ -78,9 +84,13 @@ def sla_clock(
     now: datetime,
     calendar: BusinessCalendar | None,
     stopped: bool = False,
+    paused_since: datetime | None = None,
+    paused_s: int = 0,
 ) -> SlaClock:
-    """A clock from ``start`` to ``due``; on business time when ``calendar`` is given."""
-    end = met_at or now
+    """A clock from ``start`` to ``due``; on business time when ``calendar`` is given. A
+    paused clock stands at ``paused_since``: its share and time left are frozen there."""
+    paused = met_at is None and paused_since is not None and not stopped
+    end = met_at or (paused_since if paused and paused_since is not None else now)
 
     def span(a: datetime, b: datetime) -> float:
         if calendar is not None:
@@ -92,6 +102,8 @@ def sla_clock(
     share = used / allowed if allowed > 0 else (1.0 if end >= due else 0.0)
     if met_at is not None:
         state = ClockState.MET if met_at <= due else ClockState.BREACHED
+    elif paused:
+        state = ClockState.PAUSED
     elif end > due:
         state = ClockState.BREACHED
     elif stopped:
@@ -107,19 +119,10 @@ def sla_clock(
         met_at=met_at,
         state=state,
         used_share=share,
-        time_left_s=int((due - now).total_seconds()),
+        time_left_s=int((due - (end if paused else now)).total_seconds()),
+        paused_since=paused_since if paused else None,
+        paused_s=paused_s,
     )
-
-
-def _calendar(session: Session, request: RepairRequest) -> BusinessCalendar | None:
-    policy = policy_of(session, request)
-    if policy is None or request.base_area_id is None:
-        return None
-    rule = next((r for r in policy.policy.rules if r.key == request.rule_key), None)
-    if rule is None or rule.clock is Clock.H24:
-        return None
-    area = session.get(ServiceArea, request.base_area_id)
-    return calendar_for(area) if area is not None else None
 
 
 def active_visit(session: Session, request_id: int) -> Visit | None:
@@ -139,7 +142,7 @@ def promise_view(session: Session, request: RepairRequest, *, now: datetime) -> 
     eta = None
     if visit is not None:
         eta = visit.current_eta
-    calendar = _calendar(session, request)
+    calendar = clock_calendar(session, request)
     closed = request.status in (
         RequestStatus.COMPLETED.value,
         RequestStatus.CANNOT_COMPLETE.value,
@@ -173,6 +176,8 @@ def promise_view(session: Session, request: RepairRequest, *, now: datetime) -> 
             now=now,
             calendar=calendar,
             stopped=closed,
+            paused_since=request.paused_at,
+            paused_s=request.paused_s or 0,
         ).as_dict()
     return {
         "request_id": request.id,
@@ -300,7 +305,11 @@ def current_alerts(
                 "call the customer now and record the first response",
                 due=r.first_response_due,
             )
-        if r.resolution_due is not None and r.resolution_due - now <= RESOLUTION_WARNING:
+        if (
+            r.resolution_due is not None
+            and r.paused_at is None  # waiting for the customer: the clock stands still
+            and r.resolution_due - now <= RESOLUTION_WARNING
+        ):
             overdue = r.resolution_due < now
             add(
                 "resolution_due",

@@ -31,6 +31,7 @@ from dispatch.planning.runner import JobRunner
 from dispatch.planning.snapshot import MOVABLE
 from dispatch.planning.timing import day_visits, refresh_etas
 from dispatch.planning.views import promise_state
+from dispatch.requests.service import end_pause
 
 # Event type -> (statuses it may follow, the visit status it leads to, the request's status).
 TRANSITIONS: dict[str, tuple[frozenset[str], VisitStatus, RequestStatus | None]] = {
@@ -211,6 +212,9 @@ def report_visit_event(
         request.predicted_arrival = None
     elif request_status is not None:
         request.status = request_status.value
+    if type_ in ("arrived", "completed", "cannot_complete"):
+        # The engineer is at the customer's: whatever the request waited for is over.
+        end_pause(session, request, actor=actor, now=at)
     if type_ == "completed" or (type_ == "cannot_complete" and returning is None):
         request.closed_at = at
         request.close_reason = reason

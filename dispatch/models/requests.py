@@ -96,6 +96,11 @@ class RepairRequest(TimestampMixin, Base):
     """Plans aim to arrive by this (calibrated windows leave room for the road); None: the
     window's end."""
     acknowledged_at: Mapped[datetime | None]
+    # Waiting for the customer: the resolution clock stands still from paused_at on; resuming
+    # moves its due time on by the business time it stood (paused_s adds up the wall time).
+    paused_at: Mapped[datetime | None]
+    paused_reason: Mapped[str | None] = mapped_column(String(300))
+    paused_s: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(500))
     # For cancellations: "customer" or "us" (ours count as broken promises in analytics).

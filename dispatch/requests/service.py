@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,7 +36,15 @@ from dispatch.models import (
     Visit,
 )
 from dispatch.models.enums import Channel, Locality, RequestStatus, VisitStatus
-from dispatch.promise import Promise, PromiseRequest, compute_promise, explain, parse_tier
+from dispatch.promise import (
+    BusinessCalendar,
+    Clock,
+    Promise,
+    PromiseRequest,
+    compute_promise,
+    explain,
+    parse_tier,
+)
 from dispatch.requests import repository
 from dispatch.sla.service import ActivePolicy, policy_by_id, policy_for
 
@@ -835,6 +844,7 @@ def close_cancelled(
         raise InvalidInput("reason", "say why the request is cancelled")
     if by not in ("customer", "us"):
         raise InvalidInput("by", "a request is cancelled by the customer or by us")
+    end_pause(session, request, actor=actor, now=now)
     request.status = RequestStatus.CANCELLED.value
     request.closed_at = now
     request.close_reason = reason.strip()
@@ -868,3 +878,77 @@ def close_cancelled(
 def policy_of(session: Session, request: RepairRequest) -> ActivePolicy | None:
     """The policy version the request was promised under."""
     return policy_by_id(session, request.sla_policy_id) if request.sla_policy_id else None
+
+
+def clock_calendar(session: Session, request: RepairRequest) -> BusinessCalendar | None:
+    """The calendar the request's SLA clocks run on: its base area's business hours, or None
+    when its rule runs round the clock."""
+    policy = policy_of(session, request)
+    if policy is None or request.base_area_id is None:
+        return None
+    rule = next((r for r in policy.policy.rules if r.key == request.rule_key), None)
+    if rule is None or rule.clock is Clock.H24:
+        return None
+    area = session.get(ServiceArea, request.base_area_id)
+    return calendar_for(area) if area is not None else None
+
+
+def pause_clock(
+    session: Session, request_id: int, *, reason: str, actor: str, now: datetime
+) -> RepairRequest:
+    """Waiting for the customer (away, parts of theirs, a decision): the resolution clock
+    stands still until :func:`resume_clock`."""
+    request = get_request_or_raise(session, request_id)
+    _open(request)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("reason", "say what the request is waiting for")
+    if request.paused_at is not None:
+        since = request.paused_at.isoformat()
+        raise Conflict(f"request {request_id}'s clock is already paused (since {since})")
+    if request.resolution_due is None:
+        raise Conflict(f"request {request_id} has no resolution clock to pause")
+    request.paused_at = now
+    request.paused_reason = reason
+    _event(session, request, "clock_paused", actor=actor, at=now, payload={"reason": reason})
+    session.flush()
+    return request
+
+
+def resume_clock(session: Session, request_id: int, *, actor: str, now: datetime) -> RepairRequest:
+    """The customer is back: the resolution clock runs again, its due time moved on by the
+    time it stood (business time on a business-hours clock)."""
+    request = get_request_or_raise(session, request_id)
+    if request.paused_at is None:
+        raise Conflict(f"request {request_id}'s clock is not paused")
+    end_pause(session, request, actor=actor, now=now)
+    session.flush()
+    return request
+
+
+def end_pause(session: Session, request: RepairRequest, *, actor: str, now: datetime) -> None:
+    """Run a paused resolution clock again from ``now`` (resuming, or the engineer at the door,
+    or the request closing); nothing when it is not paused."""
+    paused_at = request.paused_at
+    if paused_at is None or request.resolution_due is None:
+        return
+    now = max(now, paused_at)
+    before = request.resolution_due
+    calendar = clock_calendar(session, request)
+    if calendar is not None:
+        stood = calendar.business_time_between(paused_at, now)
+        after = calendar.add_business_minutes(before, math.ceil(stood.total_seconds() / 60))
+    else:
+        after = before + (now - paused_at)
+    request.resolution_due = after
+    request.paused_s = (request.paused_s or 0) + int((now - paused_at).total_seconds())
+    request.paused_at = None
+    request.paused_reason = None
+    _event(
+        session,
+        request,
+        "clock_resumed",
+        actor=actor,
+        at=now,
+        payload={"paused_s": int((now - paused_at).total_seconds()), "resolution_due": iso(after)},
+    )

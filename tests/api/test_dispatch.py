@@ -404,6 +404,27 @@ def _to_the_door(
     return arrival
 
 
+def test_the_engineer_at_the_door_ends_a_pause(client: TestClient, auth, world, app) -> None:
+    """A request paused while waiting for the customer runs again when the engineer arrives:
+    the timeline says so and the resolution clock is no longer paused."""
+    run_plan(client, auth, world["area"].id)
+    route, headers = _my_first_visit(client, auth, world["engineers"][0].id)
+    visit = route["visits"][0]
+    request_id = visit["request"]["id"]
+    r = client.post(
+        f"/v1/requests/{request_id}/pause",
+        json={"reason": "customer's gate is locked"},
+        headers=auth("service_desk"),
+    )
+    assert r.status_code == 200 and r.json()["paused_since"] is not None, r.text
+    arrival = _to_the_door(client, app, visit, headers)
+    after = client.get(f"/v1/requests/{request_id}", headers=auth("service_desk")).json()
+    assert after["paused_since"] is None
+    events = client.get(f"/v1/requests/{request_id}/events", headers=auth("service_desk"))
+    resumed = [e for e in events.json() if e["type"] == "clock_resumed"]
+    assert resumed and datetime.fromisoformat(resumed[0]["at"]) == arrival
+
+
 def test_a_visit_that_needs_parts_keeps_the_request_open_for_a_return_visit(
     client: TestClient, auth, world, app, session: Session
 ) -> None:

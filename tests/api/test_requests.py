@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -452,3 +452,73 @@ def test_a_contract_must_exist_and_names_do_not_cross(client: TestClient, auth, 
         headers=auth("admin"),
     )
     assert cleared.status_code == 200 and cleared.json()["sla_contract"] is None
+
+
+def _at(app, when: str) -> None:
+    app.state.clock.current = datetime.fromisoformat(when)
+
+
+def test_a_paused_resolution_clock_stands_still_and_moves_its_due_on(
+    client: TestClient, auth, world, app
+) -> None:
+    """Waiting for the customer pauses the resolution clock (shown apart: state paused, its
+    time left frozen, no resolution alert); resuming moves the due on by the time it stood,
+    on the wall clock for a 24x7 rule; pausing twice or resuming a running clock is 409."""
+    from tests.api.conftest import evaluate_alerts
+
+    made = client.post(
+        "/v1/requests", json=body(world["inside"].id, tier="urgent"), headers=auth("service_desk")
+    ).json()
+    rid = made["id"]
+    due = datetime.fromisoformat(made["promise"]["resolution_due"])
+    desk = auth("service_desk")
+    blank = client.post(f"/v1/requests/{rid}/pause", json={"reason": " "}, headers=desk)
+    assert blank.status_code == 422 and blank.json()["detail"][0]["loc"][-1] == "reason"
+    assert client.post(f"/v1/requests/{rid}/resume", headers=desk).status_code == 409
+    _at(app, "2026-11-23T02:30:00+00:00")
+    paused = client.post(
+        f"/v1/requests/{rid}/pause", json={"reason": "customer away for an hour"}, headers=desk
+    )
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["paused_since"] == "2026-11-23T02:30:00Z"
+    again = client.post(f"/v1/requests/{rid}/pause", json={"reason": "again"}, headers=desk)
+    assert again.status_code == 409
+    app.state.clock.current = due - timedelta(minutes=45)  # a resolution alert, unpaused
+    clock = client.get(f"/v1/requests/{rid}/promise", headers=desk).json()["clocks"]["resolution"]
+    assert clock["state"] == "paused" and clock["paused_since"] == "2026-11-23T02:30:00Z"
+    assert clock["time_left_s"] == (due - NOW).total_seconds() - 30 * 60
+    evaluate_alerts(app)
+    alerts = client.get("/v1/alerts?kind=resolution_due", headers=desk).json()["items"]
+    assert rid not in {a["request_id"] for a in alerts}
+    app.state.clock.current = resumed_at = due - timedelta(minutes=40)
+    resumed = client.post(f"/v1/requests/{rid}/resume", headers=desk)
+    assert resumed.status_code == 200, resumed.text
+    stood = resumed_at - datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
+    assert datetime.fromisoformat(resumed.json()["promise"]["resolution_due"]) == due + stood
+    assert resumed.json()["paused_since"] is None
+    clock = client.get(f"/v1/requests/{rid}/promise", headers=desk).json()["clocks"]["resolution"]
+    assert clock["state"] != "paused" and clock["paused_s"] == stood.total_seconds()
+    events = client.get(f"/v1/requests/{rid}/events", headers=desk).json()
+    assert [e["type"] for e in events][-2:] == ["clock_paused", "clock_resumed"]
+
+
+def test_a_paused_business_hours_clock_counts_only_the_open_time_it_stood(
+    client: TestClient, auth, world, app
+) -> None:
+    """An important request (4 business hours to resolve, Mon-Fri 09:00-18:00) paused Monday
+    11:00 and resumed Tuesday 10:00 stood 8 business hours: due Monday 15:30 (the 90 min of
+    service included) becomes Tuesday 14:30."""
+    made = client.post(
+        "/v1/requests",
+        json=body(world["inside"].id, tier="important"),
+        headers=auth("service_desk"),
+    ).json()
+    rid = made["id"]
+    assert made["promise"]["resolution_due"] == "2026-11-23T07:30:00Z"  # Monday 15:30
+    desk = auth("service_desk")
+    _at(app, "2026-11-23T03:00:00+00:00")  # Monday 11:00
+    r = client.post(f"/v1/requests/{rid}/pause", json={"reason": "their decision"}, headers=desk)
+    assert r.status_code == 200, r.text
+    _at(app, "2026-11-24T02:00:00+00:00")  # Tuesday 10:00
+    resumed = client.post(f"/v1/requests/{rid}/resume", headers=desk).json()
+    assert resumed["promise"]["resolution_due"] == "2026-11-24T06:30:00Z"  # Tuesday 14:30

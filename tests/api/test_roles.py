@@ -91,6 +91,8 @@ POLICY = {
     ("POST", "/v1/requests/batch"): "ADS",
     ("POST", "/v1/requests/{request_id}/acknowledge"): "ADS",
     ("POST", "/v1/requests/{request_id}/cancel"): "ADS",
+    ("POST", "/v1/requests/{request_id}/pause"): "ADS",
+    ("POST", "/v1/requests/{request_id}/resume"): "ADS",
     ("POST", "/v1/service-areas"): "A",
     ("POST", "/v1/sites"): "ADS",
     ("POST", "/v1/skills"): "AD",
