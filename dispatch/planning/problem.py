@@ -422,10 +422,15 @@ def _engineer(
     home = points(e.home)
     shifts = []
     finishing = _busy_until(busy, sec, now_s) if busy is not None else None
+    today = snapshot.now.astimezone(ZoneInfo(snapshot.timezone)).date()
     for s in e.shifts:
         start, end = sec(s.start), sec(s.end)
         if end <= now_s:
             continue  # already over
+        if busy is not None and s.date == today and start > now_s:
+            # Under way before today's shift starts: the engineer began the day early, and
+            # it runs from now (their visit is timed from where they are, not from the start).
+            start = now_s
         if finishing is not None and start <= now_s and end < finishing:
             # The visit under way will run past this shift's end: the engineer finishes it
             # and their day; the plan leaves both as they are.

@@ -261,6 +261,41 @@ def test_engineer_reports_progress_and_etas_move(client: TestClient, auth, world
     ]
 
 
+def test_an_engineer_who_sets_off_before_the_shift_is_timed_from_now(
+    client: TestClient, auth, world, app
+) -> None:
+    """Setting off at 08:10 for a shift that starts at 09:00 is accepted (it was a 500) and
+    the ETA runs from where and when the engineer is, not from the shift's start."""
+    engineer = world["engineers"][0]
+    r = client.put(
+        f"/v1/engineers/{engineer.id}/shift-exceptions",
+        json={
+            "date": DAY.isoformat(),
+            "kind": "changed",
+            "hours": {"start": "09:00", "end": "18:00"},
+        },
+        headers=auth("dispatcher"),
+    )
+    assert r.status_code == 200, r.text
+    run_plan(client, auth, world["area"].id)
+    route, headers = _my_first_visit(client, auth, engineer.id)
+    visit = route["visits"][0]
+    app.state.clock.current = NOW + timedelta(minutes=20)
+    _report(
+        client,
+        app,
+        visit["visit_id"],
+        headers,
+        ("accepted", NOW + timedelta(minutes=5)),
+        ("en_route", NOW + timedelta(minutes=10)),
+    )
+    app.state.clock.current = NOW + timedelta(minutes=20)
+    route, _ = _my_first_visit(client, auth, engineer.id)
+    mine = next(v for v in route["visits"] if v["visit_id"] == visit["visit_id"])
+    assert mine["status"] == "en_route"
+    assert datetime.fromisoformat(mine["eta"]) < NOW + timedelta(hours=1)  # before 09:00
+
+
 def test_cannot_complete_needs_a_reason(client: TestClient, auth, world) -> None:
     """cannot_complete without a reason is 422; with one it closes the visit."""
     run_plan(client, auth, world["area"].id)
