@@ -304,7 +304,9 @@ def decline_visit(
     if not reason:
         raise InvalidInput("reason", "say why you decline the visit")
     visit = session.get(Visit, visit_id)
-    if visit is None:
+    if visit is None or visit.engineer_id != engineer_id:
+        # Gone from my route: a repeat of my decline (its id may even serve another visit by
+        # now), or not mine at all.
         earlier = _declined_before(session, engineer_id, visit_id)
         if earlier is not None:
             return Declined(visit_id, earlier.request_id, duplicate=True, replan_run_id=None)

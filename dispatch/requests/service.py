@@ -744,15 +744,16 @@ def return_promise(
     assert site is not None
     after = [(max(s, ready_at), e) for s, e in _future_windows(request, now) if e > ready_at]
     windows = tuple(after) or ((ready_at, ready_at + RETURN_HORIZON),)
+    location = _site_location(session, site)
     # The same rule as the first visit: the policy version the request was promised under.
     policy = (
         policy_by_id(session, request.sla_policy_id)
         if request.sla_policy_id is not None
-        else policy_for(session, _site_location(session, site).contract)
+        else policy_for(session, location.contract)
     )
     promise = sla_promise(
         session,
-        location=_site_location(session, site),
+        location=location,
         policy=policy,
         tier=request.tier,
         problem_type=request.problem_type,
