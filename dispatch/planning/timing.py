@@ -3,6 +3,7 @@ a position ping or a dispatcher's change, without re-solving anything."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,6 +17,8 @@ from dispatch.models.enums import VisitStatus
 from dispatch.planning.problem import Built, build_problem, engineer_key, job_key
 from dispatch.planning.snapshot import snapshot_of
 from optimizer import plan_route
+
+log = logging.getLogger("onsite.planning")
 
 PENDING = (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value, VisitStatus.EN_ROUTE.value)
 
@@ -127,9 +130,19 @@ def time_sequences(
     brk = shift.break_
     break_taken = brk is not None and built.seconds(now) >= brk.latest_end
     timed: list[TimedRoute | None] = []
+    known = {job.id for job in built.problem.jobs}
     for sequence in sequences:
         if not sequence:
             timed.append(TimedRoute([], None, None))
+            continue
+        left_out = [r for r in sequence if job_key(r) not in known]
+        if left_out:
+            # The day's problem could not hold a visit (say one under way on another day's
+            # route): that order cannot be timed, and its times stay as they are.
+            log.warning(
+                "engineer %s on %s: requests %s cannot be timed", engineer.id, day, left_out
+            )
+            timed.append(None)
             continue
         route, missed = plan_route(
             built.problem,

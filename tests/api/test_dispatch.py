@@ -296,6 +296,40 @@ def test_an_engineer_who_sets_off_before_the_shift_is_timed_from_now(
     assert datetime.fromisoformat(mine["eta"]) < NOW + timedelta(hours=1)  # before 09:00
 
 
+def test_setting_off_today_for_tomorrows_visit_is_accepted(
+    client: TestClient, auth, world, app
+) -> None:
+    """A dispatcher puts a visit on tomorrow's route; the engineer, free early, accepts it and
+    sets off today: the report is taken (it was a 500) and the visit is under way."""
+    engineer = world["engineers"][0]
+    tomorrow = DAY + timedelta(days=1)
+    done = client.post(
+        "/v1/dispatch/assignments",
+        json={
+            "request_id": world["requests"][5].id,
+            "engineer_id": engineer.id,
+            "date": tomorrow.isoformat(),
+            "dry_run": False,
+            "accept_warnings": True,
+        },
+        headers=auth("dispatcher"),
+    )
+    assert done.status_code == 200 and done.json()["committed"] is True, done.text
+    headers = auth("engineer", engineer_id=engineer.id)
+    route = client.get(f"/v1/me/route?date={tomorrow}", headers=headers).json()
+    (visit,) = route["visits"]
+    _report(
+        client,
+        app,
+        visit["visit_id"],
+        headers,
+        ("accepted", NOW + timedelta(minutes=5)),
+        ("en_route", NOW + timedelta(minutes=10)),
+    )
+    route = client.get(f"/v1/me/route?date={tomorrow}", headers=headers).json()
+    assert route["visits"][0]["status"] == "en_route"
+
+
 def test_cannot_complete_needs_a_reason(client: TestClient, auth, world) -> None:
     """cannot_complete without a reason is 422; with one it closes the visit."""
     run_plan(client, auth, world["area"].id)
