@@ -89,7 +89,8 @@ def sla_clock(
 ) -> SlaClock:
     """A clock from ``start`` to ``due``; on business time when ``calendar`` is given. A
     paused clock stands at ``paused_since``: its share and time left are frozen there."""
-    paused = met_at is None and paused_since is not None and not stopped
+    # A clock paused after its due time stays breached: a pause never hides a breach.
+    paused = met_at is None and paused_since is not None and not stopped and paused_since <= due
     end = met_at or (paused_since if paused and paused_since is not None else now)
 
     def span(a: datetime, b: datetime) -> float:
@@ -307,7 +308,8 @@ def current_alerts(
             )
         if (
             r.resolution_due is not None
-            and r.paused_at is None  # waiting for the customer: the clock stands still
+            # Waiting for the customer stops the clock, unless it had already run out.
+            and (r.paused_at is None or r.paused_at > r.resolution_due)
             and r.resolution_due - now <= RESOLUTION_WARNING
         ):
             overdue = r.resolution_due < now

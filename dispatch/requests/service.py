@@ -936,7 +936,9 @@ def end_pause(session: Session, request: RepairRequest, *, actor: str, now: date
     now = max(now, paused_at)
     before = request.resolution_due
     calendar = clock_calendar(session, request)
-    if calendar is not None:
+    if paused_at >= before:
+        after = before  # paused after its due: the breach stands, nothing moves
+    elif calendar is not None:
         stood = calendar.business_time_between(paused_at, now)
         after = calendar.add_business_minutes(before, math.ceil(stood.total_seconds() / 60))
     else:

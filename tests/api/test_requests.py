@@ -522,3 +522,21 @@ def test_a_paused_business_hours_clock_counts_only_the_open_time_it_stood(
     _at(app, "2026-11-24T02:00:00+00:00")  # Tuesday 10:00
     resumed = client.post(f"/v1/requests/{rid}/resume", headers=desk).json()
     assert resumed["promise"]["resolution_due"] == "2026-11-24T06:30:00Z"  # Tuesday 14:30
+
+
+def test_a_pause_never_hides_or_undoes_a_breach(client: TestClient, auth, world, app) -> None:
+    """A resolution clock paused after its due time shows breached, not paused, and resuming
+    it moves nothing: the breach stands."""
+    made = client.post(
+        "/v1/requests", json=body(world["inside"].id, tier="urgent"), headers=auth("service_desk")
+    ).json()
+    rid, due = made["id"], made["promise"]["resolution_due"]
+    desk = auth("service_desk")
+    app.state.clock.current = datetime.fromisoformat(due) + timedelta(minutes=10)
+    r = client.post(f"/v1/requests/{rid}/pause", json={"reason": "late anyway"}, headers=desk)
+    assert r.status_code == 200, r.text
+    clock = client.get(f"/v1/requests/{rid}/promise", headers=desk).json()["clocks"]["resolution"]
+    assert clock["state"] == "breached"
+    app.state.clock.current += timedelta(hours=2)
+    resumed = client.post(f"/v1/requests/{rid}/resume", headers=desk).json()
+    assert resumed["promise"]["resolution_due"] == due
