@@ -261,22 +261,26 @@ def test_engineer_reports_progress_and_etas_move(client: TestClient, auth, world
     ]
 
 
+def _set_hours(
+    client: TestClient, auth, engineer_id: int, kind: str, start: str, end: str
+) -> dict[str, Any]:
+    """Record other hours for the engineer today; the answer (what moved, the re-plan)."""
+    r = client.put(
+        f"/v1/engineers/{engineer_id}/shift-exceptions",
+        json={"date": DAY.isoformat(), "kind": kind, "hours": {"start": start, "end": end}},
+        headers=auth("dispatcher"),
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def test_an_engineer_who_sets_off_before_the_shift_is_timed_from_now(
     client: TestClient, auth, world, app
 ) -> None:
     """Setting off at 08:10 for a shift that starts at 09:00 is accepted (it was a 500) and
     the ETA runs from where and when the engineer is, not from the shift's start."""
     engineer = world["engineers"][0]
-    r = client.put(
-        f"/v1/engineers/{engineer.id}/shift-exceptions",
-        json={
-            "date": DAY.isoformat(),
-            "kind": "changed",
-            "hours": {"start": "09:00", "end": "18:00"},
-        },
-        headers=auth("dispatcher"),
-    )
-    assert r.status_code == 200, r.text
+    _set_hours(client, auth, engineer.id, "changed", "09:00", "18:00")
     run_plan(client, auth, world["area"].id)
     route, headers = _my_first_visit(client, auth, engineer.id)
     visit = route["visits"][0]
@@ -683,17 +687,8 @@ def test_a_deactivated_engineer_keeps_no_visit_and_hours_that_still_hold_move_no
     engineer = world["engineers"][1]
     route, _ = _my_first_visit(client, auth, engineer.id)
     assert route["visits"]
-    wide = client.put(
-        f"/v1/engineers/{engineer.id}/shift-exceptions",
-        json={
-            "date": DAY.isoformat(),
-            "kind": "overtime",
-            "hours": {"start": "07:00", "end": "21:00"},
-        },
-        headers=auth("dispatcher"),
-    )
-    assert wide.status_code == 200, wide.text
-    assert wide.json()["moved_request_ids"] == [] and wide.json()["replan_run_id"] is None
+    wide = _set_hours(client, auth, engineer.id, "overtime", "07:00", "21:00")
+    assert wide["moved_request_ids"] == [] and wide["replan_run_id"] is None
     _deactivate(client, auth, engineer.id)
     session.expire_all()
     assert not session.scalars(
