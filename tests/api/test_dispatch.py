@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -300,6 +300,22 @@ def test_an_engineer_who_sets_off_before_the_shift_is_timed_from_now(
     assert datetime.fromisoformat(mine["eta"]) < NOW + timedelta(hours=1)  # before 09:00
 
 
+def _assign(client: TestClient, auth, request_id: int, engineer_id: int, day: date) -> None:
+    """A dispatcher's assignment, committed with its warnings accepted."""
+    done = client.post(
+        "/v1/dispatch/assignments",
+        json={
+            "request_id": request_id,
+            "engineer_id": engineer_id,
+            "date": day.isoformat(),
+            "dry_run": False,
+            "accept_warnings": True,
+        },
+        headers=auth("dispatcher"),
+    )
+    assert done.status_code == 200 and done.json()["committed"] is True, done.text
+
+
 def test_setting_off_today_for_tomorrows_visit_is_accepted(
     client: TestClient, auth, world, app
 ) -> None:
@@ -307,18 +323,7 @@ def test_setting_off_today_for_tomorrows_visit_is_accepted(
     sets off today: the report is taken (it was a 500) and the visit is under way."""
     engineer = world["engineers"][0]
     tomorrow = DAY + timedelta(days=1)
-    done = client.post(
-        "/v1/dispatch/assignments",
-        json={
-            "request_id": world["requests"][5].id,
-            "engineer_id": engineer.id,
-            "date": tomorrow.isoformat(),
-            "dry_run": False,
-            "accept_warnings": True,
-        },
-        headers=auth("dispatcher"),
-    )
-    assert done.status_code == 200 and done.json()["committed"] is True, done.text
+    _assign(client, auth, world["requests"][5].id, engineer.id, tomorrow)
     headers = auth("engineer", engineer_id=engineer.id)
     route = client.get(f"/v1/me/route?date={tomorrow}", headers=headers).json()
     (visit,) = route["visits"]
@@ -824,18 +829,7 @@ def test_a_visit_only_the_decliner_can_do_waits_with_an_alert_until_a_dispatcher
     alerts = client.get("/v1/alerts?kind=declined_unassigned", headers=auth("dispatcher")).json()
     flagged = {a["request_id"]: a for a in alerts["items"]}
     assert "Zhang Tao declined the visit (no ladder for that roof)" in flagged[case_2.id]["message"]
-    done = client.post(
-        "/v1/dispatch/assignments",
-        json={
-            "request_id": case_2.id,
-            "engineer_id": tao.id,
-            "date": DAY.isoformat(),
-            "dry_run": False,
-            "accept_warnings": True,
-        },
-        headers=auth("dispatcher"),
-    )
-    assert done.status_code == 200 and done.json()["committed"] is True, done.text
+    _assign(client, auth, case_2.id, tao.id, DAY)
     run_plan(client, auth, world["area"].id)
     kept = _visit_of(session, case_2.id)
     assert kept is not None and kept.engineer_id == tao.id
