@@ -20,10 +20,12 @@ from optimizer.problem import (
     Problem,
     Shift,
     TimeWindow,
+    TripRules,
     VisitStatus,
 )
-from optimizer.solution import Kpis, Plan, PlanStatus, Route, Unassigned, Visit
+from optimizer.solution import Kpis, Plan, PlanStatus, Route, Trip, Unassigned, Visit
 from optimizer.solve import solve
+from optimizer.trips import with_trips
 
 __all__ = [
     "Assignment",
@@ -47,6 +49,8 @@ __all__ = [
     "Shift",
     "SolveParams",
     "TimeWindow",
+    "Trip",
+    "TripRules",
     "Unassigned",
     "Visit",
     "VisitStatus",
@@ -54,4 +58,5 @@ __all__ = [
     "best_insertions",
     "plan_route",
     "solve",
+    "with_trips",
 ]

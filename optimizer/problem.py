@@ -410,6 +410,55 @@ def _square_matrix(name: str, matrix: Sequence[Sequence[int]]) -> tuple[tuple[in
 
 
 @dataclass(frozen=True)
+class TripRules:
+    """When and how engineers may be sent on out-of-town trips with overnight stays.
+
+    A trip runs over consecutive shifts of one engineer: the first day ends at a lodging
+    instead of home, the days between start and end there, and the last day starts there and
+    ends with the journey home. The search decides which trips to make
+    (:func:`optimizer.trips.solve_with_trips`).
+
+    Parameters
+    ----------
+    max_days
+        Longest trip in days, the first day and the journey home included (policy data,
+        default 3: two nights away). 1 switches trips off.
+    overnight_cost
+        Cost of one night away, in the units of :class:`~optimizer.params.Weights` (default
+        4 h of driving): a trip is made only when it saves more than its nights cost.
+    lodgings
+        Matrix indices of places to stay (a hotel configured per service area). The site of a
+        far job is a candidate too (a lodging near the last visit).
+    far_s
+        A job this many seconds or more, one way, from every engineer's start is out of town
+        and a candidate for a trip (default 3 h).
+    away_days
+        Engineer id -> days already away before the first shift (a trip under way: its first
+        shift starts at the lodging).
+    """
+
+    max_days: int = 3
+    overnight_cost: int = 4 * 3600
+    lodgings: tuple[int, ...] = ()
+    far_s: int = 3 * 3600
+    away_days: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_days, bool) or not isinstance(self.max_days, int):
+            raise ValueError("TripRules.max_days: must be an integer")
+        if self.max_days < 1:
+            raise ValueError(f"TripRules.max_days: must be >= 1, got {self.max_days}")
+        _non_negative("TripRules.overnight_cost", self.overnight_cost)
+        _non_negative("TripRules.far_s", self.far_s)
+        object.__setattr__(self, "lodgings", tuple(self.lodgings))
+        for i, loc in enumerate(self.lodgings):
+            _non_negative(f"TripRules.lodgings[{i}]", loc)
+        for eng, days in self.away_days.items():
+            _non_negative(f"TripRules.away_days[{eng}]", days)
+        object.__setattr__(self, "away_days", MappingProxyType(dict(self.away_days)))
+
+
+@dataclass(frozen=True)
 class Problem:
     """A routing problem: who can do which job, where, and when.
 
@@ -423,6 +472,9 @@ class Problem:
         The jobs to plan.
     engineers
         The engineers and their shifts.
+    trips
+        Out-of-town trips allowed, or ``None`` (default): every shift starts and ends where it
+        says.
 
     Raises
     ------
@@ -434,6 +486,7 @@ class Problem:
     distances: tuple[tuple[int, ...], ...]
     jobs: tuple[Job, ...]
     engineers: tuple[Engineer, ...]
+    trips: TripRules | None = None
     _job_index: Mapping[str, int] = field(init=False, repr=False, compare=False)
     _engineer_index: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
@@ -468,6 +521,10 @@ class Problem:
                         )
             if eng.current is not None and eng.current.location >= n:
                 raise ValueError(f"Engineer[{eng.id}].current.location: outside the matrix")
+        if self.trips is not None:
+            for i, loc in enumerate(self.trips.lodgings):
+                if loc >= n:
+                    raise ValueError(f"Problem.trips.lodgings[{i}]: {loc} is outside the matrix")
         object.__setattr__(self, "_job_index", MappingProxyType(job_index))
         object.__setattr__(self, "_engineer_index", MappingProxyType(engineer_index))
 

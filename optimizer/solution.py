@@ -94,6 +94,30 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class Trip:
+    """An out-of-town trip: the engineer sleeps away from home between two days.
+
+    Parameters
+    ----------
+    engineer_id
+        The engineer.
+    first_day, last_day
+        Day keys of the first shift (ending at the lodging) and of the last (starting there and
+        ending with the journey home); the shifts between start and end at the lodging.
+    lodging
+        Matrix index of where the engineer stays.
+    nights
+        Nights away in the plan's horizon.
+    """
+
+    engineer_id: str
+    first_day: int
+    last_day: int
+    lodging: int
+    nights: int
+
+
+@dataclass(frozen=True, slots=True)
 class Unassigned:
     """A job left out of the plan and why.
 
@@ -179,6 +203,9 @@ class Plan:
     cost: int
     runtime_s: float
     warm_start_cost: int | None = None
+    trips: tuple[Trip, ...] = ()
+    """Out-of-town trips the plan makes (``Problem.trips``); their shifts start or end at the
+    lodging (:func:`optimizer.trips.with_trips` gives the problem the routes are timed in)."""
 
     def is_feasible(self) -> bool:
         """Return whether the plan honours every hard constraint."""

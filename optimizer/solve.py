@@ -22,6 +22,7 @@ from optimizer.problem import Job, Problem
 from optimizer.schedule import build_route, forward_times
 from optimizer.search import ruin_and_recreate, timed_routes, with_break
 from optimizer.solution import Kpis, Plan, PlanStatus, Route, Unassigned
+from optimizer.trips import solve_with_trips
 
 _NO_SOLUTION_MESSAGE = "no plan keeps every visit under way and lock within the shifts"
 
@@ -51,8 +52,15 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Plan:
     OR-Tools' guided local search refines it (small problems alternate the two twice). Every
     phase's plan is costed by the same function and the cheapest is returned; jobs left out
     get a reason from an insertion analysis of the final routes.
+
+    With :attr:`Problem.trips`, out-of-town trips are chosen around this search
+    (:func:`optimizer.trips.solve_with_trips`) and listed in :attr:`Plan.trips`.
     """
-    params = params or SolveParams()
+    return solve_with_trips(problem, params or SolveParams(), _solve_fixed)
+
+
+def _solve_fixed(problem: Problem, params: SolveParams) -> Plan:
+    """The search on the shifts as they are (every start and end location fixed)."""
     weights = params.weights
     started = time.perf_counter()
     slots = route_slots(problem)

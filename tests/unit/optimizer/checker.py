@@ -6,6 +6,9 @@ is recomputed from the travel matrix, and every hard rule is re-stated here from
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
+
 from optimizer.problem import Engineer, Job, Problem, VisitStatus
 from optimizer.solution import Plan, Route
 
@@ -41,6 +44,7 @@ def check_plan(problem: Problem, plan: Plan, max_lateness_s: int | None = None) 
     travel around it); working time; visit count; van capacity; the lateness cap; and the
     figures each route reports.
     """
+    problem = _with_checked_trips(problem, plan)
     dur, dist = problem.durations, problem.distances
     seen: set[str] = set()
     for route in plan.routes:
@@ -56,7 +60,10 @@ def check_plan(problem: Problem, plan: Plan, max_lateness_s: int | None = None) 
             _require(shift.end >= eng.current.time, f"{eng.id}: route on a shift already over")
         _require(route.start_location == start_loc, f"{eng.id}: wrong start location")
         _require(route.end_location == shift.end_location, f"{eng.id}: wrong end location")
-        _require(route.visits != (), f"{eng.id}: empty route reported")
+        _require(
+            route.visits != () or route.start_location != route.end_location,
+            f"{eng.id}: empty route reported (only a trip's journey may have no visit)",
+        )
 
         brk = shift.break_
         if brk is None:
@@ -175,6 +182,47 @@ def check_plan(problem: Problem, plan: Plan, max_lateness_s: int | None = None) 
                 reasons[job.id] in ("unreachable", "lock", "skill"),
                 f"{job.id}: a visit under way was dropped without a pre-solve reason",
             )
+
+
+def _with_checked_trips(problem: Problem, plan: Plan) -> Problem:
+    """The problem with the plan's trips applied, after checking them against the rules: only
+    when trips are allowed, over consecutive days of one engineer's shifts, no longer than the
+    longest trip, never two at once for one engineer."""
+    if not plan.trips:
+        return problem
+    rules = problem.trips
+    _require(rules is not None, "the plan makes trips the problem does not allow")
+    assert rules is not None
+    engineers = []
+    for eng in problem.engineers:
+        mine = sorted((t for t in plan.trips if t.engineer_id == eng.id), key=lambda t: t.first_day)
+        shifts = {s.day: s for s in eng.shifts}
+        for a, b in itertools.pairwise(mine):
+            _require(a.last_day < b.first_day, f"{eng.id}: two trips at once")
+        for trip in mine:
+            days = list(range(trip.first_day, trip.last_day + 1))
+            _require(len(days) >= 2, f"{eng.id}: a trip needs two days")
+            _require(all(d in shifts for d in days), f"{eng.id}: trip over a day off")
+            _require(trip.nights == len(days) - 1, f"{eng.id}: trip nights miscounted")
+            first = shifts[days[0]]
+            away = (
+                rules.away_days.get(eng.id, 0) if first.start_location != first.end_location else 0
+            )
+            _require(len(days) + away <= rules.max_days, f"{eng.id}: trip longer than allowed")
+            _require(0 <= trip.lodging < len(problem.durations), f"{eng.id}: lodging off the map")
+            for d in days:
+                s = shifts[d]
+                shifts[d] = replace(
+                    s,
+                    start_location=s.start_location if d == days[0] else trip.lodging,
+                    end_location=s.end_location if d == days[-1] else trip.lodging,
+                )
+        engineers.append(replace(eng, shifts=tuple(shifts[s.day] for s in eng.shifts)))
+    _require(
+        {t.engineer_id for t in plan.trips} <= {e.id for e in problem.engineers},
+        "a trip of an unknown engineer",
+    )
+    return replace(problem, engineers=tuple(engineers))
 
 
 def _leg(eng: Engineer, duration: int, leave: int, latest: int, reported: int | None) -> int:

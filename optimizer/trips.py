@@ -1,0 +1,338 @@
+"""Out-of-town trips: engineer-days whose start and end locations the search decides.
+
+A site five hours from every base cannot be served by a day that starts and ends at home, and
+three sites three hours away cost three return journeys. A *trip* ends an engineer's day at a
+lodging near the out-of-town work, starts the next day there, and ends its last day with the
+journey home (:class:`~optimizer.problem.TripRules`: at most ``max_days`` days, a cost per
+night).
+
+Trips are alternatives generated before the search and chosen by it: the far jobs are grouped
+by where one would stay (a configured lodging near them, else the site itself); for each group,
+the nearest qualified engineers and each run of consecutive shifts up to the longest trip give
+one alternative, i.e. the problem with those shifts' start and end moved to the lodging. Each
+alternative is planned in full by the routing search (whichever core the parameters name: the
+trip is data of the problem, so the compiled core and its Python reference plan it alike) and
+priced by one objective: the plan's routes and left-out jobs, the drive of a trip day with no
+visits, and the nights. The cheapest alternative is kept, the next group is tried on top of it,
+and the chosen trips get the rest of the time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+
+from optimizer.costs import drop_penalty, route_cost
+from optimizer.eligibility import route_slots
+from optimizer.params import SolveParams, Weights
+from optimizer.planmode import plan_route
+from optimizer.problem import Engineer, Job, Lock, Priority, Problem, Shift, TimeWindow, TripRules
+from optimizer.solution import Plan, Route, Trip
+
+Solver = Callable[[Problem, SolveParams], Plan]
+
+# A far job stays at a configured lodging this close to it, else at (near) its own site.
+LODGING_NEAR_S = 3600
+# Far jobs whose lodgings are this close share one: one trip can serve them all.
+GROUP_RADIUS_S = 90 * 60
+# Engineers tried per group of far jobs, nearest first.
+ENGINEERS_PER_GROUP = 3
+# Share of the time limit spent trying alternatives; the chosen trips get the rest.
+EVALUATION_SHARE = 0.5
+# No alternative is planned in less than this (or in more than a fifth of the limit).
+MIN_EVALUATION_S = 0.2
+
+
+def with_trips(problem: Problem, trips: Sequence[Trip]) -> Problem:
+    """The problem with each trip's shifts starting and ending at its lodging."""
+    by_engineer: dict[str, list[Trip]] = {}
+    for trip in trips:
+        by_engineer.setdefault(trip.engineer_id, []).append(trip)
+    if not by_engineer:
+        return problem
+    engineers = []
+    for eng in problem.engineers:
+        mine = by_engineer.get(eng.id)
+        if not mine:
+            engineers.append(eng)
+            continue
+        shifts = list(eng.shifts)
+        for trip in mine:
+            for i, shift in enumerate(shifts):
+                if not trip.first_day <= shift.day <= trip.last_day:
+                    continue
+                start = shift.start_location if shift.day == trip.first_day else trip.lodging
+                end = shift.end_location if shift.day == trip.last_day else trip.lodging
+                shifts[i] = dataclasses.replace(shift, start_location=start, end_location=end)
+        engineers.append(dataclasses.replace(eng, shifts=tuple(shifts)))
+    return dataclasses.replace(problem, engineers=tuple(engineers))
+
+
+def home_of(engineer: Engineer) -> int:
+    """Where the engineer's days end when not away: a shift starting and ending at the same
+    place, else the last shift's end."""
+    ordered = sorted(engineer.shifts, key=lambda s: s.start)
+    same = [s for s in ordered if s.start_location == s.end_location]
+    return (same[0] if same else ordered[-1]).end_location
+
+
+def solve_with_trips(problem: Problem, params: SolveParams, solve_fixed: Solver) -> Plan:
+    """Plan ``problem`` choosing its out-of-town trips (see the module's notes).
+
+    Without :attr:`Problem.trips`, with trips switched off or with no far job, this is
+    ``solve_fixed(problem, params)``. The plan returned lists its :attr:`Plan.trips`; its routes
+    are timed in ``with_trips(problem, plan.trips)``, and a trip day with no visit is a route
+    with no visits (the drive to or from the lodging).
+    """
+    rules = problem.trips
+    groups = _groups(problem, rules) if rules is not None and rules.max_days >= 2 else []
+    if rules is None or not groups:
+        return solve_fixed(problem, params)
+    started = time.perf_counter()
+    weights = params.weights
+    limit = params.time_limit_s
+    alternatives = [_alternatives(problem, rules, lodging, jobs) for lodging, jobs in groups]
+    count = 1 + sum(len(a) for a in alternatives)
+    quick = params
+    if limit is not None:
+        each = min(max(limit * EVALUATION_SHARE / count, MIN_EVALUATION_S), limit / 5)
+        quick = dataclasses.replace(params, time_limit_s=each)
+    deadline = None if limit is None else started + limit * EVALUATION_SHARE
+
+    def attempt(trips: list[Trip], run: SolveParams) -> tuple[int, Plan]:
+        trip_problem = with_trips(problem, trips)
+        found = solve_fixed(_with_anchors(trip_problem, trips), run)
+        plan = _without_anchors(trip_problem, found, trips)
+        plan = dataclasses.replace(plan, cost=objective(trip_problem, plan, weights))
+        return plan.cost, plan
+
+    best_cost, best_plan = attempt([], quick)
+    chosen: list[Trip] = []
+    for options in alternatives:
+        found: tuple[int, Trip, Plan] | None = None
+        for trip in options:
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+            if any(_overlap(trip, t) for t in chosen):
+                continue
+            cost, plan = attempt([*chosen, trip], quick)
+            if cost < best_cost and (found is None or cost < found[0]):
+                found = (cost, trip, plan)
+        if found is not None:
+            best_cost, trip, best_plan = found
+            chosen.append(trip)
+    final = params
+    if limit is not None:
+        left = limit - (time.perf_counter() - started)
+        final = dataclasses.replace(params, time_limit_s=max(left, MIN_EVALUATION_S))
+    cost, plan = attempt(chosen, final)
+    if cost > best_cost:
+        plan = best_plan  # the longer search did worse than the quick one: keep the quick plan
+    return dataclasses.replace(plan, runtime_s=time.perf_counter() - started)
+
+
+def objective(problem: Problem, plan: Plan, weights: Weights) -> int:
+    """What a plan costs with its trips, from its published times: every route's travel,
+    lateness and assignment costs, a trip day's drive when it has no visit, the penalty of
+    every job left out, and the nights away."""
+    slots = {
+        (problem.engineers[s.engineer].id, problem.engineers[s.engineer].shifts[s.shift].day): s
+        for s in route_slots(problem)
+    }
+    dur, dist = problem.durations, problem.distances
+    cost = 0
+    for route in plan.routes:
+        slot = slots[(route.engineer_id, route.day)]
+        if not route.visits:
+            a, b = route.start_location, route.end_location
+            cost += weights.travel_per_s * dur[a][b] + weights.distance_per_unit * dist[a][b]
+            continue
+        sequence: list[int | None] = [problem.job_position(v.job_id) for v in route.visits]
+        cost += route_cost(problem, slot, sequence, [v.start for v in route.visits], weights)[0]
+    for left in plan.unassigned:
+        job = problem.job(left.job_id)
+        assert job is not None
+        cost += drop_penalty(job, weights)
+    overnight = problem.trips.overnight_cost if problem.trips is not None else 0
+    return cost + overnight * sum(t.nights for t in plan.trips)
+
+
+ANCHOR_PREFIX = "trip-anchor:"
+
+
+def _with_anchors(problem: Problem, trips: Sequence[Trip]) -> Problem:
+    """The problem the search plans a trip in: each trip's first and last day get an
+    *anchor*, a stop of no duration at the lodging locked to that engineer-day.
+
+    The searches price an engineer-day without visits at nothing, since a day that starts and
+    ends at home costs nothing when unused. A trip day always drives to or from the lodging, so
+    the anchor keeps it a route whose legs are priced like any other: the search cannot save
+    the drive to the hotel by moving the day's visits elsewhere.
+    """
+    anchors = []
+    for trip in trips:
+        eng = problem.engineer(trip.engineer_id)
+        assert eng is not None
+        for shift in eng.shifts:
+            if shift.day in (trip.first_day, trip.last_day):
+                anchors.append(
+                    Job(
+                        id=f"{ANCHOR_PREFIX}{trip.engineer_id}:{shift.day}",
+                        location=trip.lodging,
+                        service_s=0,
+                        windows=(TimeWindow(shift.start, shift.end),),
+                        priority=Priority.URGENT,
+                        drop_penalty=ANCHOR_PENALTY,
+                        lock=Lock(engineer_id=trip.engineer_id, day=shift.day),
+                    )
+                )
+    return dataclasses.replace(problem, jobs=(*problem.jobs, *anchors))
+
+
+# Leaving an anchor out would drop the trip's drive from the price: never worth it.
+ANCHOR_PENALTY = 10**15
+
+
+def _without_anchors(problem: Problem, plan: Plan, trips: Sequence[Trip]) -> Plan:
+    """The plan on the trip problem: anchors taken out, each trip day re-timed along its
+    visits' order (a day left with no visit is the drive to or from the lodging), and the
+    figures recomputed."""
+    if not trips:
+        return plan
+    days = {
+        (t.engineer_id, shift.day)
+        for t in trips
+        for shift in problem.engineer(t.engineer_id).shifts  # type: ignore[union-attr]
+        if t.first_day <= shift.day <= t.last_day
+    }
+    slots = route_slots(problem)
+    routes: list[Route] = []
+    for route in plan.routes:
+        if (route.engineer_id, route.day) not in days:
+            routes.append(route)
+    for engineer_id, day in sorted(days):
+        old = next((r for r in plan.routes if (r.engineer_id, r.day) == (engineer_id, day)), None)
+        order = (
+            [v.job_id for v in old.visits if not v.job_id.startswith(ANCHOR_PREFIX)] if old else []
+        )
+        try:
+            route, _ = plan_route(problem, engineer_id, day, order, slots=slots)
+        except ValueError:
+            continue  # the shift is over (a re-plan late in the day)
+        if route.visits or route.start_location != route.end_location:
+            routes.append(route)
+    order_of = {e.id: i for i, e in enumerate(problem.engineers)}
+    routes.sort(key=lambda r: (order_of[r.engineer_id], r.day))
+    visits = [v for r in routes for v in r.visits]
+    late = [v for v in visits if v.lateness_s > 0]
+    unassigned = tuple(u for u in plan.unassigned if not u.job_id.startswith(ANCHOR_PREFIX))
+    kpis = dataclasses.replace(
+        plan.kpis,
+        assigned=len(visits),
+        dropped=len(unassigned),
+        late_count=len(late),
+        late_s=sum(v.lateness_s for v in late),
+        travel_s=sum(r.travel_s for r in routes),
+        distance=sum(r.distance for r in routes),
+        routes=len(routes),
+    )
+    return dataclasses.replace(
+        plan, routes=tuple(routes), unassigned=unassigned, kpis=kpis, trips=tuple(trips)
+    )
+
+
+def _overlap(a: Trip, b: Trip) -> bool:
+    return (
+        a.engineer_id == b.engineer_id and a.first_day <= b.last_day and b.first_day <= a.last_day
+    )
+
+
+def _groups(problem: Problem, rules: TripRules) -> list[tuple[int, list[int]]]:
+    """Far jobs grouped by where an engineer serving them would stay: (lodging, jobs), the
+    largest group first."""
+    dur = problem.durations
+    homes = {home_of(e) for e in problem.engineers if e.shifts}
+    if not homes:
+        return []
+    by_lodging: dict[int, list[int]] = {}
+    for j, job in enumerate(problem.jobs):
+        if job.in_progress is not None:
+            continue
+        if min(dur[h][job.location] for h in homes) < rules.far_s:
+            continue
+        near = [(dur[job.location][lo], lo) for lo in rules.lodgings]
+        close = min(near) if near else None
+        lodging = close[1] if close is not None and close[0] <= LODGING_NEAR_S else job.location
+        by_lodging.setdefault(lodging, []).append(j)
+    groups: list[tuple[int, list[int]]] = []
+    for lodging, jobs in sorted(by_lodging.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        joined = next(
+            (
+                g
+                for g in groups
+                if dur[g[0]][lodging] <= GROUP_RADIUS_S and dur[lodging][g[0]] <= GROUP_RADIUS_S
+            ),
+            None,
+        )
+        if joined is not None:
+            joined[1].extend(jobs)
+        else:
+            groups.append((lodging, list(jobs)))
+    return groups
+
+
+def _qualified(engineer: Engineer, job: Job) -> bool:
+    return engineer.id not in job.declined_by and all(
+        engineer.skills.get(skill, 0) >= level for skill, level in job.skills.items()
+    )
+
+
+def _alternatives(problem: Problem, rules: TripRules, lodging: int, jobs: list[int]) -> list[Trip]:
+    """The trips that could serve a group: its nearest qualified engineers, each run of
+    consecutive shifts from two days to the longest trip, the shortest and earliest first."""
+    dur = problem.durations
+    qualified = [
+        e
+        for e in problem.engineers
+        if e.shifts and any(_qualified(e, problem.jobs[j]) for j in jobs)
+    ]
+    qualified.sort(key=lambda e: (dur[home_of(e)][lodging], e.id))
+    found: list[Trip] = []
+    for eng in qualified[:ENGINEERS_PER_GROUP]:
+        found.extend(_runs(eng, rules, lodging, dur))
+    found.sort(key=lambda t: (t.last_day - t.first_day, t.first_day))
+    return found
+
+
+def _runs(
+    eng: Engineer, rules: TripRules, lodging: int, dur: tuple[tuple[int, ...], ...]
+) -> list[Trip]:
+    home = home_of(eng)
+    shifts = sorted(eng.shifts, key=lambda s: s.start)
+    away = rules.away_days.get(eng.id, 0)
+    out: list[Trip] = []
+    for a, first in enumerate(shifts):
+        already = away if a == 0 and first.start_location != home else 0
+        if first.end_location != home or (first.start_location != home and not already):
+            continue
+        if dur[first.start_location][lodging] > _length(first):
+            continue  # cannot even reach the lodging on the first day
+        for b in range(a + 1, len(shifts)):
+            last = shifts[b]
+            if last.day != shifts[b - 1].day + 1 or last.start_location != home:
+                break  # trips run over consecutive days of work
+            if b - 1 > a and shifts[b - 1].end_location != home:
+                break
+            if b - a + 1 + already > rules.max_days:
+                break
+            if dur[lodging][last.end_location] <= _length(last):
+                out.append(Trip(eng.id, first.day, last.day, lodging, nights=b - a))
+    return out
+
+
+def _length(shift: Shift) -> int:
+    return shift.end - shift.start
+
+
+__all__ = ["home_of", "objective", "solve_with_trips", "with_trips"]
