@@ -25,7 +25,7 @@ from optimizer.problem import (
 )
 from optimizer.solution import Kpis, Plan, PlanStatus, Route, Trip, Unassigned, Visit
 from optimizer.solve import solve
-from optimizer.trips import with_trips
+from optimizer.trips import on_the_road, trip_insertions, with_trips
 
 __all__ = [
     "Assignment",
@@ -56,7 +56,9 @@ __all__ = [
     "VisitStatus",
     "Weights",
     "best_insertions",
+    "on_the_road",
     "plan_route",
     "solve",
+    "trip_insertions",
     "with_trips",
 ]

@@ -16,6 +16,8 @@ from enum import StrEnum
 from types import MappingProxyType
 
 MIN_SKILL_LEVEL = 1
+LONG_LEG_S = 3600
+"""Legs longer than this (in matrix seconds) are timed hour by hour in traffic."""
 MAX_SKILL_LEVEL = 5
 
 
@@ -228,14 +230,28 @@ class Engineer:
                 raise ValueError(f"Engineer[{self.id}].shifts: shifts {a.day} and {b.day} overlap")
 
     def leg_duration(self, duration: int, departure: int) -> int:
-        """A leg's travel time departing at ``departure``, its matrix duration scaled by the
-        traffic of that hour."""
+        """A leg's travel time departing at ``departure``: its matrix duration scaled by the
+        traffic of that hour; a leg longer than :data:`LONG_LEG_S` (an out-of-town drive)
+        drives each hour it spans at that hour's pace instead, so a six-hour drive that sets
+        off in the morning rush is not slowed by it all the way."""
         if not self.traffic or departure < 0:
             return duration
         hour = departure // 3600
         if hour >= len(self.traffic):
             return duration
-        return round(duration * self.traffic[hour])
+        if duration <= LONG_LEG_S:
+            return round(duration * self.traffic[hour])
+        t, left = float(departure), float(duration)  # left: seconds of free-flow driving
+        while left > 0:
+            h = int(t // 3600)
+            pace = self.traffic[h] if h < len(self.traffic) else 1.0
+            room = (h + 1) * 3600 - t
+            if left * pace <= room:
+                t += left * pace
+                break
+            left -= room / pace
+            t = (h + 1) * 3600.0
+        return round(t - departure)
 
     def current_shift_index(self) -> int | None:
         """Index in :attr:`shifts` of the shift the current position applies to, if any."""

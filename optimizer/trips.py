@@ -20,14 +20,26 @@ and the chosen trips get the rest of the time.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Callable, Sequence
 
 from optimizer.costs import drop_penalty, route_cost
 from optimizer.eligibility import route_slots
+from optimizer.insertion import InsertionOption, best_insertions
 from optimizer.params import SolveParams, Weights
 from optimizer.planmode import plan_route
-from optimizer.problem import Engineer, Job, Lock, Priority, Problem, Shift, TimeWindow, TripRules
+from optimizer.problem import (
+    Break,
+    Engineer,
+    Job,
+    Lock,
+    Priority,
+    Problem,
+    Shift,
+    TimeWindow,
+    TripRules,
+)
 from optimizer.solution import Plan, Route, Trip
 
 Solver = Callable[[Problem, SolveParams], Plan]
@@ -64,9 +76,34 @@ def with_trips(problem: Problem, trips: Sequence[Trip]) -> Problem:
                     continue
                 start = shift.start_location if shift.day == trip.first_day else trip.lodging
                 end = shift.end_location if shift.day == trip.last_day else trip.lodging
-                shifts[i] = dataclasses.replace(shift, start_location=start, end_location=end)
+                drive = 0
+                if shift.day == trip.first_day:
+                    drive = problem.durations[start][trip.lodging]
+                elif shift.day == trip.last_day:
+                    drive = problem.durations[trip.lodging][end]
+                shifts[i] = dataclasses.replace(
+                    shift,
+                    start_location=start,
+                    end_location=end,
+                    break_=on_the_road(shift, drive),
+                )
         engineers.append(dataclasses.replace(eng, shifts=tuple(shifts)))
     return dataclasses.replace(problem, engineers=tuple(engineers))
+
+
+def on_the_road(shift: Shift, drive: int) -> Break | None:
+    """The shift's break as a trip's travel day has it: lunch may be taken on the road.
+
+    The searches place a break as a stop before the next leg. On the day of a long drive to or
+    from the lodging, a break taken during the drive is a stop that may begin up to the drive's
+    length before the break's window opens (the engineer drives first, then stops): its
+    earliest start moves back by the drive, never before the shift starts.
+    """
+    brk = shift.break_
+    if brk is None or drive <= 0:
+        return brk
+    earliest = max(shift.start, brk.earliest_start - drive)
+    return Break(earliest, brk.latest_end, brk.duration_s)
 
 
 def home_of(engineer: Engineer) -> int:
@@ -242,6 +279,75 @@ def _without_anchors(problem: Problem, plan: Plan, trips: Sequence[Trip]) -> Pla
     )
 
 
+def trip_insertions(
+    problem: Problem,
+    routes: Sequence[Route],
+    job: Job,
+    *,
+    max_days: int,
+    lodging: int | None = None,
+    weights: Weights | None = None,
+) -> list[tuple[InsertionOption, Trip]]:
+    """Where ``job`` fits on a one-night trip: for each engineer and two consecutive working
+    days that start and end at home, the days with the first ending at ``lodging`` (default:
+    near the job's site) and the second starting there, their visits re-timed so (every window
+    still met, every day inside its shift), and the cheapest insertion of the job into either.
+
+    This is the feasibility the search plans trips with, asked for one new job: a promise for
+    a far site is made only from a trip that can be routed. Returns (option, trip) pairs,
+    cheapest first.
+    """
+    if max_days < 2:
+        return []
+    stay = job.location if lodging is None else lodging
+    by_day = {(r.engineer_id, r.day): r for r in routes}
+    found: list[tuple[InsertionOption, Trip]] = []
+    for eng in problem.engineers:
+        if not _qualified(eng, job):
+            continue
+        home = home_of(eng)
+        shifts = sorted(eng.shifts, key=lambda s: s.start)
+        for first, second in itertools.pairwise(shifts):
+            if second.day != first.day + 1 or first.end_location != home:
+                continue
+            if second.start_location != home or first.start_location != first.end_location:
+                continue
+            trip = Trip(eng.id, first.day, second.day, stay, nights=1)
+            trip_problem = with_trips(problem, [trip])
+            slots = route_slots(trip_problem)
+            retimed = []
+            for shift in (first, second):
+                old = by_day.get((eng.id, shift.day))
+                if old is None or not old.visits:
+                    # A day with no visit is the drive to or from the lodging, timed on the
+                    # matrix as the search times it (an insertion then re-times it).
+                    moved = with_trips_shift(trip_problem, eng.id, shift.day)
+                    if problem.durations[moved.start_location][moved.end_location] > _length(moved):
+                        break
+                    continue
+                try:
+                    route, missed = plan_route(
+                        trip_problem, eng.id, shift.day, [v.job_id for v in old.visits], slots=slots
+                    )
+                except ValueError:
+                    break  # the day is over
+                if missed or route.end_time > shift.end:
+                    break
+                retimed.append(route)
+            else:
+                mine = [s for s in slots if trip_problem.engineers[s.engineer].id == eng.id]
+                options = best_insertions(trip_problem, retimed, job, weights, slots=mine)
+                found.extend((o, trip) for o in options if o.day in (first.day, second.day))
+    return sorted(found, key=lambda ot: (ot[0].cost, ot[0].start, ot[0].engineer_id))
+
+
+def with_trips_shift(problem: Problem, engineer_id: str, day: int) -> Shift:
+    """The engineer's shift of ``day`` in ``problem``."""
+    eng = problem.engineer(engineer_id)
+    assert eng is not None
+    return next(s for s in eng.shifts if s.day == day)
+
+
 def _overlap(a: Trip, b: Trip) -> bool:
     return (
         a.engineer_id == b.engineer_id and a.first_day <= b.last_day and b.first_day <= a.last_day
@@ -335,4 +441,4 @@ def _length(shift: Shift) -> int:
     return shift.end - shift.start
 
 
-__all__ = ["home_of", "objective", "solve_with_trips", "with_trips"]
+__all__ = ["home_of", "objective", "solve_with_trips", "trip_insertions", "with_trips"]

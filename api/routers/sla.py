@@ -41,5 +41,6 @@ def publish_policy(body: SlaPolicyCreate, session: SessionDep, user: AdminUser) 
         note=body.note,
         actor=user.actor,
         contract=body.contract,
+        trips=body.trips.model_dump(),
     )
     return SlaPolicyRead.model_validate(row)

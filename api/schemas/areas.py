@@ -7,7 +7,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from api.schemas.common import Day, InputModel, Name, OutputModel, UpdateModel, Version
+from api.schemas.common import (
+    Day,
+    InputModel,
+    Latitude,
+    Longitude,
+    Name,
+    OutputModel,
+    UpdateModel,
+    Version,
+)
 
 HHMM = Annotated[str, Field(max_length=5, examples=["09:00"])]
 Interval = Annotated[list[HHMM], Field(min_length=2, max_length=2, examples=[["09:00", "18:00"]])]
@@ -43,6 +52,14 @@ class TravelProfileIn(InputModel):
     )
 
 
+class Lodging(InputModel):
+    """Where engineers on an out-of-town trip stay in the area (a hotel the company uses)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=120, examples=["Jinjiang Inn, Kunshan"])]
+    lat: Latitude
+    lon: Longitude
+
+
 class AreaCreate(InputModel):
     name: Name
     boundary: dict[str, Any] = Field(description=BOUNDARY_DOC)
@@ -58,10 +75,15 @@ class AreaCreate(InputModel):
     )
     engineers_based: bool = True
     travel_profile: TravelProfileIn | None = None
+    lodging: Lodging | None = Field(
+        default=None, description="where engineers on a trip stay (out-of-town towns mostly)"
+    )
 
 
 class AreaUpdate(UpdateModel):
-    nullable = frozenset({"version", "holiday_country", "holiday_subdivision", "travel_profile"})
+    nullable = frozenset(
+        {"version", "holiday_country", "holiday_subdivision", "travel_profile", "lodging"}
+    )
 
     name: Name | None = None
     boundary: dict[str, Any] | None = Field(default=None, description=BOUNDARY_DOC)
@@ -73,6 +95,7 @@ class AreaUpdate(UpdateModel):
     working_dates: Annotated[list[Day], Field(max_length=1000)] | None = None
     engineers_based: bool | None = None
     travel_profile: TravelProfileIn | None = None
+    lodging: Lodging | None = None
     version: Version | None = None
 
 
@@ -88,6 +111,7 @@ class AreaRead(OutputModel):
     working_dates: list[str]
     engineers_based: bool
     travel_profile: dict[str, Any] | None
+    lodging: dict[str, Any] | None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -193,6 +193,14 @@ class Point(InputModel):
     lon: Longitude
 
 
+class OvernightStop(OutputModel):
+    """Where an engineer on an out-of-town trip sleeps (a hotel, or near the last site)."""
+
+    name: str
+    lat: float
+    lon: float
+
+
 class PointRead(OutputModel):
     lat: float
     lon: float

@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from api.schemas.common import Day, Id, InputModel, Instant, OutputModel, PointRead
+from api.schemas.common import (
+    Day,
+    Id,
+    InputModel,
+    Instant,
+    OutputModel,
+    OvernightStop,
+    PointRead,
+)
 
 
 class RunScope(InputModel):
@@ -179,6 +187,12 @@ class RouteView(OutputModel):
     shift: ShiftView | None
     visits: list[VisitView]
     travel_seconds: int
+    starts_from: OvernightStop | None = Field(
+        default=None, description="the day starts away from home, where the engineer slept"
+    )
+    overnight: OvernightStop | None = Field(
+        default=None, description="the day ends away from home: an out-of-town trip's night"
+    )
 
 
 class UnassignedView(RequestBrief):

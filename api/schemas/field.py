@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from api.schemas.common import InputModel, Instant, Latitude, Longitude, OutputModel
+from api.schemas.common import (
+    InputModel,
+    Instant,
+    Latitude,
+    Longitude,
+    OutputModel,
+    OvernightStop,
+)
 from api.schemas.dispatch import PromiseState, RequiredSkillRead
 
 
@@ -135,4 +142,10 @@ class MyRoute(OutputModel):
     engineer: MyEngineer
     shift: MyShift | None
     visits: list[MyVisit]
+    starts_from: OvernightStop | None = Field(
+        default=None, description="I start the day here, not at home (a trip's night)"
+    )
+    overnight: OvernightStop | None = Field(
+        default=None, description="I end the day here and sleep away from home (a trip)"
+    )
     geometry: LineString | None = None

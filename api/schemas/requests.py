@@ -141,6 +141,11 @@ class CapacityRead(OutputModel):
     reason: str | None
     message: str | None
     options: int = Field(description="how many engineer-days could take it")
+    overnight: bool = Field(
+        default=False,
+        description="the arrival is on an out-of-town trip: the engineer stays a night near "
+        "the site (no day from home and back can meet the SLA)",
+    )
 
 
 class RequestUpdate(UpdateModel):
@@ -324,6 +329,19 @@ class WindowRule(InputModel):
     max_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 240
 
 
+class TripRule(InputModel):
+    """When engineers may be sent on out-of-town trips with nights away."""
+
+    max_days: Annotated[int, Field(ge=1, le=7)] = Field(
+        default=3,
+        description="the longest trip in working days, the journey home included (1: no trips)",
+    )
+    overnight_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = Field(
+        default=240,
+        description="what a night away costs the plan, in minutes of driving it must save",
+    )
+
+
 class SlaPolicyCreate(InputModel):
     name: Annotated[str, Field(min_length=1, max_length=120)] = "default"
     rules: Annotated[list[SlaRuleIn], Field(min_length=1, max_length=100)]
@@ -336,6 +354,7 @@ class SlaPolicyCreate(InputModel):
         description="how far past the end of their shift an engineer sent to an urgent visit "
         "may work",
     )
+    trips: TripRule = TripRule()
     priority_rules: dict[str, Any] | None = Field(
         default=None, description="omit to keep the active policy's priority rules"
     )

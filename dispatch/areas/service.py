@@ -147,6 +147,7 @@ def create_area(
     working_dates: Sequence[date | str] = (),
     engineers_based: bool = True,
     travel_profile: Mapping[str, Any] | None = None,
+    lodging: Mapping[str, Any] | None = None,
 ) -> ServiceArea:
     """Add a service area with a validated boundary and calendar."""
     _unique_name(session, name)
@@ -164,6 +165,7 @@ def create_area(
         working_dates=working,
         engineers_based=engineers_based,
         travel_profile=validate_travel_profile(travel_profile) if travel_profile else None,
+        lodging=_lodging(lodging),
     )
     session.add(area)
     session.flush()
@@ -187,6 +189,8 @@ def update_area(
         changes["business_hours"] = validate_business_hours(changes["business_hours"])
     if "travel_profile" in changes:
         changes["travel_profile"] = validate_travel_profile(changes["travel_profile"])
+    if "lodging" in changes:
+        changes["lodging"] = _lodging(changes["lodging"])
     if "closed_dates" in changes:
         changes["closed_dates"] = _dates(changes["closed_dates"] or [])
     if "working_dates" in changes:
@@ -205,6 +209,23 @@ def update_area(
         setattr(area, key, value)
     session.flush()
     return area
+
+
+def _lodging(lodging: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A lodging as stored: a name and a point inside the coordinate ranges."""
+    if lodging is None:
+        return None
+    name = lodging.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(("lodging", "name"), "a lodging needs a name")
+    lat, lon = lodging.get("lat"), lodging.get("lon")
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        raise InvalidInput(("lodging", "lat"), "a lodging needs lat and lon")
+    if not -90 <= lat <= 90:
+        raise InvalidInput(("lodging", "lat"), f"latitude {lat} is outside -90..90")
+    if not -180 <= lon <= 180:
+        raise InvalidInput(("lodging", "lon"), f"longitude {lon} is outside -180..180")
+    return {"name": name.strip(), "lat": float(lat), "lon": float(lon)}
 
 
 def delete_area(session: Session, area_id: int) -> None:

@@ -30,7 +30,7 @@ from dispatch.planning.replan import queue_replan
 from dispatch.planning.runner import JobRunner
 from dispatch.planning.snapshot import MOVABLE
 from dispatch.planning.timing import day_visits, refresh_etas
-from dispatch.planning.views import promise_state
+from dispatch.planning.views import nights_around, promise_state
 from dispatch.requests.service import end_pause
 
 # Event type -> (statuses it may follow, the visit status it leads to, the request's status).
@@ -402,7 +402,10 @@ def my_route(
         day = now.astimezone(ZoneInfo(area.timezone)).date()
     shift = session.scalar(select(Shift).where(Shift.engineer_id == engineer_id, Shift.date == day))
     visits_out = []
-    line = [[engineer.home_lon, engineer.home_lat]]
+    before, after = nights_around(session, [engineer_id], day)
+    starts_from, overnight = before.get(engineer_id), after.get(engineer_id)
+    first = starts_from or {"lat": engineer.home_lat, "lon": engineer.home_lon}
+    line = [[first["lon"], first["lat"]]]
     for visit in day_visits(session, engineer_id, day):
         request = session.get(RepairRequest, visit.request_id)
         assert request is not None
@@ -448,7 +451,8 @@ def my_route(
             }
         )
         line.append([site.lon, site.lat])
-    line.append([engineer.home_lon, engineer.home_lat])
+    last = overnight or {"lat": engineer.home_lat, "lon": engineer.home_lon}
+    line.append([last["lon"], last["lat"]])
     result: dict[str, Any] = {
         "date": day,
         "engineer": {"id": engineer.id, "name": engineer.name},
@@ -462,6 +466,8 @@ def my_route(
             "break_minutes": shift.break_minutes,
         },
         "visits": visits_out,
+        "starts_from": starts_from,
+        "overnight": overnight,
     }
     if geometry:
         result["geometry"] = {"type": "LineString", "coordinates": line}

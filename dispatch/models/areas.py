@@ -33,6 +33,8 @@ class ServiceArea(TimestampMixin, Base):
     engineers_based: Mapped[bool] = mapped_column(Boolean, default=True)
     # Optional per-area travel model overrides (speed bands, rush hours) understood by geo/.
     travel_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Where engineers on an out-of-town trip stay in this area: {"name", "lat", "lon"}.
+    lodging: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}

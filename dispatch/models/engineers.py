@@ -144,3 +144,8 @@ class Shift(Base):
     # When the published plan schedules the break (inside the window above).
     planned_break_start: Mapped[datetime | None]
     planned_break_end: Mapped[datetime | None]
+    # Where the engineer sleeps after this day when the published plan sends them on an
+    # out-of-town trip (the next day starts there); empty when the day ends at home.
+    night_lat: Mapped[float | None] = mapped_column(Float)
+    night_lon: Mapped[float | None] = mapped_column(Float)
+    night_label: Mapped[str | None] = mapped_column(String(200))

@@ -36,7 +36,7 @@ from dispatch.planning.timing import day_visits
 from dispatch.promise.calibration import Leg
 from geo.matrix import UNREACHABLE
 from optimizer import Engineer as OptimizerEngineer
-from optimizer import InsertionOption, Job, Problem, Route, TimeWindow, plan_route
+from optimizer import InsertionOption, Job, Problem, Route, TimeWindow, plan_route, trip_insertions
 from optimizer import best_insertions as optimizer_best_insertions
 from optimizer.eligibility import RouteSlot, route_slots
 from optimizer.insertion import explain_unassigned
@@ -105,6 +105,11 @@ class Prediction:
     """What comes before the arrival on the engineer's day: the visits and drives before it,
     and the drive to the site (for calibrated windows)."""
     first_of_day: bool = False
+    overnight: bool = False
+    """The arrival is on an out-of-town trip: the engineer spends a night away near the site
+    (no day that starts and ends at home can meet the SLA)."""
+    trip_start: date | None = None
+    """The first day of that trip (the drive out), when ``overnight``."""
     diverted: bool = False
     """An urgent request that no free capacity serves within its SLA, promised from an
     engineer diverted to it next (their planned visits after it are left to the re-plan)."""
@@ -137,6 +142,7 @@ class Prediction:
             "reason": self.reason,
             "message": self.message,
             "options": self.options,
+            "overnight": self.overnight,
         }
 
 
@@ -555,9 +561,15 @@ def predict(
     availability: Sequence[tuple[datetime, datetime]],
     arrival_due: datetime,
     parts_volume: int = 0,
+    trip_max_days: int = 1,
 ) -> Prediction:
     """The best arrival current capacity allows: the cheapest option meeting the SLA's
-    arrival due, or else the earliest possible one with the reason the SLA cannot be met."""
+    arrival due, or else the earliest possible one with the reason the SLA cannot be met.
+
+    When no day that starts and ends at home meets the due (a far out-of-town site), a
+    one-night trip is asked the same feasibility the planner uses (``trip_max_days`` >= 2):
+    the engineer ends a day at the site and starts the next there, every visit of both days
+    still in its window."""
     windows = [(max(s, earliest), min(e, latest)) for s, e in availability] or [(earliest, latest)]
     options, job, problem = insertion_options(
         context,
@@ -571,10 +583,17 @@ def predict(
         parts_volume=parts_volume,
     )
     built = context.built
+    due_s = built.seconds(arrival_due)
+    trips: dict[InsertionOption, int] = {}
+    if trip_max_days >= 2 and not any(o.start <= due_s for o in options):
+        away = trip_insertions(
+            _with_margin(problem, KEEP_MARGIN), context.routes, job, max_days=trip_max_days
+        )
+        trips = {o: t.first_day for o, t in away}
+        options = [*options, *trips]
     if not options:
         reason, message = explain_unassigned(problem, context.routes, job, Weights(), context.slots)
         return Prediction(None, None, None, None, None, False, reason.value, message, 0)
-    due_s = built.seconds(arrival_due)
     meeting = [o for o in options if o.start <= due_s]
     if tier == "urgent" and not meeting:
         diverted = _diversion(context, problem, job, due_s)
@@ -597,6 +616,7 @@ def predict(
                 diverted=True,
             )
     chosen = _choose(options, meeting, urgent=tier == "urgent")
+    overnight = chosen in trips
     engineer_id = engineer_of(chosen.engineer_id)
     legs, first_of_day = _legs_before(context, chosen)
     reason = message = None
@@ -618,7 +638,11 @@ def predict(
         options=len(options),
         legs=legs,
         first_of_day=first_of_day,
-        quoted=Quoted(context.key, problem, job, site),
+        overnight=overnight,
+        trip_start=built.date_of(trips[chosen]) if overnight else None,
+        # A booking on a trip is not added to the context's home-based routes: the next run
+        # that covers both days plans the trip.
+        quoted=None if overnight else Quoted(context.key, problem, job, site),
     )
 
 

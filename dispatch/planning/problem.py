@@ -28,9 +28,11 @@ from optimizer import (
     Problem,
     Shift,
     TimeWindow,
+    TripRules,
     plan_route,
 )
 from optimizer import VisitStatus as OptVisitStatus
+from optimizer.trips import on_the_road
 
 DEFAULT_FREEZE = timedelta(minutes=60)
 OVERTIME_MARGIN_S = 10 * 60
@@ -88,6 +90,8 @@ class Built:
     notes: tuple[Note, ...] = ()
     traffic_factor: float = 1.0
     """The representative rush multiplier the search's matrix carries (``dispatch.traffic``)."""
+    lodging_names: dict[int, str] = dataclasses.field(default_factory=dict)
+    """What to call each place an engineer may stay on a trip, by matrix index."""
 
     def seconds(self, moment: datetime) -> int:
         """Seconds from the epoch (never negative: the past is clamped to the epoch)."""
@@ -204,6 +208,7 @@ def build_problem(
             jobs.append(job)
     for point in extra_points:
         points(point)
+    trips, names = _trip_rules(snapshot, points, jobs)
     matrix = geo.provider.matrix(points.points) if points.points else None
     engineers, factor = _with_traffic(snapshot, engineers, epoch, horizon_end_s)
     durations: list[list[int]] = []
@@ -212,7 +217,10 @@ def build_problem(
         scaled = np.rint(matrix.durations.astype(np.float64) * factor).astype(np.int64)
         durations = np.where(matrix.reachable, scaled, matrix.durations).tolist()
     distances = matrix.distances.tolist() if matrix is not None else []
-    problem = Problem(durations=durations, distances=distances, jobs=jobs, engineers=engineers)
+    problem = Problem(
+        durations=durations, distances=distances, jobs=jobs, engineers=engineers, trips=trips
+    )
+    problem = _lunch_on_the_road(problem)
     problem = _fit_under_way(problem)
     problem = _fit_urgent(problem, snapshot, sec)
     return Built(
@@ -224,7 +232,40 @@ def build_problem(
         broken_locks=frozenset(broken),
         notes=tuple(notes),
         traffic_factor=factor,
+        lodging_names=names,
     )
+
+
+def _trip_rules(
+    snapshot: Snapshot, points: _Points, jobs: list[Job]
+) -> tuple[TripRules | None, dict[int, str]]:
+    """The trips a run may make (the active policy's rules, every area's lodging) and the
+    names of the places to stay: a lodging's own, or the site of the visit it is near."""
+    names: dict[int, str] = {}
+    for job in snapshot.jobs:
+        names.setdefault(points(job.site), f"near the site of {job.external_ref}")
+    for e in snapshot.engineers:
+        for night in e.nights.values():
+            names[points(night.point)] = night.name
+    lodgings = []
+    for lodging in snapshot.lodgings:
+        index = points(lodging.point)
+        names[index] = lodging.name
+        lodgings.append(index)
+    if not snapshot.decide_nights or snapshot.trip_max_days < 2:
+        return None, names
+    away = {
+        engineer_key(e.id): days
+        for e in snapshot.engineers
+        if (days := e.away_days(snapshot.horizon_start)) > 0
+    }
+    rules = TripRules(
+        max_days=snapshot.trip_max_days,
+        overnight_cost=snapshot.overnight_s,
+        lodgings=tuple(lodgings),
+        away_days=away,
+    )
+    return rules, names
 
 
 def _with_traffic(
@@ -253,6 +294,23 @@ def _with_traffic(
         dataclasses.replace(e, traffic=curves[p]) for e, p in zip(engineers, profiles, strict=True)
     ]
     return out, factor
+
+
+def _lunch_on_the_road(problem: Problem) -> Problem:
+    """A day that starts at a trip's lodging and ends at home (or the other way) is a long
+    drive: its lunch may be taken on the road, as the optimiser plans trips
+    (:func:`optimizer.trips.on_the_road`)."""
+    dur = problem.durations
+    engineers = []
+    for e in problem.engineers:
+        shifts = tuple(
+            dataclasses.replace(s, break_=on_the_road(s, dur[s.start_location][s.end_location]))
+            if s.start_location != s.end_location
+            else s
+            for s in e.shifts
+        )
+        engineers.append(e if shifts == e.shifts else dataclasses.replace(e, shifts=shifts))
+    return dataclasses.replace(problem, engineers=tuple(engineers))
 
 
 def _fit_under_way(problem: Problem) -> Problem:
@@ -420,6 +478,17 @@ def _engineer(
     busy: JobSnap | None,
 ) -> Engineer | None:
     home = points(e.home)
+
+    def night(day: date) -> int | None:
+        """Where the engineer sleeps after ``day``: a published trip's lodging, unless the run
+        decides that night (inside its horizon)."""
+        stay = e.nights.get(day)
+        if stay is None or (
+            snapshot.decide_nights and snapshot.horizon_start <= day < snapshot.horizon_end
+        ):
+            return None
+        return points(stay.point)
+
     shifts = []
     finishing = _busy_until(busy, sec, now_s) if busy is not None else None
     today = snapshot.now.astimezone(ZoneInfo(snapshot.timezone)).date()
@@ -444,13 +513,14 @@ def _engineer(
             earliest, latest = max(sec(s.break_start), start, free), min(sec(s.break_end), end)
             if latest - earliest >= s.break_minutes * 60:
                 brk = Break(earliest, latest, s.break_minutes * 60)
+        before, after = night(s.date - timedelta(days=1)), night(s.date)
         shifts.append(
             Shift(
                 day=(s.date - snapshot.horizon_start).days,
                 start=start,
                 end=end,
-                start_location=home,
-                end_location=home,
+                start_location=home if before is None else before,
+                end_location=home if after is None else after,
                 break_=brk,
                 max_work_s=e.max_work_minutes * 60,
                 max_visits=e.max_visits,
@@ -469,7 +539,8 @@ def _engineer(
     elif e.position is not None and inside is not None:
         current = CurrentPosition(points(e.position[:2]), now_s)
     elif busy is not None:
-        current = CurrentPosition(home, at)
+        first = min(shifts, key=lambda sh: sh.start)
+        current = CurrentPosition(first.start_location, at)
     return Engineer(
         id=engineer_key(e.id),
         skills=e.skills,

@@ -6,7 +6,7 @@ Either every visit of the plan is written and the scope's plan version moves on,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -73,6 +73,12 @@ def record_break(shift: Shift | None, built: Built, start: int | None, end: int 
     """Keep the break the plan scheduled on the engineer-day (None: no break placed)."""
     if shift is None:
         return
+    if start is not None and end is not None and shift.break_start_at is not None:
+        # On a trip's drive the plan may stop for lunch before the window opens, i.e. on the
+        # road: the engineer takes it when the window opens, during the drive that follows.
+        late = built.seconds(shift.break_start_at) - start
+        if late > 0:
+            start, end = start + late, end + late
     shift.planned_break_start = built.instant(start) if start is not None else None
     shift.planned_break_end = built.instant(end) if end is not None else None
 
@@ -278,6 +284,7 @@ def publish(
                 request.status = RequestStatus.ASSIGNED.value
             request.predicted_arrival = start
             follow_plan(request, start)
+    _record_nights(built, plan, shifts)
     reasons = {u.job_id: u for u in plan.unassigned}
     for job in snapshot.jobs:
         if job.request_id in planned_ids:
@@ -315,6 +322,24 @@ def publish(
             )
     session.flush()
     return summary
+
+
+def _record_nights(built: Built, plan: Plan, shifts: Mapping[tuple[int, date], Shift]) -> None:
+    """Where each engineer sleeps after each day the run decided: at the lodging of a trip the
+    plan makes, at home otherwise (the nights before and after the horizon stay as they were)."""
+    snapshot = built.snapshot
+    if not snapshot.decide_nights:
+        return
+    for (_, day), shift in shifts.items():
+        if day < snapshot.horizon_end:
+            shift.night_lat = shift.night_lon = shift.night_label = None
+    for trip in plan.trips:
+        lat, lon = built.points[trip.lodging]
+        for key in range(trip.first_day, trip.last_day):
+            shift = shifts.get((engineer_of(trip.engineer_id), built.date_of(key)))
+            if shift is not None:
+                shift.night_lat, shift.night_lon = lat, lon
+                shift.night_label = built.lodging_names.get(trip.lodging, "")[:200]
 
 
 def plan_kpis(built: Built, plan: Plan) -> dict[str, Any]:

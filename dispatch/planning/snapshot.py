@@ -26,6 +26,7 @@ from dispatch.models import (
     RepairRequest,
     RequestEvent,
     ServiceArea,
+    Shift,
     Site,
     Visit,
 )
@@ -65,6 +66,19 @@ class ShiftSnap:
 
 
 @dataclass(frozen=True)
+class Lodging:
+    """A place to stay on an out-of-town trip."""
+
+    lat: float
+    lon: float
+    name: str
+
+    @property
+    def point(self) -> tuple[float, float]:
+        return (self.lat, self.lon)
+
+
+@dataclass(frozen=True)
 class EngineerSnap:
     id: int
     name: str
@@ -76,6 +90,17 @@ class EngineerSnap:
     capacity: int | None
     shifts: tuple[ShiftSnap, ...]
     position: tuple[float, float, datetime] | None
+    nights: dict[date, Lodging] = field(default_factory=dict)
+    """Nights the published plan has the engineer away after a day (an out-of-town trip),
+    from a week before the horizon to its end: the next day starts there."""
+
+    def away_days(self, before: date) -> int:
+        """Working days the engineer has been away on the trip under way at ``before``: the
+        consecutive nights away up to the night before it."""
+        days, night = 0, before - timedelta(days=1)
+        while night in self.nights:
+            days, night = days + 1, night - timedelta(days=1)
+        return days
 
 
 @dataclass(frozen=True)
@@ -136,6 +161,14 @@ class Snapshot:
     urgent_overtime_s: int = 0
     """How far an urgent visit may run its engineer's day past the shift (the active SLA
     policy's ``urgent_overtime_minutes``)."""
+    lodgings: tuple[Lodging, ...] = ()
+    """The service areas' lodgings for out-of-town trips."""
+    trip_max_days: int = 1
+    """The longest trip the active policy allows (1: none)."""
+    overnight_s: int = 0
+    """A night away's cost in seconds of driving (the active policy's)."""
+    decide_nights: bool = False
+    """A run decides the nights inside its horizon; other readers take them as published."""
 
     @property
     def horizon_end(self) -> date:
@@ -261,6 +294,7 @@ def snapshot_of(
     """
     end = start + timedelta(days=days - 1)
     by_id = {a.id: a for a in areas}
+    trips = _trip_rules(session)
     return Snapshot(
         now=now,
         area_ids=tuple(a.id for a in areas),
@@ -280,6 +314,28 @@ def snapshot_of(
         plan_versions=plan_versions(session, list(by_id)),
         traffic={a.id: area_traffic(a.travel_profile, a.timezone) for a in areas},
         urgent_overtime_s=_urgent_overtime_s(session),
+        lodgings=_lodgings(session),
+        trip_max_days=trips[0],
+        overnight_s=trips[1],
+        decide_nights=to_horizon,
+    )
+
+
+def _trip_rules(session: Session) -> tuple[int, int]:
+    try:
+        policy = active_policy(session).policy
+    except NotFound:
+        return 1, 0
+    return policy.trip_max_days, policy.trip_overnight_minutes * 60
+
+
+def _lodgings(session: Session) -> tuple[Lodging, ...]:
+    """Every area's lodging: an engineer on a trip may stay in any town."""
+    rows = session.scalars(select(ServiceArea.lodging).order_by(ServiceArea.id)).all()
+    return tuple(
+        Lodging(float(r["lat"]), float(r["lon"]), str(r["name"]))
+        for r in rows
+        if r  # JSON null
     )
 
 
@@ -288,6 +344,10 @@ def _urgent_overtime_s(session: Session) -> int:
         return active_policy(session).policy.urgent_overtime_minutes * 60
     except NotFound:  # no policy yet: nothing was promised, shifts are as they are
         return 0
+
+
+# How far back a trip under way is looked for (longer than any trip the policy allows).
+NIGHTS_LOOKBACK_DAYS = 7
 
 
 def engineer_snaps(
@@ -321,6 +381,19 @@ def engineer_snaps(
         for engineer_id, specs in planned_shifts(session, engineers, start, end).items()
     }
     positions = _latest_positions(session, [e.id for e in engineers], now)
+    nights: dict[int, dict[date, Lodging]] = {}
+    for row in session.execute(
+        select(
+            Shift.engineer_id, Shift.date, Shift.night_lat, Shift.night_lon, Shift.night_label
+        ).where(
+            Shift.engineer_id.in_([e.id for e in engineers]),
+            Shift.date >= start - timedelta(days=NIGHTS_LOOKBACK_DAYS),
+            Shift.date <= end,
+            Shift.night_lat.is_not(None),
+            Shift.night_lon.is_not(None),
+        )
+    ):
+        nights.setdefault(row[0], {})[row[1]] = Lodging(row[2], row[3], row[4] or "")
     return tuple(
         EngineerSnap(
             id=e.id,
@@ -333,6 +406,7 @@ def engineer_snaps(
             capacity=e.capacity,
             shifts=tuple(by_engineer.get(e.id, [])),
             position=positions.get(e.id),
+            nights=nights.get(e.id, {}),
         )
         for e in engineers
     )

@@ -113,6 +113,27 @@ def last_unassigned_reasons(session: Session, area_id: int) -> dict[int, dict[st
     return {}
 
 
+def nights_around(
+    session: Session, engineer_ids: list[int], day: date
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """For each engineer away on an out-of-town trip: where they start ``day`` (the night
+    before) and where they end it (the night after), by engineer id."""
+    rows = session.scalars(
+        select(Shift).where(
+            Shift.engineer_id.in_(engineer_ids),
+            Shift.date.in_([day - timedelta(days=1), day]),
+            Shift.night_lat.is_not(None),
+            Shift.night_lon.is_not(None),
+        )
+    ).all()
+    before: dict[int, dict[str, Any]] = {}
+    after: dict[int, dict[str, Any]] = {}
+    for s in rows:
+        stop = {"name": s.night_label or "", "lat": s.night_lat, "lon": s.night_lon}
+        (after if s.date == day else before)[s.engineer_id] = stop
+    return before, after
+
+
 def area_day_plan(session: Session, *, area_id: int, day: date, now: datetime) -> dict[str, Any]:
     """The plan of one service area on one day: routes with visits and ETAs, and the requests
     still waiting for an engineer, with the reason."""
@@ -135,6 +156,7 @@ def area_day_plan(session: Session, *, area_id: int, day: date, now: datetime) -
         .where(Visit.engineer_id.in_(ids), Visit.date == day, Visit.status != "cancelled")
         .order_by(Visit.engineer_id, Visit.sequence)
     ).all()
+    starts_from, overnight = nights_around(session, ids, day)
     by_engineer: dict[int, list[dict[str, Any]]] = {}
     for visit, request, site, customer in rows:
         by_engineer.setdefault(visit.engineer_id, []).append(
@@ -164,6 +186,8 @@ def area_day_plan(session: Session, *, area_id: int, day: date, now: datetime) -
                 },
                 "visits": visits,
                 "travel_seconds": sum(v["travel_seconds"] for v in visits),
+                "starts_from": starts_from.get(e.id),
+                "overnight": overnight.get(e.id),
             }
         )
     _, end = day_bounds(day, area.timezone)

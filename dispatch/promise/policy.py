@@ -146,6 +146,11 @@ class SlaPolicy:
     """How far past the end of their shift an engineer sent to an urgent visit may work: an
     urgent call that arrives while an engineer can still get there on shift is taken, not left
     for the next morning because the work would run over."""
+    trip_max_days: int = 3
+    """The longest out-of-town trip, in working days from the first to the journey home (two
+    nights away by default); 1 sends no one on trips."""
+    trip_overnight_minutes: int = 240
+    """What a night away costs the plan, in minutes of driving it must save to be worth it."""
     _index: dict[tuple[Tier, Locality], tuple[SlaRule, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -181,6 +186,13 @@ class SlaPolicy:
             or not 0 <= self.urgent_overtime_minutes <= 12 * 60
         ):
             raise InvalidInput("urgent_overtime_minutes", "a whole number of minutes, 0 to 720")
+        _positive_int(self.trip_max_days, "trip_max_days", upper=7)
+        if (
+            isinstance(self.trip_overnight_minutes, bool)
+            or not isinstance(self.trip_overnight_minutes, int)
+            or not 0 <= self.trip_overnight_minutes <= 24 * 60
+        ):
+            raise InvalidInput("trip_overnight_minutes", "a whole number of minutes, 0 to 1440")
         rules = tuple(self.rules)
         object.__setattr__(self, "rules", rules)
         seen: set[str] = set()
@@ -272,6 +284,8 @@ def policy_to_dict(policy: SlaPolicy) -> dict[str, Any]:
         "window_slot_minutes": policy.window_slot_minutes,
         "window_max_minutes": policy.window_max_minutes,
         "urgent_overtime_minutes": policy.urgent_overtime_minutes,
+        "trip_max_days": policy.trip_max_days,
+        "trip_overnight_minutes": policy.trip_overnight_minutes,
         "rules": [rule_to_dict(rule) for rule in policy.rules],
     }
 
@@ -283,6 +297,8 @@ _SETTING_KEYS = (
     "window_slot_minutes",
     "window_max_minutes",
     "urgent_overtime_minutes",
+    "trip_max_days",
+    "trip_overnight_minutes",
 )
 _POLICY_KEYS = frozenset(
     {

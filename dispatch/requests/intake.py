@@ -115,6 +115,7 @@ def place_by_capacity(
         availability=availability,
         arrival_due=promise.arrival_target,
         parts_volume=parts_volume,
+        trip_max_days=policy.trip_max_days,
     )
     if prediction.eta is None:
         risk = f"no engineer can take it: {prediction.message}"
@@ -322,6 +323,23 @@ def _book(
         or prediction.day is None
     ):
         return False, None
+    if prediction.overnight:
+        # A trip is planned by a run over both its days, never booked into a day at home.
+        if not urgent or not settings.replan_on_urgent or runner is None:
+            return False, None
+        if request.base_area_id is None:  # pragma: no cover - a promised request has a base
+            return False, None
+        run = create_run(
+            session,
+            area_ids=[request.base_area_id],
+            horizon_start=prediction.trip_start or prediction.day,
+            days=2,
+            time_limit_s=settings.replan_time_limit_s,
+            actor=f"auto: urgent {request.external_ref} (a trip)",
+            now=now,
+        )
+        submit_after_commit(session, runner, run.id)
+        return False, run.id
     # ``assign`` takes its turn with other changes to the area (bookings, a dispatcher's moves,
     # a publishing run) and reads the route after the wait.
     manual.assign(

@@ -131,6 +131,7 @@ def publish_policy(
     window: Mapping[str, Any] | None = None,
     urgent_overtime_minutes: int | None = None,
     contract: bool = False,
+    trips: Mapping[str, Any] | None = None,
 ) -> SlaPolicy:
     """Validate and store a new version of ``name`` and make it the active policy; a
     contract's version applies only to the customers that carry its name, and the active
@@ -158,6 +159,9 @@ def publish_policy(
     }
     if urgent_overtime_minutes is not None:
         raw["urgent_overtime_minutes"] = urgent_overtime_minutes
+    for key, value in (trips or {}).items():
+        if value is not None:
+            raw[f"trip_{key}"] = value
     policy = policy_from_dict(raw)  # raises InvalidInput naming the rule and field
     if priority_rules is None:
         current = session.scalar(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
-from optimizer.problem import Engineer, Job, Problem, VisitStatus
+from optimizer.problem import Break, Engineer, Job, Problem, VisitStatus
 from optimizer.solution import Plan, Route
 
 
@@ -212,11 +212,23 @@ def _with_checked_trips(problem: Problem, plan: Plan) -> Problem:
             _require(0 <= trip.lodging < len(problem.durations), f"{eng.id}: lodging off the map")
             for d in days:
                 s = shifts[d]
-                shifts[d] = replace(
-                    s,
-                    start_location=s.start_location if d == days[0] else trip.lodging,
-                    end_location=s.end_location if d == days[-1] else trip.lodging,
+                start = s.start_location if d == days[0] else trip.lodging
+                end = s.end_location if d == days[-1] else trip.lodging
+                # On the drive out and the drive home, lunch may be taken on the road: the
+                # break (a stop before the next leg) may begin up to that drive earlier.
+                drive = (
+                    problem.durations[start][trip.lodging]
+                    if d == days[0]
+                    else problem.durations[trip.lodging][end]
+                    if d == days[-1]
+                    else 0
                 )
+                brk = s.break_
+                if brk is not None and drive > 0:
+                    brk = Break(
+                        max(s.start, brk.earliest_start - drive), brk.latest_end, brk.duration_s
+                    )
+                shifts[d] = replace(s, start_location=start, end_location=end, break_=brk)
         engineers.append(replace(eng, shifts=tuple(shifts[s.day] for s in eng.shifts)))
     _require(
         {t.engineer_id for t in plan.trips} <= {e.id for e in problem.engineers},
@@ -227,14 +239,28 @@ def _with_checked_trips(problem: Problem, plan: Plan) -> Problem:
 
 def _leg(eng: Engineer, duration: int, leave: int, latest: int, reported: int | None) -> int:
     """A leg's travel under the engineer's hourly traffic: the matrix duration times the
-    multiplier of the hour it sets off in, some time from ``leave`` (after a break, maybe) up
-    to ``latest``; the reported value when it is one of those, else the one at ``leave``."""
+    multiplier of the hour it sets off in (a leg over an hour: each hour it spans at that
+    hour's multiplier), some time from ``leave`` (after a break, maybe) up to ``latest``; the
+    reported value when it is one of those, else the one at ``leave``."""
     if not eng.traffic:
         return duration
 
+    def multiplier(hour: int) -> float:
+        return eng.traffic[hour] if 0 <= hour < len(eng.traffic) else 1.0
+
     def at(second: int) -> int:
         hour = second // 3600
-        return round(duration * eng.traffic[hour]) if 0 <= hour < len(eng.traffic) else duration
+        if hour < 0 or hour >= len(eng.traffic):
+            return duration
+        if duration <= 3600:
+            return round(duration * multiplier(hour))
+        # Drive hour by hour: each hour's multiplier stretches the free-flow seconds in it.
+        clock, free = float(second), float(duration)
+        while free * multiplier(int(clock // 3600)) > (int(clock // 3600) + 1) * 3600 - clock:
+            end = (int(clock // 3600) + 1) * 3600
+            free -= (end - clock) / multiplier(int(clock // 3600))
+            clock = float(end)
+        return round(clock + free * multiplier(int(clock // 3600)) - second)
 
     possible = {at(h * 3600) for h in range(leave // 3600 + 1, max(leave, latest) // 3600 + 1)}
     possible.add(at(leave))

@@ -66,3 +66,14 @@ def test_a_route_that_rush_hours_push_past_the_shift_end_leaves_a_visit_out() ->
     assert [v.job_id for v in timed.routes[0].visits] == ["a"]
     assert timed.routes[0].end_time <= 6000
     assert [u.job_id for u in timed.unassigned] == ["b"]
+
+
+def test_a_long_drive_meets_each_hour_at_that_hours_pace() -> None:
+    """A 3-hour leg setting off at 07:00 in a one-hour rush (x1.5 from 07:00 to 08:00) drives
+    40 minutes of road in the rush hour and the rest at the free pace: 3 h 20 min, not the
+    4 h 30 min of the rush all the way; a leg of an hour or less keeps its hour's pace."""
+    traffic = (1.0,) * 7 + (1.5,) + (1.0,) * 10
+    engineer = Engineer("e", {}, (Shift(0, 0, 18 * HOUR, 0, 0),), traffic=traffic)
+    assert engineer.leg_duration(3 * HOUR, 7 * HOUR) == 3 * HOUR + 20 * 60
+    assert engineer.leg_duration(HOUR, 7 * HOUR + 1800) == round(1.5 * HOUR)
+    assert engineer.leg_duration(3 * HOUR, 9 * HOUR) == 3 * HOUR

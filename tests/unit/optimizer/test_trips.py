@@ -18,7 +18,9 @@ from optimizer import (
     TimeWindow,
     Trip,
     TripRules,
+    best_insertions,
     solve,
+    trip_insertions,
 )
 from tests.unit.optimizer.checker import PlanError, check_plan
 from tests.unit.optimizer.conftest import line
@@ -160,3 +162,16 @@ def test_trip_rules_are_validated_naming_the_field():
         TripRules(max_days=0)
     with pytest.raises(ValueError, match=r"Problem.trips.lodgings\[0\]"):
         problem([0, 10], [], [two_days()], TripRules(lodgings=(5,)))
+
+
+def test_a_new_far_job_fits_a_one_night_trip_where_no_day_at_home_takes_it():
+    """The quote's question for a site 6 h away: no home-to-home day takes it, a one-night
+    trip serves it at 14:00 on day 0 (staying near the site), or on day 1 after the drive out;
+    with trips switched off there is no answer."""
+    job = Job("far", location=1, service_s=H)
+    p = problem(SIX_HOURS, [], [two_days()], None)
+    assert best_insertions(p, [], job) == []
+    found = trip_insertions(p, [], job, max_days=3)
+    assert {(o.day, o.start) for o, _ in found} == {(0, 14 * H), (1, DAY + 8 * H)}
+    assert {t for _, t in found} == {Trip("e0", 0, 1, lodging=1, nights=1)}
+    assert trip_insertions(p, [], job, max_days=1) == []
