@@ -14,8 +14,16 @@ would (``benchmarks/_field_service.py``: area, engineers, sites, every request t
 times served by a travel provider) and the run's figures are printed beside the direct ones.
 Travel is door to door in both modes, the drive home included.
 
+An out-of-town stretch follows (``benchmarks/_field_gen.py:generate_trips``): 12 engineers
+over three working days, a city day each plus three towns 3.5-6.5 h from the city whose sites
+a planted plan serves on trips of two or three days (nights at each town's hotel). It is
+solved from scratch at the largest limit with the trip rules (at most 3 days, a night costing
+4 h of driving); its ``oot_*`` figures count every job of those days, city ones included, and
+its travel includes the drives to and from the hotels. ``--skip-trips`` leaves it out.
+
 Usage: ``python benchmarks/field.py [--engineers 100] [--jobs 1000] [--limits 10,30,60]
-[--through-service]``. The last line printed is one JSON object with the figures.
+[--through-service] [--skip-trips] [--trip-seed 1]``. The last line printed is one JSON
+object with the figures.
 """
 
 from __future__ import annotations
@@ -27,9 +35,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from _field_gen import FieldDay, generate
+from _field_gen import FieldDay, generate, generate_trips
 
-from optimizer import Plan, SolveParams, plan_route, solve
+from optimizer import Plan, SolveParams, plan_route, solve, with_trips
 
 # The repository root, to reuse the independent checker of the unit tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -56,6 +64,8 @@ def main() -> None:
     parser.add_argument(
         "--through-service", action="store_true", help="also feed the day through the service"
     )
+    parser.add_argument("--skip-trips", action="store_true", help="leave out the trips day")
+    parser.add_argument("--trip-seed", type=int, default=1)
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -92,6 +102,7 @@ def main() -> None:
     service: dict[str, object] = {}
     if args.through_service:
         service = _through_service(day, sorted(results))
+    trips = {} if args.skip_trips else _trips_day(args.trip_seed, max(results))
     figures = {
         "engineers": len(problem.engineers),
         "jobs": len(problem.jobs),
@@ -106,8 +117,51 @@ def main() -> None:
         "planted_travel_h": round(planted_h, 2),
         "by_limit": {str(k): v for k, v in results.items()},
         **service,
+        **trips,
     }
     print(json.dumps(figures))
+
+
+def _trips_day(seed: int, limit: float) -> dict[str, object]:
+    """The out-of-town stretch: its planted plan checked, then solved at ``limit``."""
+    stretch = generate_trips(seed=seed)
+    problem = stretch.problem
+    planted = with_trips(problem, stretch.planted_trips)
+    planted_ok = True
+    for (eng_id, day_key), ids in stretch.planted_routes.items():
+        route, missed = plan_route(planted, eng_id, day_key, ids)
+        eng = planted.engineer(eng_id)
+        assert eng is not None
+        shift = next(s for s in eng.shifts if s.day == day_key)
+        late = any(v.lateness_s for v in route.visits)
+        if missed or late or route.end_time > shift.end:
+            planted_ok = False
+    planted_h = stretch.planted_travel_s / 3600
+    print(
+        f"out of town: {len(problem.jobs)} jobs ({stretch.out_of_town_jobs} in towns), "
+        f"{len(problem.engineers)} engineers x 3 days, {len(stretch.planted_trips)} planted "
+        f"trips, planted travel {planted_h:.2f} h, feasible and on time: {planted_ok}",
+        flush=True,
+    )
+    plan = solve(problem, SolveParams(time_limit_s=limit))
+    check_plan(problem, plan)
+    nights = sum(t.nights for t in plan.trips)
+    print(
+        f"out of town at {limit:.0f} s: {_figures(plan)}, {len(plan.trips)} trips "
+        f"({nights} nights)",
+        flush=True,
+    )
+    return {
+        "oot_jobs": stretch.out_of_town_jobs,
+        "oot_all_jobs": len(problem.jobs),
+        "oot_planted_feasible": planted_ok,
+        "oot_trips": len(plan.trips),
+        "oot_planted_trips": len(stretch.planted_trips),
+        f"oot_dropped_{limit:.0f}s": plan.kpis.dropped,
+        f"oot_late_{limit:.0f}s": plan.kpis.late_count,
+        f"oot_travel_h_{limit:.0f}s": round(plan.kpis.travel_s / 3600, 2),
+        "oot_planted_travel_h": round(planted_h, 2),
+    }
 
 
 def _through_service(day: FieldDay, limits: list[float]) -> dict[str, object]:

@@ -30,6 +30,7 @@ from optimizer.insertion import InsertionOption, best_insertions
 from optimizer.params import SolveParams, Weights
 from optimizer.planmode import plan_route
 from optimizer.problem import (
+    Assignment,
     Break,
     Engineer,
     Job,
@@ -50,8 +51,10 @@ LODGING_NEAR_S = 3600
 GROUP_RADIUS_S = 90 * 60
 # Engineers tried per group of far jobs, nearest first.
 ENGINEERS_PER_GROUP = 3
-# Share of the time limit spent trying alternatives; the chosen trips get the rest.
-EVALUATION_SHARE = 0.5
+# Shares of the time limit: the plan without new trips, then trying each alternative (warm
+# started from the best plan so far); the chosen trips get the rest.
+BASE_SHARE = 0.25
+EVALUATION_SHARE = 0.35
 # No alternative is planned in less than this (or in more than a fifth of the limit).
 MIN_EVALUATION_S = 0.2
 
@@ -130,21 +133,29 @@ def solve_with_trips(problem: Problem, params: SolveParams, solve_fixed: Solver)
     weights = params.weights
     limit = params.time_limit_s
     alternatives = [_alternatives(problem, rules, lodging, jobs) for lodging, jobs in groups]
-    count = 1 + sum(len(a) for a in alternatives)
-    quick = params
+    count = sum(len(a) for a in alternatives)
+    base, quick = params, params
     if limit is not None:
-        each = min(max(limit * EVALUATION_SHARE / count, MIN_EVALUATION_S), limit / 5)
+        base = dataclasses.replace(params, time_limit_s=limit * BASE_SHARE)
+        each = limit * EVALUATION_SHARE / max(count, 1)
+        each = min(max(each, MIN_EVALUATION_S), limit / 5)
         quick = dataclasses.replace(params, time_limit_s=each)
-    deadline = None if limit is None else started + limit * EVALUATION_SHARE
+    deadline = None if limit is None else started + limit * (BASE_SHARE + EVALUATION_SHARE)
 
-    def attempt(trips: list[Trip], run: SolveParams) -> tuple[int, Plan]:
+    def attempt(trips: list[Trip], run: SolveParams, start: Plan | None) -> tuple[int, Plan]:
         trip_problem = with_trips(problem, trips)
-        found = solve_fixed(_with_anchors(trip_problem, trips), run)
-        plan = _without_anchors(trip_problem, found, trips)
-        plan = dataclasses.replace(plan, cost=objective(trip_problem, plan, weights))
+        anchored = _with_anchors(trip_problem, trips)
+        if start is not None:
+            anchored = _warm(anchored, start, trips)
+        found = _without_anchors(trip_problem, solve_fixed(anchored, run), trips)
+        if found is None:
+            return UNUSABLE, best_plan
+        plan = dataclasses.replace(found, cost=objective(trip_problem, found, weights))
         return plan.cost, plan
 
-    best_cost, best_plan = attempt([], quick)
+    best_plan = solve_fixed(problem, base)  # without trips: no anchor to take out
+    best_cost = objective(problem, best_plan, weights)
+    best_plan = dataclasses.replace(best_plan, cost=best_cost)
     chosen: list[Trip] = []
     for options in alternatives:
         found: tuple[int, Trip, Plan] | None = None
@@ -153,7 +164,7 @@ def solve_with_trips(problem: Problem, params: SolveParams, solve_fixed: Solver)
                 break
             if any(_overlap(trip, t) for t in chosen):
                 continue
-            cost, plan = attempt([*chosen, trip], quick)
+            cost, plan = attempt([*chosen, trip], quick, best_plan)
             if cost < best_cost and (found is None or cost < found[0]):
                 found = (cost, trip, plan)
         if found is not None:
@@ -163,10 +174,30 @@ def solve_with_trips(problem: Problem, params: SolveParams, solve_fixed: Solver)
     if limit is not None:
         left = limit - (time.perf_counter() - started)
         final = dataclasses.replace(params, time_limit_s=max(left, MIN_EVALUATION_S))
-    cost, plan = attempt(chosen, final)
+    cost, plan = attempt(chosen, final, best_plan)
     if cost > best_cost:
         plan = best_plan  # the longer search did worse than the quick one: keep the quick plan
     return dataclasses.replace(plan, runtime_s=time.perf_counter() - started)
+
+
+def _warm(problem: Problem, plan: Plan, trips: Sequence[Trip]) -> Problem:
+    """The problem starting from ``plan``: each job the customer has not been promised yet
+    (whose previous assignment is only a warm start, never a cost) starts where the plan has
+    it, except on the days a trip changes, which the search fills afresh."""
+    moved = {(t.engineer_id, d) for t in trips for d in range(t.first_day, t.last_day + 1)}
+    where = {
+        v.job_id: Assignment(r.engineer_id, r.day, k)
+        for r in plan.routes
+        if (r.engineer_id, r.day) not in moved
+        for k, v in enumerate(r.visits)
+    }
+    jobs = tuple(
+        dataclasses.replace(j, previous=where[j.id])
+        if not j.promised and j.previous is None and j.id in where
+        else j
+        for j in problem.jobs
+    )
+    return dataclasses.replace(problem, jobs=jobs)
 
 
 def objective(problem: Problem, plan: Plan, weights: Weights) -> int:
@@ -227,43 +258,47 @@ def _with_anchors(problem: Problem, trips: Sequence[Trip]) -> Problem:
     return dataclasses.replace(problem, jobs=(*problem.jobs, *anchors))
 
 
+# The price of an attempt whose plan could not be used.
+UNUSABLE = 2**62
 # Leaving an anchor out would drop the trip's drive from the price: never worth it.
 ANCHOR_PENALTY = 10**15
 
 
-def _without_anchors(problem: Problem, plan: Plan, trips: Sequence[Trip]) -> Plan:
-    """The plan on the trip problem: anchors taken out, each trip day re-timed along its
-    visits' order (a day left with no visit is the drive to or from the lodging), and the
-    figures recomputed."""
+def _without_anchors(problem: Problem, plan: Plan, trips: Sequence[Trip]) -> Plan | None:
+    """The plan on the trip problem with the anchors taken out and the figures recomputed;
+    ``None`` when an anchor sat between two visits and the route without it no longer keeps
+    its windows (the search would not choose that: it is only a safeguard).
+
+    An anchor is the last stop of a drive-out day (the route ends where it stands) or the first
+    of a drive-home day (the route starts there), so taking it out changes no time; a day left
+    with no visit is the drive to or from the lodging.
+    """
     if not trips:
         return plan
-    days = {
-        (t.engineer_id, shift.day)
-        for t in trips
-        for shift in problem.engineer(t.engineer_id).shifts  # type: ignore[union-attr]
-        if t.first_day <= shift.day <= t.last_day
-    }
     slots = route_slots(problem)
     routes: list[Route] = []
     for route in plan.routes:
-        if (route.engineer_id, route.day) not in days:
+        kept = tuple(v for v in route.visits if not _is_anchor(v.job_id))
+        if len(kept) == len(route.visits):
             routes.append(route)
-    for engineer_id, day in sorted(days):
-        old = next((r for r in plan.routes if (r.engineer_id, r.day) == (engineer_id, day)), None)
-        order = (
-            [v.job_id for v in old.visits if not v.job_id.startswith(ANCHOR_PREFIX)] if old else []
-        )
-        try:
-            route, _ = plan_route(problem, engineer_id, day, order, slots=slots)
-        except ValueError:
-            continue  # the shift is over (a re-plan late in the day)
-        if route.visits or route.start_location != route.end_location:
-            routes.append(route)
-    order_of = {e.id: i for i, e in enumerate(problem.engineers)}
-    routes.sort(key=lambda r: (order_of[r.engineer_id], r.day))
+            continue
+        inner = [
+            k
+            for k, v in enumerate(route.visits)
+            if _is_anchor(v.job_id) and 0 < k < len(route.visits) - 1
+        ]
+        if inner:
+            retimed, missed = plan_route(
+                problem, route.engineer_id, route.day, [v.job_id for v in kept], slots=slots
+            )
+            if missed:
+                return None
+            routes.append(retimed)
+            continue
+        routes.append(dataclasses.replace(route, visits=kept))
     visits = [v for r in routes for v in r.visits]
     late = [v for v in visits if v.lateness_s > 0]
-    unassigned = tuple(u for u in plan.unassigned if not u.job_id.startswith(ANCHOR_PREFIX))
+    unassigned = tuple(u for u in plan.unassigned if not _is_anchor(u.job_id))
     kpis = dataclasses.replace(
         plan.kpis,
         assigned=len(visits),
@@ -277,6 +312,10 @@ def _without_anchors(problem: Problem, plan: Plan, trips: Sequence[Trip]) -> Pla
     return dataclasses.replace(
         plan, routes=tuple(routes), unassigned=unassigned, kpis=kpis, trips=tuple(trips)
     )
+
+
+def _is_anchor(job_id: str) -> bool:
+    return job_id.startswith(ANCHOR_PREFIX)
 
 
 def trip_insertions(
@@ -395,15 +434,23 @@ def _qualified(engineer: Engineer, job: Job) -> bool:
 
 
 def _alternatives(problem: Problem, rules: TripRules, lodging: int, jobs: list[int]) -> list[Trip]:
-    """The trips that could serve a group: its nearest qualified engineers, each run of
-    consecutive shifts from two days to the longest trip, the shortest and earliest first."""
+    """The trips that could serve a group: the engineers qualified for most of its jobs and
+    least needed by the others, each run of consecutive shifts from two days to the longest
+    trip, the shortest and earliest first."""
     dur = problem.durations
-    qualified = [
-        e
-        for e in problem.engineers
-        if e.shifts and any(_qualified(e, problem.jobs[j]) for j in jobs)
-    ]
-    qualified.sort(key=lambda e: (dur[home_of(e)][lodging], e.id))
+    # The engineers who can do most of the group's jobs first (one trip serves them all); among
+    # them, those the other jobs need least (a job only few engineers can do counts for more
+    # with each of them), then the nearest.
+    able = {e.id: sum(_qualified(e, problem.jobs[j]) for j in jobs) for e in problem.engineers}
+    group = set(jobs)
+    others = [job for j, job in enumerate(problem.jobs) if j not in group]
+    needed = dict.fromkeys(able, 0.0)
+    for job in others:
+        can = [e.id for e in problem.engineers if _qualified(e, job)]
+        for eid in can:
+            needed[eid] += 1.0 / len(can)
+    qualified = [e for e in problem.engineers if e.shifts and able[e.id]]
+    qualified.sort(key=lambda e: (-able[e.id], needed[e.id], dur[home_of(e)][lodging], e.id))
     found: list[Trip] = []
     for eng in qualified[:ENGINEERS_PER_GROUP]:
         found.extend(_runs(eng, rules, lodging, dur))
