@@ -80,8 +80,24 @@ export class BoardMap {
         }),
         title: `${route.engineer.name} (home)`,
       }).addTo(this.homeLayer);
-      if (!route.visits.length) return;
-      const points = [home, ...route.visits.map((v) => [v.site.lat, v.site.lon]), home];
+      // A trip's day starts where the engineer slept and may end at a lodging.
+      const first = route.starts_from ? [route.starts_from.lat, route.starts_from.lon] : home;
+      const last = route.overnight ? [route.overnight.lat, route.overnight.lon] : home;
+      if (route.overnight) {
+        bounds.extend(last);
+        L.marker(last, {
+          keyboard: false,
+          icon: L.divIcon({
+            className: "",
+            html: h("div", { class: "night-icon", style: { borderColor: colour } }),
+            iconSize: [12, 12],
+            iconAnchor: [6, 6],
+          }),
+          title: `${route.engineer.name}: night at ${route.overnight.name}`,
+        }).addTo(this.homeLayer);
+      }
+      if (!route.visits.length && !route.overnight && !route.starts_from) return;
+      const points = [first, ...route.visits.map((v) => [v.site.lat, v.site.lon]), last];
       L.polyline(points, {
         color: colour, weight: 2.5, opacity: 0.7, className: "route-line", interactive: false,
       }).addTo(this.routeLayer);

@@ -117,7 +117,10 @@ export function renderTimeline(container, plan, { timeZone, day, now, selected, 
       h("div", { class: "tl-label", title: route.engineer.name },
         h("span", { class: "swatch", style: { background: routeColour(index) } }),
         h("span", {}, route.engineer.name),
-        h("span", { class: "sub" }, `${route.visits.length} visit${route.visits.length === 1 ? "" : "s"}${late ? `, ${late} late` : ""}`)),
+        h("span", { class: "sub" }, `${route.visits.length} visit${route.visits.length === 1 ? "" : "s"}${late ? `, ${late} late` : ""}`),
+        // An out-of-town trip: where the day starts and where the engineer sleeps.
+        route.starts_from ? h("span", { class: "sub trip", "data-testid": "starts-from", title: `the day starts at ${route.starts_from.name}` }, `from ${route.starts_from.name}`) : null,
+        route.overnight ? h("span", { class: "sub trip", "data-testid": "overnight", title: `the night at ${route.overnight.name}` }, `night: ${route.overnight.name}`) : null),
       track,
     );
     // Drop target for requests dragged from the unassigned list.
