@@ -22,8 +22,8 @@ solved from scratch at the largest limit with the trip rules (at most 3 days, a 
 its travel includes the drives to and from the hotels. ``--skip-trips`` leaves it out.
 
 Usage: ``python benchmarks/field.py [--engineers 100] [--jobs 1000] [--limits 10,30,60]
-[--through-service] [--skip-trips] [--trip-seed 1]``. The last line printed is one JSON
-object with the figures.
+[--through-service] [--skip-trips] [--trip-seed 1] [--trips-only]``. The last line printed is
+one JSON object with the figures.
 """
 
 from __future__ import annotations
@@ -66,7 +66,16 @@ def main() -> None:
     )
     parser.add_argument("--skip-trips", action="store_true", help="leave out the trips day")
     parser.add_argument("--trip-seed", type=int, default=1)
+    parser.add_argument(
+        "--trips-only",
+        action="store_true",
+        help="only the out-of-town stretch, at the largest limit",
+    )
     args = parser.parse_args()
+    if args.trips_only:
+        limit = max(float(x) for x in args.limits.split(","))
+        print(json.dumps({"trip_seed": args.trip_seed, **_trips_day(args.trip_seed, limit)}))
+        return
 
     t0 = time.perf_counter()
     day = generate(args.engineers, args.jobs, args.seed)
