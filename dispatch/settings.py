@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -118,6 +118,26 @@ class Settings(BaseSettings):
     # Paging limits for list endpoints.
     page_size_default: int = 50
     page_size_max: int = 500
+
+    # The board's map: tile-free by default (it works offline); an organisation that runs a
+    # tile server gives its URL template.
+    tile_url: str | None = Field(
+        default=None,
+        description="base map tiles for the board, e.g. https://tiles.example.com/{z}/{x}/{y}.png",
+    )
+    tile_attribution: str = Field(default="", max_length=300)
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_template(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("http://", "https://", "/")):
+            raise ValueError("ONSITE_TILE_URL must be an http(s) URL or a path on this server")
+        if not all(part in value for part in ("{z}", "{x}", "{y}")):
+            raise ValueError("ONSITE_TILE_URL must hold {z}, {x} and {y}")
+        return value
 
     # The edge.
     max_body_bytes: int = Field(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
+
+from api.deps import SettingsDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -16,3 +19,9 @@ INDEX = Path(__file__).resolve().parent.parent / "static" / "index.html"
 def board() -> FileResponse:
     """The board (it signs in with an API key and talks to /v1)."""
     return FileResponse(INDEX, media_type="text/html")
+
+
+@router.get("/board/config.json")
+def board_config(settings: SettingsDep) -> dict[str, Any]:
+    """What the board needs before signing in: an optional base map (none by default)."""
+    return {"tile_url": settings.tile_url, "tile_attribution": settings.tile_attribution}

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.models import DispatchRun, Shift
+from dispatch.settings import Settings
 from tests.api.conftest import row_counts
 
 
@@ -163,3 +164,17 @@ def test_no_run_and_no_shift_rows_for_a_refused_horizon(
     assert r.status_code == 422
     session.expire_all()
     assert {t: session.scalar(select(func.count()).select_from(t)) for t in count} == count
+
+
+def test_the_board_has_no_base_map_unless_a_tile_server_is_named(client, app) -> None:
+    """The board's map is tile-free by default (it works offline); ONSITE_TILE_URL names an
+    organisation's tile server, and a template without {z}/{x}/{y} is refused at start."""
+    assert client.get("/board/config.json").json() == {"tile_url": None, "tile_attribution": ""}
+    app.state.settings = app.state.settings.model_copy(
+        update={"tile_url": "https://tiles.example.com/{z}/{x}/{y}.png"}
+    )
+    assert client.get("/board/config.json").json()["tile_url"] == (
+        "https://tiles.example.com/{z}/{x}/{y}.png"
+    )
+    with pytest.raises(ValueError, match="ONSITE_TILE_URL"):
+        Settings(tile_url="https://tiles.example.com/tile.png")

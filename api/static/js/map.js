@@ -1,4 +1,5 @@
-// The day on a map: Leaflet with vector layers only (no tiles: the board works offline).
+// The day on a map: Leaflet with vector layers (no tiles by default: the board works offline);
+// a base map is drawn under them when the server names a tile server (ONSITE_TILE_URL).
 
 import { h } from "./dom.js";
 import { hm } from "./time.js";
@@ -36,6 +37,24 @@ export class BoardMap {
     this.markers = new Map();
     this.selected = null;
     this.areas = null;
+    this.addBaseMap();
+  }
+
+  /** Tiles under the vector layers, only when the organisation runs a tile server. */
+  async addBaseMap() {
+    let config;
+    try {
+      const response = await fetch("/board/config.json");
+      if (!response.ok) return;
+      config = await response.json();
+    } catch {
+      return; // offline: the board works without a base map
+    }
+    if (!config.tile_url) return;
+    L.tileLayer(config.tile_url, { attribution: config.tile_attribution || "", maxZoom: 19 })
+      .addTo(this.map)
+      .bringToBack();
+    if (config.tile_attribution) this.map.attributionControl?.addAttribution(config.tile_attribution);
   }
 
   /** Service-area outlines from GET /v1/service-areas.geojson. */
