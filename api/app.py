@@ -40,7 +40,7 @@ from dispatch.clock import SystemClock
 from dispatch.db import make_engine, make_session_factory
 from dispatch.desk.alerts import AlertLoop
 from dispatch.geo_support import GeoContext
-from dispatch.notify.webhooks import DeliveryLoop
+from dispatch.notify.webhooks import DeliveryLoop, DeliveryProcess
 from dispatch.planning.capacity import CapacityIndex
 from dispatch.planning.runner import InProcessRunner
 from dispatch.planning.solver import InlineSolver, ProcessSolver
@@ -72,6 +72,20 @@ Every `/v1` call needs `Authorization: Bearer <api key>`; create keys with
 """
 
 
+def _deliveries(app: FastAPI, settings: Settings) -> DeliveryLoop | DeliveryProcess:
+    url = settings.database_url
+    in_memory = url.startswith("sqlite") and (
+        url in ("sqlite://", "sqlite:///") or ":memory:" in url
+    )
+    if (
+        settings.webhook_delivery == "process"
+        and isinstance(app.state.clock, SystemClock)
+        and not in_memory
+    ):
+        return DeliveryProcess(url, app.state.webhook_settings)
+    return DeliveryLoop(app.state.session_factory, app.state.webhook_settings, app.state.clock)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
@@ -83,10 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         deliveries = None
         if isinstance(runner, InProcessRunner):
             runner.start()
-            # The embedded default delivers webhooks itself; a cluster's workers do it there.
-            deliveries = DeliveryLoop(
-                app.state.session_factory, app.state.webhook_settings, app.state.clock
-            )
+            # The embedded default delivers webhooks itself (a cluster's workers do it there):
+            # in a process of its own, unless told otherwise or on a clock or database only
+            # this process has (tests).
+            deliveries = _deliveries(app, settings)
             deliveries.start()
             # And evaluates the alert rules itself, every minute (a cluster's beat does it there).
             alert_rules = AlertLoop(app.state.session_factory, app.state.clock)

@@ -1,7 +1,8 @@
 """Webhook benchmark: how soon a receiver hears of a change, and what a slow receiver costs intake.
 
 One `onsite serve` process on a fresh database (SQLite, the embedded default, or PostgreSQL with
-``--postgres``; webhooks delivered by a thread of that process), one area with 20 engineers,
+``--postgres``; webhooks delivered by the delivery process it starts beside itself, or by a
+thread of it with ``ONSITE_WEBHOOK_DELIVERY=thread``), one area with 20 engineers,
 and clients posting requests through ``POST /v1/requests`` (each is promised and, while
 capacity lasts, booked into a route: a ``promise.made`` and a ``visit.assigned`` event).
 Three phases of ``--requests`` requests each:

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
             "part), each by its own worker"
         ),
     )
+    webhook_delivery: Literal["process", "thread"] = Field(
+        default="process",
+        description=(
+            "the embedded default delivers webhooks in a process of its own beside the API's "
+            "(a busy API never delays them), or in a thread of the API process"
+        ),
+    )
     webhook_allow_private: bool = Field(
         default=False,
         description=(

@@ -23,6 +23,8 @@ import base64
 import ipaddress
 import json
 import logging
+import multiprocessing
+import os
 import random
 import secrets
 import socket
@@ -41,9 +43,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook
 
-from dispatch.clock import Clock
+from dispatch.clock import Clock, SystemClock
 from dispatch.common.paging import Page, paginate
-from dispatch.db import unit_of_work
+from dispatch.db import make_engine, make_session_factory, unit_of_work
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import OutboxEvent, ServiceArea, WebhookDelivery, WebhookSubscription
 from dispatch.models.enums import DeliveryStatus
@@ -538,9 +540,60 @@ class DeliveryLoop:
                 self._wake.wait(self.poll_s)
 
 
+def _deliver_in_process(
+    database_url: str, settings: WebhookSettings, parent: int, stop: Any, poll_s: float
+) -> None:
+    """The body of :class:`DeliveryProcess`: a :class:`DeliveryLoop` on its own engine, until
+    told to stop or its parent is gone."""
+    engine = make_engine(database_url)
+    loop = DeliveryLoop(make_session_factory(engine), settings, SystemClock(), poll_s=poll_s)
+    loop.start()
+    try:
+        while not stop.wait(1.0):
+            if os.getppid() != parent:  # the API process died without telling us
+                break
+    finally:
+        loop.stop()
+        engine.dispose()
+
+
+class DeliveryProcess:
+    """Deliveries in a process of their own beside the embedded default's API process.
+
+    A busy API process (intake saturating it) holds Python's interpreter lock most of the
+    time, and a delivery thread in it then waits its turn; a process of its own runs on
+    another core. It learns of new outbox rows by polling every ``poll_s`` (a cheap indexed
+    query), as commits in another process cannot wake it.
+    """
+
+    def __init__(self, database_url: str, settings: WebhookSettings, *, poll_s: float = 0.2):
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._process = context.Process(
+            target=_deliver_in_process,
+            args=(database_url, settings, os.getpid(), self._stop, poll_s),
+            name="onsite-webhooks",
+            daemon=True,
+        )
+
+    def start(self) -> None:
+        self._process.start()
+
+    def is_alive(self) -> bool:
+        return self._process.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(timeout)
+
+
 __all__ = [
     "Attempt",
     "DeliveryLoop",
+    "DeliveryProcess",
     "WebhookSettings",
     "backoff",
     "create_subscription",

@@ -21,7 +21,14 @@ from tests.fixtures.factories import api_key
 @pytest.fixture
 def app(database_url: str, session_factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
     """The app on the test's connection, with a fixed clock and runs solved synchronously."""
-    app = create_app(Settings(database_url=database_url, solver="inline", replan_time_limit_s=1))
+    app = create_app(
+        Settings(
+            database_url=database_url,
+            solver="inline",
+            replan_time_limit_s=1,
+            webhook_delivery="thread",
+        )
+    )
     app.state.session_factory = session_factory
     app.state.clock = FixedClock()
     app.state.stream_max_s = 0.3  # live streams end at once: a test reads what they hold

@@ -68,7 +68,11 @@ def start_server(url: str, *, now: datetime = DEMO_NOW, port: int | None = None)
     """Serve the app on ``url`` with a fixed clock and in-process inline runs."""
     # New requests wait for the dispatcher here (not booked at intake): the board's tests
     # assign waiting requests by hand.
-    app = create_app(Settings(database_url=url, solver="inline", assign_on_intake=False))
+    app = create_app(
+        Settings(
+            database_url=url, solver="inline", assign_on_intake=False, webhook_delivery="thread"
+        )
+    )
     clock = FixedClock(now)
     app.state.clock = clock
     app.state.runner = InProcessRunner(

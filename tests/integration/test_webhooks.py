@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from dispatch.db import unit_of_work
 from dispatch.geo_support import GeoContext
 from dispatch.models import OutboxEvent, WebhookDelivery
 from dispatch.notify.webhooks import (
+    DeliveryProcess,
     WebhookSettings,
     create_subscription,
     deliver_due,
@@ -365,3 +367,25 @@ def test_customers_get_their_message_in_their_language(
     ]
     assert sum("message to" in r.getMessage() for r in caplog.records) == 2
     assert any(chinese["text"] in r.getMessage() for r in caplog.records)
+
+
+def test_a_delivery_process_beside_the_api_sends_what_the_api_commits(
+    world: dict[str, Any], receiver: Receiver
+) -> None:
+    """The embedded default's delivery process (its own engine, polling for new rows) sends
+    each event committed by another process once, and stops when told."""
+    factory = world["factory"]
+    _subscribe(factory, receiver.url)
+    url = factory.kw["bind"].url.render_as_string(hide_password=False)
+    process = DeliveryProcess(url, SETTINGS, poll_s=0.2)
+    process.start()
+    try:
+        made = [_take(factory, site) for site in world["sites"][:3]]
+        deadline = time.monotonic() + 60
+        while len(set(receiver.ids())) < len(made) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        process.stop()
+    assert not process.is_alive()
+    assert len(receiver.ids()) == len(set(receiver.ids())) == len(made)
+    assert all(d.status == "delivered" for d in _deliveries(factory))
