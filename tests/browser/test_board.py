@@ -176,6 +176,53 @@ def test_alerts_panel_lists_the_areas_alerts(board: Board) -> None:
     board.problems.assert_none()
 
 
+def test_alerts_can_be_filtered_sorted_acknowledged_and_answered(board: Board) -> None:
+    """The kind filter lists each kind with its count and shows only that kind; acknowledging
+    an alert from its card records who has it; "Record first response" on a first-response
+    alert records the request's first response."""
+    alerts = api(board, "GET", f"/v1/alerts?service_area_id={AREA_ID}&limit=500")["items"]
+    open_alerts = [a for a in alerts if a["state"] == "open"]
+    if not open_alerts:
+        pytest.skip("the demo day has no open alert in this area")
+    board.sign_in()
+    page = board.page
+    page.get_by_test_id("alerts-count").click()
+    page.get_by_test_id("alert-item").first.wait_for()
+    kinds: dict[str, int] = {}
+    for a in alerts:
+        kinds[a["kind"]] = kinds.get(a["kind"], 0) + 1
+    options = page.locator("#alerts-kind option")
+    assert options.count() == len(kinds) + 1
+    kind, count = max(kinds.items(), key=lambda kv: (kv[1], kv[0]))
+    page.select_option("#alerts-kind", kind)
+    items = page.get_by_test_id("alert-item")
+    assert items.count() == count
+    assert {items.nth(i).get_attribute("data-kind") for i in range(count)} == {kind}
+    page.select_option("#alerts-kind", "")
+    page.select_option("#alerts-sort", "newest")
+    assert page.get_by_test_id("alert-item").count() == len(alerts)
+
+    target = open_alerts[0]
+    card = page.locator(f"[data-testid=alert-item][data-alert-id='{target['id']}']")
+    card.get_by_test_id("alert-acknowledge").click()
+    card.get_by_test_id("alert-acknowledged").wait_for()
+    assert "demo dispatcher" in card.get_by_test_id("alert-acknowledged").inner_text()
+    after = api(board, "GET", f"/v1/alerts?service_area_id={AREA_ID}&limit=500")["items"]
+    assert next(a for a in after if a["id"] == target["id"])["state"] == "acknowledged"
+
+    first = next((a for a in alerts if a["kind"] == "first_response_due"), None)
+    if first is not None:
+        card = page.locator(f"[data-testid=alert-item][data-alert-id='{first['id']}']")
+        card.get_by_test_id("alert-first-response").click()
+        expect_text = f"{first['external_ref']}: first response recorded."
+        page.wait_for_function(
+            "t => document.getElementById('alerts-status').textContent === t", arg=expect_text
+        )
+        request = api(board, "GET", f"/v1/requests/{first['request_id']}")
+        assert request["acknowledged_at"] is not None
+    board.problems.assert_none()
+
+
 def test_plan_now_runs_and_shows_before_and_after_kpis(board: Board) -> None:
     """ "Plan now" starts a run for the area and day, follows it to succeeded, shows the KPIs
     before and after, and redraws the new plan version."""

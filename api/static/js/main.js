@@ -5,7 +5,7 @@ import { ApiError, createApi, follow, query } from "./api.js";
 import { Analytics } from "./analytics.js";
 import { h, replace, setStatus } from "./dom.js";
 import { BoardMap } from "./map.js";
-import { renderAlerts, renderRun, renderUnassigned, renderVisit } from "./panels.js";
+import { kindCounts, kindLabel, renderAlerts, renderRun, renderUnassigned, renderVisit } from "./panels.js";
 import { renderTimeline } from "./timeline.js";
 import { dateIn, dayHm, hm } from "./time.js";
 
@@ -471,10 +471,43 @@ function renderAlertsPanel() {
   badge.setAttribute("aria-label", `Alerts: ${total}, ${danger} urgent`);
   $("tab-alerts").textContent = "Alerts ";
   $("tab-alerts").append(h("span", { class: "count" }, String(total)));
+  // The kind filter lists the kinds present, each with its count.
+  const kinds = $("alerts-kind");
+  const chosen = kinds.value;
+  const counts = kindCounts(alerts);
+  kinds.replaceChildren(
+    h("option", { value: "" }, `all (${alerts.length})`),
+    ...counts.map(([kind, n]) => h("option", { value: kind }, `${kindLabel(kind)} (${n})`)),
+  );
+  kinds.value = counts.some(([kind]) => kind === chosen) ? chosen : "";
   renderAlerts($("alerts-list"), alerts, {
     onSelect: selectVisit,
     isPlanned: (requestId) => Boolean(findVisit(requestId)),
+    onAcknowledge: acknowledgeAlert,
+    onFirstResponse: recordFirstResponse,
+    kind: kinds.value,
+    sort: $("alerts-sort").value,
   });
+}
+
+async function acknowledgeAlert(alert) {
+  try {
+    await api.post(`/v1/alerts/${alert.id}/acknowledge`);
+    setStatus($("alerts-status"), `${alert.external_ref || "Alert"}: acknowledged.`, "ok");
+  } catch (err) {
+    setStatus($("alerts-status"), err.message, "bad");
+  }
+  await refreshAlerts();
+}
+
+async function recordFirstResponse(alert) {
+  try {
+    await api.post(`/v1/requests/${alert.request_id}/acknowledge`, { note: "from the dispatcher board" });
+    setStatus($("alerts-status"), `${alert.external_ref}: first response recorded.`, "ok");
+  } catch (err) {
+    setStatus($("alerts-status"), err.message, "bad");
+  }
+  await refreshAlerts();
 }
 
 // ------------------------------------------------------------------------------ wiring
@@ -517,6 +550,8 @@ function wire() {
     loadPlan();
   });
   $("plan-now").addEventListener("click", planNow);
+  $("alerts-kind").addEventListener("change", renderAlertsPanel);
+  $("alerts-sort").addEventListener("change", renderAlertsPanel);
   $("alerts-badge").addEventListener("click", () => {
     if (location.hash === "#/analytics") location.hash = "#/board";
     selectTab("alerts", { focus: true });

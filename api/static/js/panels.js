@@ -126,14 +126,52 @@ export function renderVisit(el, { visit, route, timeZone, day, onLock, onUnlock,
 
 // ----------------------------------------------------------------------------- alerts
 
-/** The alerts list; onSelect(requestId) when the request is on the plan. */
-export function renderAlerts(list, alerts, { onSelect, isPlanned }) {
-  if (!alerts.length) {
-    replace(list, h("li", { class: "muted" }, "No alerts for this area."));
+const KIND_LABEL = {
+  first_response_due: "first response due",
+  resolution_due: "resolution due",
+  arrival_due_unassigned: "arrival due, no engineer",
+  eta_after_window: "ETA after the window",
+  engineer_behind_plan: "engineer behind plan",
+  moved_by_absence: "moved by an absence",
+  declined_unassigned: "declined, nobody else",
+};
+
+export function kindLabel(kind) {
+  return KIND_LABEL[kind] || kind.replaceAll("_", " ");
+}
+
+// "urgent" keeps the server's order (the most urgent first).
+export const ALERT_SORTS = {
+  due: (a, b) => due(a) - due(b),
+  newest: (a, b) => Date.parse(b.opened_at) - Date.parse(a.opened_at),
+};
+
+function due(alert) {
+  const at = alert.due || alert.window_end || alert.opened_at;
+  return at ? Date.parse(at) : Infinity;
+}
+
+/** The count of each kind among ``alerts``, most frequent first: [[kind, n], ...]. */
+export function kindCounts(alerts) {
+  const counts = new Map();
+  for (const a of alerts) counts.set(a.kind, (counts.get(a.kind) || 0) + 1);
+  return [...counts.entries()].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
+}
+
+/**
+ * The alerts list, filtered to ``kind`` (or all) and sorted; each card offers what can be done
+ * about it: acknowledge ("I have it"), record the first response (for a first-response alert),
+ * and open the request (select its visit when it is on the plan).
+ */
+export function renderAlerts(list, alerts, { onSelect, isPlanned, onAcknowledge, onFirstResponse, kind, sort }) {
+  const shown = alerts.filter((a) => !kind || a.kind === kind);
+  if (ALERT_SORTS[sort]) shown.sort(ALERT_SORTS[sort]);
+  if (!shown.length) {
+    replace(list, h("li", { class: "muted" }, kind ? "No alerts of this kind." : "No alerts for this area."));
     return;
   }
-  replace(list, alerts.map((a) => h("li", {
-    class: `alert-item sev-${a.severity}`, "data-testid": "alert-item", dataset: { kind: a.kind },
+  replace(list, shown.map((a) => h("li", {
+    class: `alert-item sev-${a.severity}`, "data-testid": "alert-item", dataset: { kind: a.kind, alertId: a.id },
   },
   h("div", { class: "card-title" },
     h("span", { class: `chip sev-${a.severity}` }, a.severity),
@@ -141,10 +179,20 @@ export function renderAlerts(list, alerts, { onSelect, isPlanned }) {
       ? h("button", { type: "button", class: "linklike", onclick: () => onSelect(a.request_id) }, a.external_ref)
       : h("strong", {}, a.external_ref),
     a.tier ? tierChip(a.tier) : null,
-    h("span", { class: "muted small" }, a.kind.replaceAll("_", " "))),
+    h("span", { class: "muted small" }, kindLabel(a.kind))),
   h("p", {}, a.customer),
   h("p", {}, a.message),
-  a.suggested_action ? h("p", { class: "action" }, `→ ${a.suggested_action}`) : null)));
+  a.suggested_action ? h("p", { class: "action" }, `→ ${a.suggested_action}`) : null,
+  h("div", { class: "alert-actions" },
+    a.state === "acknowledged"
+      ? h("span", { class: "muted small", "data-testid": "alert-acknowledged" }, `acknowledged by ${a.acknowledged_by || "someone"}`)
+      : h("button", { type: "button", "data-testid": "alert-acknowledge", onclick: () => onAcknowledge(a) }, "Acknowledge"),
+    a.kind === "first_response_due" && a.request_id
+      ? h("button", { type: "button", "data-testid": "alert-first-response", onclick: () => onFirstResponse(a) }, "Record first response")
+      : null,
+    a.request_id && isPlanned(a.request_id)
+      ? h("button", { type: "button", "data-testid": "alert-open", onclick: () => onSelect(a.request_id) }, "Open")
+      : null))));
 }
 
 // ----------------------------------------------------------------------------- runs
