@@ -166,10 +166,21 @@ class VisitView(RequestBrief):
     locked_arrival: dt.datetime | None
 
 
+class PositionSeen(OutputModel):
+    """Where the engineer last reported being (the app's location reports), and when."""
+
+    lat: float
+    lon: float
+    at: dt.datetime
+
+
 class EngineerBrief(OutputModel):
     id: int
     name: str
     home: PointRead
+    position: PositionSeen | None = Field(
+        default=None, description="the last position reported that day, up to now"
+    )
 
 
 class ShiftView(OutputModel):

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.areas.service import get_area_or_raise
@@ -16,6 +16,7 @@ from dispatch.models import (
     Customer,
     DispatchRun,
     Engineer,
+    LocationPing,
     RepairRequest,
     Shift,
     Site,
@@ -113,6 +114,31 @@ def last_unassigned_reasons(session: Session, area_id: int) -> dict[int, dict[st
     return {}
 
 
+def last_positions(
+    session: Session, engineer_ids: list[int], *, since: datetime, until: datetime
+) -> dict[int, dict[str, Any]]:
+    """Each engineer's last reported position between ``since`` and ``until``."""
+    if until <= since or not engineer_ids:
+        return {}
+    latest = (
+        select(LocationPing.engineer_id, func.max(LocationPing.at).label("at"))
+        .where(
+            LocationPing.engineer_id.in_(engineer_ids),
+            LocationPing.at >= since,
+            LocationPing.at <= until,
+        )
+        .group_by(LocationPing.engineer_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(LocationPing).join(
+            latest,
+            (LocationPing.engineer_id == latest.c.engineer_id) & (LocationPing.at == latest.c.at),
+        )
+    ).scalars()
+    return {p.engineer_id: {"lat": p.lat, "lon": p.lon, "at": iso(p.at)} for p in rows}
+
+
 def nights_around(
     session: Session, engineer_ids: list[int], day: date
 ) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
@@ -157,6 +183,8 @@ def area_day_plan(session: Session, *, area_id: int, day: date, now: datetime) -
         .order_by(Visit.engineer_id, Visit.sequence)
     ).all()
     starts_from, overnight = nights_around(session, ids, day)
+    day_start, day_end = day_bounds(day, area.timezone)
+    seen = last_positions(session, ids, since=day_start, until=min(day_end, now))
     by_engineer: dict[int, list[dict[str, Any]]] = {}
     for visit, request, site, customer in rows:
         by_engineer.setdefault(visit.engineer_id, []).append(
@@ -172,6 +200,7 @@ def area_day_plan(session: Session, *, area_id: int, day: date, now: datetime) -
                     "id": e.id,
                     "name": e.name,
                     "home": {"lat": e.home_lat, "lon": e.home_lon},
+                    "position": seen.get(e.id),
                 },
                 "shift": None
                 if shift is None

@@ -114,6 +114,31 @@ def test_plan_view_shows_routes_and_promise_states(client: TestClient, auth, wor
     assert plan["plan_version"] == 1
 
 
+def test_plan_view_shows_where_each_engineer_last_reported_being(
+    app, client: TestClient, auth, world
+) -> None:
+    """An engineer's location reports reach the dispatcher's day: the last one of that day up
+    to now, with its time; an engineer who reported nothing has no position."""
+    wang = world["engineers"][0]
+    key = auth("engineer", engineer_id=wang.id)
+    for minutes, lat in ((0, 31.20), (10, 31.21)):
+        app.state.clock.current = NOW + timedelta(minutes=minutes)
+        r = client.post("/v1/me/location", json={"lat": lat, "lon": 121.45}, headers=key)
+        assert r.status_code in (200, 201, 202, 204), r.text
+    plan = client.get(
+        f"/v1/dispatch/plan?service_area_id={world['area'].id}&date={DAY}",
+        headers=auth("dispatcher"),
+    ).json()
+    seen = {r["engineer"]["name"]: r["engineer"]["position"] for r in plan["routes"]}
+    assert seen["Wang Wei"] == {"lat": 31.21, "lon": 121.45, "at": "2026-11-23T00:10:00Z"}
+    assert seen["Li Na"] is None and seen["Zhang Tao"] is None
+    tomorrow = client.get(
+        f"/v1/dispatch/plan?service_area_id={world['area'].id}&date={DAY + timedelta(days=1)}",
+        headers=auth("dispatcher"),
+    ).json()
+    assert all(r["engineer"]["position"] is None for r in tomorrow["routes"])
+
+
 def test_manual_assignment_warns_before_committing(
     client: TestClient, auth, world, session: Session
 ) -> None:

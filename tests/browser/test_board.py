@@ -160,6 +160,36 @@ def test_map_and_timeline_show_the_planned_day(board: Board) -> None:
     board.problems.assert_none()
 
 
+def test_the_map_names_its_areas_explains_its_marks_and_shows_reported_positions(
+    board: Board,
+) -> None:
+    """Each service area carries its name, a legend says what the marks mean, and an engineer
+    who reported a position shows there, with the time of the report."""
+    areas = api(board, "GET", "/v1/service-areas.geojson")["features"]
+    me = api(board, "GET", "/v1/me", key="osk_demo_engineer")
+    api(
+        board,
+        "POST",
+        "/v1/me/location",
+        key="osk_demo_engineer",
+        json={"lat": 31.22, "lon": 121.46},
+    )
+    board.sign_in()
+    page = board.page
+    labels = page.locator(".area-label")
+    assert labels.count() == len(areas)
+    assert {labels.nth(i).inner_text() for i in range(labels.count())} == {
+        f["properties"]["name"] for f in areas
+    }
+    legend = page.get_by_test_id("map-legend")
+    assert "last reported position" in legend.inner_text()
+    plan = day_plan(board)
+    reported = [r for r in plan["routes"] if r["engineer"]["position"]]
+    assert [r["engineer"]["id"] for r in reported] == [me["engineer_id"]]
+    assert page.get_by_test_id("engineer-position").count() == 1
+    board.problems.assert_none()
+
+
 def test_alerts_panel_lists_the_areas_alerts(board: Board) -> None:
     """The header count and the alerts panel match GET /v1/alerts for the area."""
     alerts = api(board, "GET", f"/v1/alerts?service_area_id={AREA_ID}&limit=500")["items"]

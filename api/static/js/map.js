@@ -8,11 +8,15 @@ const L = window.L;
 
 export const STATE_COLOUR = { on_time: "#15803d", at_risk: "#d97706", late: "#dc2626" };
 
-// Route colours stay clear of the promise-state greens, ambers and reds.
-const ROUTE_COLOURS = [
-  "#2563eb", "#7c3aed", "#0891b2", "#db2777", "#4f46e5", "#0f766e", "#9333ea",
-  "#1e40af", "#be185d", "#475569", "#0369a1", "#6d28d9", "#155e75", "#a21caf",
-];
+// Route colours stay clear of the promise-state greens, ambers and reds: hues from cyan
+// through blue and violet to magenta (170-330 degrees), spread by the golden angle so that
+// neighbours differ most, in three lightnesses: 24 colours before one repeats.
+const HUES = 8;
+const ROUTE_COLOURS = Array.from({ length: HUES * 3 }, (_, i) => {
+  const hue = 170 + ((i * 0.618034 * 160) % 160);
+  const lightness = [38, 52, 28][Math.floor(i / HUES)];
+  return `hsl(${hue.toFixed(0)}, 70%, ${lightness}%)`;
+});
 
 /** The colour of the i-th route of the day (the same on the map and the timeline). */
 export function routeColour(index) {
@@ -38,6 +42,21 @@ export class BoardMap {
     this.selected = null;
     this.areas = null;
     this.addBaseMap();
+    this.addLegend();
+  }
+
+  /** What the marks on the map mean. */
+  addLegend() {
+    const legend = L.control({ position: "bottomleft" });
+    legend.onAdd = () => h("div", { class: "map-legend small", "data-testid": "map-legend" },
+      h("div", {}, h("span", { class: "lg-dot", style: { background: STATE_COLOUR.on_time } }), "visit on time"),
+      h("div", {}, h("span", { class: "lg-dot", style: { background: STATE_COLOUR.at_risk } }), "at risk"),
+      h("div", {}, h("span", { class: "lg-dot", style: { background: STATE_COLOUR.late } }), "late"),
+      h("div", {}, h("span", { class: "lg-home" }), "engineer's home"),
+      h("div", {}, h("span", { class: "lg-night" }), "night away (trip)"),
+      h("div", {}, h("span", { class: "lg-position" }), "last reported position"),
+      h("div", {}, h("span", { class: "lg-area" }), "service area (dashed: none based)"));
+    legend.addTo(this.map);
   }
 
   /** Tiles under the vector layers, only when the organisation runs a tile server. */
@@ -71,6 +90,11 @@ export class BoardMap {
         fillOpacity: 0.55,
         className: "area-outline",
       }),
+      onEachFeature: (feature, layer) => {
+        layer.bindTooltip(feature.properties.name, {
+          permanent: true, direction: "center", className: "area-label",
+        });
+      },
     }).addTo(this.areaLayer);
   }
 
@@ -99,6 +123,21 @@ export class BoardMap {
         }),
         title: `${route.engineer.name} (home)`,
       }).addTo(this.homeLayer);
+      const seen = route.engineer.position;
+      if (seen) {
+        // Where the engineer last said they were (the app's location reports), and when.
+        L.marker([seen.lat, seen.lon], {
+          keyboard: false,
+          icon: L.divIcon({
+            className: "",
+            html: h("div", { class: "position-icon", "data-testid": "engineer-position", style: { background: colour } }),
+            iconSize: [14, 14],
+            iconAnchor: [7, 7],
+          }),
+          title: `${route.engineer.name} here at ${hm(seen.at, timeZone)}`,
+        }).addTo(this.homeLayer);
+        bounds.extend([seen.lat, seen.lon]);
+      }
       // A trip's day starts where the engineer slept and may end at a lodging.
       const first = route.starts_from ? [route.starts_from.lat, route.starts_from.lon] : home;
       const last = route.overnight ? [route.overnight.lat, route.overnight.lon] : home;
