@@ -326,6 +326,7 @@ def trip_insertions(
     max_days: int,
     lodging: int | None = None,
     weights: Weights | None = None,
+    far_s: int = TripRules.far_s,
 ) -> list[tuple[InsertionOption, Trip]]:
     """Where ``job`` fits on a one-night trip: for each engineer and two consecutive working
     days that start and end at home, the days with the first ending at ``lodging`` (default:
@@ -334,9 +335,14 @@ def trip_insertions(
 
     This is the feasibility the search plans trips with, asked for one new job: a promise for
     a far site is made only from a trip that can be routed. Returns (option, trip) pairs,
-    cheapest first.
+    cheapest first. A site less than ``far_s`` from every engineer's home is never worth a
+    night away (the planner's own rule, :attr:`TripRules.far_s`): the answer is then empty at
+    once.
     """
-    if max_days < 2:
+    homes = {home_of(e) for e in problem.engineers if e.shifts}
+    if max_days < 2 or not homes:
+        return []
+    if min(problem.durations[h][job.location] for h in homes) < far_s:
         return []
     stay = job.location if lodging is None else lodging
     by_day = {(r.engineer_id, r.day): r for r in routes}

@@ -175,3 +175,12 @@ def test_a_new_far_job_fits_a_one_night_trip_where_no_day_at_home_takes_it():
     assert {(o.day, o.start) for o, _ in found} == {(0, 14 * H), (1, DAY + 8 * H)}
     assert {t for _, t in found} == {Trip("e0", 0, 1, lodging=1, nights=1)}
     assert trip_insertions(p, [], job, max_days=1) == []
+
+
+def test_a_site_near_home_is_never_offered_a_trip():
+    """A site under the far threshold from every home gets no trip options, even when no day
+    at home takes it (its window is gone): a night away is for far sites only."""
+    job = Job("near", location=1, service_s=H, windows=(TimeWindow(0, 60),))
+    p = problem([0, 2 * H], [], [two_days()], None)
+    assert trip_insertions(p, [], job, max_days=3) == []
+    assert trip_insertions(p, [], dataclasses.replace(job, windows=()), max_days=3, far_s=H)
