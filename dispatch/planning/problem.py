@@ -301,6 +301,7 @@ def _lunch_on_the_road(problem: Problem) -> Problem:
     drive: its lunch may be taken on the road, as the optimiser plans trips
     (:func:`optimizer.trips.on_the_road`)."""
     dur = problem.durations
+    changed = False
     engineers = []
     for e in problem.engineers:
         shifts = tuple(
@@ -309,8 +310,12 @@ def _lunch_on_the_road(problem: Problem) -> Problem:
             else s
             for s in e.shifts
         )
-        engineers.append(e if shifts == e.shifts else dataclasses.replace(e, shifts=shifts))
-    return dataclasses.replace(problem, engineers=tuple(engineers))
+        if shifts != e.shifts:
+            changed = True
+            e = dataclasses.replace(e, shifts=shifts)
+        engineers.append(e)
+    # A new problem re-checks its matrices: only when a day away changed something.
+    return dataclasses.replace(problem, engineers=tuple(engineers)) if changed else problem
 
 
 def _fit_under_way(problem: Problem) -> Problem:
