@@ -8,13 +8,14 @@ night).
 
 Trips are alternatives generated before the search and chosen by it: the far jobs are grouped
 by where one would stay (a configured lodging near them, else the site itself); for each group,
-the nearest qualified engineers and each run of consecutive shifts up to the longest trip give
-one alternative, i.e. the problem with those shifts' start and end moved to the lodging. Each
-alternative is planned in full by the routing search (whichever core the parameters name: the
-trip is data of the problem, so the compiled core and its Python reference plan it alike) and
-priced by one objective: the plan's routes and left-out jobs, the drive of a trip day with no
-visits, and the nights. The cheapest alternative is kept, the next group is tried on top of it,
-and the chosen trips get the rest of the time.
+the engineers qualified for most of its jobs (and least needed by the other jobs) and each run
+of consecutive shifts up to the longest trip give one alternative, i.e. the problem with those
+shifts' start and end moved to the lodging. Each alternative is planned in full by the routing
+search, warm-started from the best plan so far (whichever core the parameters name: the trip is
+data of the problem, so the compiled core and its Python reference plan it alike), and priced
+by one objective: the plan's routes and left-out jobs, the drive of a trip day with no visits,
+and the nights. The cheapest alternative is kept, the next group is tried on top of it, and
+the chosen trips get the rest of the time.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ Solver = Callable[[Problem, SolveParams], Plan]
 LODGING_NEAR_S = 3600
 # Far jobs whose lodgings are this close share one: one trip can serve them all.
 GROUP_RADIUS_S = 90 * 60
-# Engineers tried per group of far jobs, nearest first.
+# Engineers tried per group of far jobs (see _alternatives for their order).
 ENGINEERS_PER_GROUP = 3
 # Shares of the time limit: the plan without new trips, then trying each alternative (warm
 # started from the best plan so far); the chosen trips get the rest.
