@@ -250,6 +250,8 @@ def test_alerts_can_be_filtered_sorted_acknowledged_and_answered(board: Board) -
         )
         request = api(board, "GET", f"/v1/requests/{first['request_id']}")
         assert request["acknowledged_at"] is not None
+        card.get_by_test_id("alert-responded").wait_for()
+        assert card.get_by_test_id("alert-first-response").count() == 0
     board.problems.assert_none()
 
 

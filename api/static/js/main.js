@@ -33,6 +33,7 @@ const state = {
   checks: new Map(), // request id -> dry-run answer or {error}
   alerts: [],
   alertsTimer: null,
+  responded: new Set(), // requests whose first response this board recorded
   runTimer: null,
   stopLive: null,
   liveTimer: null,
@@ -78,7 +79,7 @@ async function signIn(key) {
 function signOut() {
   sessionStorage.removeItem(KEY);
   stopTimers();
-  Object.assign(state, { me: null, plan: null, selected: null, alerts: [] });
+  Object.assign(state, { me: null, plan: null, selected: null, alerts: [], responded: new Set() });
   state.picks.clear();
   state.checks.clear();
   $("signin-key").value = "";
@@ -485,6 +486,7 @@ function renderAlertsPanel() {
     isPlanned: (requestId) => Boolean(findVisit(requestId)),
     onAcknowledge: acknowledgeAlert,
     onFirstResponse: recordFirstResponse,
+    answered: (requestId) => state.responded.has(requestId),
     kind: kinds.value,
     sort: $("alerts-sort").value,
   });
@@ -503,6 +505,7 @@ async function acknowledgeAlert(alert) {
 async function recordFirstResponse(alert) {
   try {
     await api.post(`/v1/requests/${alert.request_id}/acknowledge`, { note: "from the dispatcher board" });
+    state.responded.add(alert.request_id);
     setStatus($("alerts-status"), `${alert.external_ref}: first response recorded.`, "ok");
   } catch (err) {
     setStatus($("alerts-status"), err.message, "bad");

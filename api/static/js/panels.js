@@ -163,7 +163,7 @@ export function kindCounts(alerts) {
  * about it: acknowledge ("I have it"), record the first response (for a first-response alert),
  * and open the request (select its visit when it is on the plan).
  */
-export function renderAlerts(list, alerts, { onSelect, isPlanned, onAcknowledge, onFirstResponse, kind, sort }) {
+export function renderAlerts(list, alerts, { onSelect, isPlanned, onAcknowledge, onFirstResponse, answered = () => false, kind, sort }) {
   const shown = alerts.filter((a) => !kind || a.kind === kind);
   if (ALERT_SORTS[sort]) shown.sort(ALERT_SORTS[sort]);
   if (!shown.length) {
@@ -187,9 +187,12 @@ export function renderAlerts(list, alerts, { onSelect, isPlanned, onAcknowledge,
     a.state === "acknowledged"
       ? h("span", { class: "muted small", "data-testid": "alert-acknowledged" }, `acknowledged by ${a.acknowledged_by || "someone"}`)
       : h("button", { type: "button", "data-testid": "alert-acknowledge", onclick: () => onAcknowledge(a) }, "Acknowledge"),
-    a.kind === "first_response_due" && a.request_id
-      ? h("button", { type: "button", "data-testid": "alert-first-response", onclick: () => onFirstResponse(a) }, "Record first response")
-      : null,
+    a.kind === "first_response_due" && a.request_id && answered(a.request_id)
+      // Recorded from this board: the alert clears at the rules' next round (within a minute).
+      ? h("span", { class: "muted small", "data-testid": "alert-responded" }, "first response recorded")
+      : a.kind === "first_response_due" && a.request_id
+        ? h("button", { type: "button", "data-testid": "alert-first-response", onclick: () => onFirstResponse(a) }, "Record first response")
+        : null,
     a.request_id && isPlanned(a.request_id)
       ? h("button", { type: "button", "data-testid": "alert-open", onclick: () => onSelect(a.request_id) }, "Open")
       : null))));
