@@ -11,6 +11,8 @@ from api.schemas.common import Day, Id, Page
 from api.schemas.dispatch import (
     AssignmentCreate,
     AssignmentRead,
+    Candidate,
+    CandidatesQuery,
     LockCreate,
     LockRead,
     PlanRead,
@@ -94,6 +96,18 @@ def assign(
         accept_warnings=body.accept_warnings,
         actor=user.actor,
         now=clock.now(),
+    )
+
+
+@router.post("/dispatch/candidates", response_model=list[Candidate])
+def candidates(
+    body: CandidatesQuery, session: SessionDep, geo: GeoDep, clock: ClockDep, user: DispatcherUser
+) -> list[dict[str, Any]]:
+    """The engineers of the request's area ranked for it that day: qualified first, then the
+    fewest warnings, then the earliest arrival; each with the check an assignment would make.
+    Changes nothing."""
+    return manual.candidates(
+        session, geo, request_id=body.request_id, day=body.date, now=clock.now()
     )
 
 

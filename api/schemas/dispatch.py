@@ -249,6 +249,31 @@ class AssignmentRead(OutputModel):
     committed: bool
 
 
+class CandidatesQuery(InputModel):
+    request_id: Id
+    date: Day
+
+
+class SkillFit(OutputModel):
+    skill: str
+    level: int = Field(description="the engineer's level (0: none)")
+    min_level: int = Field(description="what the request needs")
+
+
+class Candidate(OutputModel):
+    """An engineer who could take the request that day, with what it would mean."""
+
+    engineer_id: int
+    name: str
+    qualified: bool = Field(description="every skill the request needs, at its level")
+    skills: list[SkillFit]
+    available: bool = Field(description="has a shift that day not yet over")
+    reason: str | None = Field(description="why not available")
+    eta: dt.datetime | None = Field(description="arrival at the best place in their route")
+    travel_to_site_s: int | None = Field(description="the drive to the site, seconds")
+    warnings: list[CheckWarning] = Field(description="the check's warnings other than skill")
+
+
 class LockRead(OutputModel):
     visit_id: int
     lock: str

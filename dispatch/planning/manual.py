@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.clock import iso
@@ -65,8 +66,6 @@ def _open_request(session: Session, request_id: int) -> RepairRequest:
 
 
 def _current_visit(session: Session, request_id: int) -> Visit | None:
-    from sqlalchemy import select
-
     from dispatch.planning.snapshot import ACTIVE_VISIT
 
     return session.scalar(
@@ -214,6 +213,75 @@ def evaluate_assignment(
             )
     evaluation.route = [{"request_id": t.request_id, "eta": t.start.isoformat()} for t in timed]
     return evaluation, pending, timed_route
+
+
+def candidates(
+    session: Session, geo: GeoContext, *, request_id: int, day: date, now: datetime
+) -> list[dict[str, Any]]:
+    """Who could take the request that day, best first: each active engineer of its area with
+    the check an assignment would make (the best place in their route, its ETA, the drive to
+    the site, the warnings) and their levels in the skills it needs. Qualified engineers with
+    fewest warnings come first, then the earliest arrival; engineers with no shift left that
+    day come last, with the reason."""
+    request = _open_request(session, request_id)
+    area_id = request.base_area_id or request.service_area_id
+    if area_id is None:
+        raise Conflict(f"request {request_id} has no service area to take engineers from")
+    engineers = session.scalars(
+        select(Engineer)
+        .where(Engineer.service_area_id == area_id, Engineer.active.is_(True))
+        .order_by(Engineer.name)
+    ).all()
+    needs = [(s.skill.code, s.min_level) for s in request.skills]
+    found = []
+    for engineer in engineers:
+        levels = {s.skill.code: s.level for s in engineer.skills}
+        row: dict[str, Any] = {
+            "engineer_id": engineer.id,
+            "name": engineer.name,
+            "skills": [
+                {"skill": code, "level": levels.get(code, 0), "min_level": need}
+                for code, need in needs
+            ],
+            "qualified": all(levels.get(code, 0) >= need for code, need in needs),
+            "available": True,
+            "reason": None,
+            "eta": None,
+            "travel_to_site_s": None,
+            "warnings": [],
+        }
+        try:
+            evaluation, _, timed = evaluate_assignment(
+                session,
+                geo,
+                request_id=request_id,
+                engineer_id=engineer.id,
+                day=day,
+                position=None,
+                now=now,
+            )
+        except Conflict as exc:  # no shift that day, or it is over
+            row.update(available=False, reason=str(exc))
+            found.append(row)
+            continue
+        mine = next(t for t in timed.visits if t.request_id == request_id)
+        row.update(
+            eta=evaluation.eta,
+            travel_to_site_s=mine.travel_s,
+            warnings=[w for w in evaluation.warnings if w["code"] != "skill"],
+        )
+        found.append(row)
+    far = datetime.max.replace(tzinfo=UTC)
+    found.sort(
+        key=lambda r: (
+            not r["available"],
+            not r["qualified"],
+            len(r["warnings"]),
+            r["eta"] or far,
+            r["name"],
+        )
+    )
+    return found
 
 
 def assign(

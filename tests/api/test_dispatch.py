@@ -874,3 +874,36 @@ def test_alerts_name_the_request_and_an_action(client: TestClient, auth, world, 
     assert [a["external_ref"] for a in first][:1] == ["CASE-0"]
     assert first[0]["severity"] == "danger"
     assert "call the customer" in first[0]["suggested_action"]
+
+
+def test_candidates_rank_the_qualified_engineers_by_their_check(
+    client: TestClient, auth, world
+) -> None:
+    """The picker's ranking for a PLC level-4 job: only Zhang Tao (PLC 5) is qualified and
+    comes first with an ETA and the drive; the others follow, marked unqualified with their
+    levels; nothing is assigned by asking; an unknown request is a 404 naming it."""
+    plc_job = world["requests"][2]
+    r = client.post(
+        "/v1/dispatch/candidates",
+        json={"request_id": plc_job.id, "date": DAY.isoformat()},
+        headers=auth("dispatcher"),
+    )
+    assert r.status_code == 200, r.text
+    ranked = r.json()
+    assert ranked[0]["name"] == "Zhang Tao"
+    first = ranked[0]
+    assert first["qualified"] and first["available"] and first["eta"] is not None
+    assert first["travel_to_site_s"] > 0
+    assert first["skills"] == [{"skill": "plc", "level": 5, "min_level": 4}]
+    others = {c["name"]: c for c in ranked[1:]}
+    assert others["Wang Wei"]["qualified"] is False
+    assert others["Wang Wei"]["skills"] == [{"skill": "plc", "level": 2, "min_level": 4}]
+    assert others["Li Na"]["skills"] == [{"skill": "plc", "level": 0, "min_level": 4}]
+    request = client.get(f"/v1/requests/{plc_job.id}", headers=auth("dispatcher")).json()
+    assert request["status"] == "promised"
+    missing = client.post(
+        "/v1/dispatch/candidates",
+        json={"request_id": 999999, "date": DAY.isoformat()},
+        headers=auth("dispatcher"),
+    )
+    assert missing.status_code == 404 and "request_id" in missing.text

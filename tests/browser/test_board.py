@@ -286,6 +286,34 @@ def test_plan_now_runs_and_shows_before_and_after_kpis(board: Board) -> None:
     board.problems.assert_none()
 
 
+def test_the_picker_ranks_qualified_engineers_and_hides_the_others_unless_asked(
+    board: Board,
+) -> None:
+    """ "Rank engineers" orders the picker as POST /v1/dispatch/candidates does, each with its
+    ETA and drive; the unqualified appear only when asked for."""
+    request = new_request(board, service_minutes=30)
+    rid = request["id"]
+    ranked = api(board, "POST", "/v1/dispatch/candidates", json={"request_id": rid, "date": DAY})
+    fit = [c for c in ranked if c["qualified"] and c["available"]]
+    rest = [c for c in ranked if not (c["qualified"] and c["available"])]
+    board.sign_in()
+    page = board.page
+    item = page.locator(f"[data-testid=unassigned-item][data-request-id='{rid}']")
+    item.wait_for()
+    item.get_by_test_id("assign-rank").click()
+    item.get_by_test_id("assign-show-all").wait_for()
+    options = item.get_by_test_id("assign-engineer").locator("option")
+    assert options.count() == len(fit) + 1  # the placeholder first
+    values = [options.nth(i).get_attribute("value") for i in range(1, options.count())]
+    assert values == [str(c["engineer_id"]) for c in fit]
+    if fit:
+        assert "ETA" in options.nth(1).inner_text() and "min drive" in options.nth(1).inner_text()
+    item.get_by_test_id("assign-show-all").check()
+    options = item.get_by_test_id("assign-engineer").locator("option")
+    assert options.count() == len(fit) + len(rest) + 1
+    board.problems.assert_none()
+
+
 def test_assign_an_unassigned_request_by_pick_with_warnings_confirmed(board: Board) -> None:
     """Check shows the API's warnings and ETA; cancelling the confirmation changes nothing;
     confirming assigns the request, which leaves the list and appears on the engineer's row."""

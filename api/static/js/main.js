@@ -30,6 +30,8 @@ const state = {
   planToken: 0,
   selected: null, // request id of the selected visit
   picks: new Map(), // request id -> engineer id picked in the unassigned list
+  ranked: new Map(), // request id -> engineers ranked for it (POST /v1/dispatch/candidates)
+  showAll: new Set(), // request ids whose picker also lists the unqualified
   checks: new Map(), // request id -> dry-run answer or {error}
   alerts: [],
   alertsTimer: null,
@@ -82,6 +84,7 @@ function signOut() {
   Object.assign(state, { me: null, plan: null, selected: null, alerts: [], responded: new Set() });
   state.picks.clear();
   state.checks.clear();
+  state.ranked.clear();
   $("signin-key").value = "";
   showSignIn();
 }
@@ -252,13 +255,33 @@ function renderPlan() {
   renderAlertsPanel();
 }
 
+async function rankEngineers(requestId) {
+  setStatus($("assign-status"), "Ranking the engineers…");
+  try {
+    const ranked = await api.post("/v1/dispatch/candidates", { request_id: requestId, date: state.date });
+    state.ranked.set(requestId, ranked);
+    const fit = ranked.filter((c) => c.qualified && c.available).length;
+    setStatus($("assign-status"), `${fit} qualified engineer${fit === 1 ? "" : "s"} can take it; best first.`, "ok");
+  } catch (err) {
+    setStatus($("assign-status"), err.message, "bad");
+  }
+  renderUnassignedPanel();
+}
+
 function renderUnassignedPanel() {
   const open = new Set((state.plan ? state.plan.unassigned : []).map((u) => u.request_id));
   for (const id of [...state.checks.keys()]) if (!open.has(id)) state.checks.delete(id);
+  for (const id of [...state.ranked.keys()]) if (!open.has(id)) state.ranked.delete(id);
   $("unassigned-count").textContent = String(open.size);
   renderUnassigned($("unassigned-list"), {
     plan: state.plan, timeZone: tz(), day: state.date, picks: state.picks, checks: state.checks,
     onCheck: checkAssignment, onAssign: commitAssignment,
+    ranked: state.ranked, showAll: state.showAll, onRank: rankEngineers,
+    onShowAll: (requestId, on) => {
+      if (on) state.showAll.add(requestId);
+      else state.showAll.delete(requestId);
+      renderUnassignedPanel();
+    },
     onMessage: (text, kind) => setStatus($("assign-status"), text, kind),
   });
 }
@@ -541,6 +564,7 @@ function wire() {
     state.selected = null;
     state.checks.clear();
     state.picks.clear();
+    state.ranked.clear();
     state.alerts = [];
     updateClock();
     loadPlan();
@@ -550,6 +574,7 @@ function wire() {
     if (!$("date-input").value) return;
     state.date = $("date-input").value;
     state.checks.clear();
+    state.ranked.clear(); // a ranking is for one day
     loadPlan();
   });
   $("plan-now").addEventListener("click", planNow);

@@ -21,12 +21,38 @@ export function renderUnassigned(list, ctx) {
   replace(list, items.map((u) => unassignedItem(u, engineers, ctx, timeZone, day)));
 }
 
+/** A ranked engineer as the picker lists them: name, ETA, drive, warnings. */
+function candidateLabel(c, timeZone) {
+  if (!c.available) return `${c.name} (${c.reason})`;
+  const levels = c.skills.map((s) => `${s.skill} ${s.level}`).join(", ");
+  const warn = c.warnings.length ? ` · ${c.warnings.length} warning${c.warnings.length === 1 ? "" : "s"}` : "";
+  const drive = c.travel_to_site_s === null ? "" : ` · ${Math.round(c.travel_to_site_s / 60)} min drive`;
+  return `${c.name} · ETA ${hm(c.eta, timeZone)}${drive}${levels ? ` · ${levels}` : ""}${warn}`;
+}
+
 function unassignedItem(u, engineers, ctx, timeZone, day) {
   const selectId = `pick-${u.request_id}`;
   const chosen = ctx.picks.get(u.request_id);
+  const ranked = ctx.ranked ? ctx.ranked.get(u.request_id) : null;
+  const showAll = ctx.showAll ? ctx.showAll.has(u.request_id) : false;
+  let options;
+  if (ranked) {
+    // Ranked for this request: the qualified by their check, the others only when asked.
+    const fit = ranked.filter((c) => c.qualified && c.available);
+    const rest = ranked.filter((c) => !(c.qualified && c.available));
+    options = [
+      ...fit.map((c) => h("option", { value: c.engineer_id, selected: chosen === c.engineer_id }, candidateLabel(c, timeZone))),
+      showAll && rest.length
+        ? h("optgroup", { label: "Not qualified or not working" },
+          rest.map((c) => h("option", { value: c.engineer_id, selected: chosen === c.engineer_id }, candidateLabel(c, timeZone))))
+        : null,
+    ];
+  } else {
+    options = engineers.map((e) => h("option", { value: e.id, selected: chosen === e.id }, e.name));
+  }
   const select = h("select", { id: selectId, "data-testid": "assign-engineer" },
-    h("option", { value: "" }, "Pick an engineer…"),
-    engineers.map((e) => h("option", { value: e.id, selected: chosen === e.id }, e.name)));
+    h("option", { value: "" }, ranked ? "Pick an engineer (ranked)…" : "Pick an engineer…"),
+    options);
   select.addEventListener("change", () => ctx.picks.set(u.request_id, Number(select.value) || null));
   const check = h("button", {
     type: "button", "data-testid": "assign-check",
@@ -56,6 +82,20 @@ function unassignedItem(u, engineers, ctx, timeZone, day) {
   h("p", { class: "reason", "data-testid": "unassigned-reason" }, h("code", {}, u.reason), " ", u.message),
   h("div", { class: "assign-row" },
     select, check),
+  ctx.onRank
+    ? h("div", { class: "assign-row small" },
+      h("button", {
+        type: "button", "data-testid": "assign-rank",
+        onclick: () => ctx.onRank(u.request_id),
+      }, ranked ? "Rank again" : "Rank engineers"),
+      ranked
+        ? h("label", {},
+          h("input", {
+            type: "checkbox", "data-testid": "assign-show-all", checked: showAll,
+            onchange: (event) => ctx.onShowAll(u.request_id, event.target.checked),
+          }), " show the unqualified")
+        : null)
+    : null,
   checkResult(u, ctx, timeZone));
   select.setAttribute("aria-label", `Engineer for ${u.external_ref}`);
   li.addEventListener("dragstart", (event) => {
