@@ -156,6 +156,11 @@ def solve_with_trips(problem: Problem, params: SolveParams, solve_fixed: Solver)
 
     best_plan = solve_fixed(problem, base)  # without trips: no anchor to take out
     best_cost = objective(problem, best_plan, weights)
+    # The plan in force, priced like every plan here: the search's cost leaves out the jobs it
+    # dropped before searching, which weigh the same in any plan of this problem.
+    in_force = best_plan.warm_start_cost
+    if in_force is not None:
+        in_force += best_cost - best_plan.cost
     best_plan = dataclasses.replace(best_plan, cost=best_cost)
     chosen: list[Trip] = []
     for options in alternatives:
@@ -178,7 +183,9 @@ def solve_with_trips(problem: Problem, params: SolveParams, solve_fixed: Solver)
     cost, plan = attempt(chosen, final, best_plan)
     if cost > best_cost:
         plan = best_plan  # the longer search did worse than the quick one: keep the quick plan
-    return dataclasses.replace(plan, runtime_s=time.perf_counter() - started)
+    return dataclasses.replace(
+        plan, runtime_s=time.perf_counter() - started, warm_start_cost=in_force
+    )
 
 
 def _warm(problem: Problem, plan: Plan, trips: Sequence[Trip]) -> Problem:
