@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from api.deps import SettingsDep
+from api.deps import DispatcherUser, SettingsDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,7 +21,8 @@ def board() -> FileResponse:
     return FileResponse(INDEX, media_type="text/html")
 
 
-@router.get("/board/config.json")
-def board_config(settings: SettingsDep) -> dict[str, Any]:
-    """What the board needs before signing in: an optional base map (none by default)."""
+@router.get("/v1/board/config")
+def board_config(settings: SettingsDep, user: DispatcherUser) -> dict[str, Any]:
+    """The board's settings once signed in: an optional base map (none by default). Behind
+    the key, as a tile server's URL may carry the organisation's own key."""
     return {"tile_url": settings.tile_url, "tile_attribution": settings.tile_attribution}

@@ -166,14 +166,20 @@ def test_no_run_and_no_shift_rows_for_a_refused_horizon(
     assert {t: session.scalar(select(func.count()).select_from(t)) for t in count} == count
 
 
-def test_the_board_has_no_base_map_unless_a_tile_server_is_named(client, app) -> None:
+def test_the_board_has_no_base_map_unless_a_tile_server_is_named(client, app, auth) -> None:
     """The board's map is tile-free by default (it works offline); ONSITE_TILE_URL names an
-    organisation's tile server, and a template without {z}/{x}/{y} is refused at start."""
-    assert client.get("/board/config.json").json() == {"tile_url": None, "tile_attribution": ""}
+    organisation's tile server, told only to a signed-in board (the URL may carry a key), and
+    a template without {z}/{x}/{y} is refused at start."""
+    key = auth("dispatcher")
+    assert client.get("/v1/board/config", headers=key).json() == {
+        "tile_url": None,
+        "tile_attribution": "",
+    }
+    assert client.get("/v1/board/config").status_code == 401
     app.state.settings = app.state.settings.model_copy(
         update={"tile_url": "https://tiles.example.com/{z}/{x}/{y}.png"}
     )
-    assert client.get("/board/config.json").json()["tile_url"] == (
+    assert client.get("/v1/board/config", headers=key).json()["tile_url"] == (
         "https://tiles.example.com/{z}/{x}/{y}.png"
     )
     with pytest.raises(ValueError, match="ONSITE_TILE_URL"):

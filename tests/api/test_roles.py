@@ -80,6 +80,8 @@ POLICY = {
     ("POST", "/v1/api-keys"): "A",
     ("POST", "/v1/customers"): "ADS",
     ("POST", "/v1/dispatch/assignments"): "AD",
+    ("POST", "/v1/dispatch/candidates"): "AD",
+    ("GET", "/v1/board/config"): "AD",
     ("POST", "/v1/dispatch/runs"): "AD",
     ("POST", "/v1/engineers"): "AD",
     ("POST", "/v1/me/location"): "E",

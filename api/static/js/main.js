@@ -118,7 +118,12 @@ async function startApp() {
   $("date-input").value = state.date;
   updateClock();
 
-  if (!state.map) state.map = new BoardMap($("map"), { onVisit: selectVisit });
+  if (!state.map) {
+    state.map = new BoardMap($("map"), {
+      onVisit: selectVisit,
+      loadConfig: () => api.get("/v1/board/config"),
+    });
+  }
   state.map.setAreas(geojson);
   if (!state.analytics) state.analytics = new Analytics(api, () => state.now, tz);
   route();

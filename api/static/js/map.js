@@ -25,8 +25,9 @@ export function routeColour(index) {
 
 export class BoardMap {
   /** @param {HTMLElement} el  @param {{onVisit: (requestId: number) => void}} handlers */
-  constructor(el, { onVisit }) {
+  constructor(el, { onVisit, loadConfig }) {
     this.onVisit = onVisit;
+    this.loadConfig = loadConfig;
     this.map = L.map(el, {
       zoomControl: true,
       attributionControl: false,
@@ -63,11 +64,9 @@ export class BoardMap {
   async addBaseMap() {
     let config;
     try {
-      const response = await fetch("/board/config.json");
-      if (!response.ok) return;
-      config = await response.json();
+      config = await this.loadConfig();
     } catch {
-      return; // offline: the board works without a base map
+      return; // the board works without a base map
     }
     if (!config.tile_url) return;
     L.tileLayer(config.tile_url, { attribution: config.tile_attribution || "", maxZoom: 19 })
