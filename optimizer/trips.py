@@ -165,8 +165,11 @@ def solve_with_trips(problem: Problem, params: SolveParams, solve_fixed: Solver)
     chosen: list[Trip] = []
     for options in alternatives:
         found: tuple[int, Trip, Plan] | None = None
-        for trip in options:
-            if deadline is not None and time.perf_counter() >= deadline:
+        for k, trip in enumerate(options):
+            # Past the deadline each group still gets its first alternative: on a busy machine
+            # the plan without trips may take all the time, and a far job that only a trip
+            # reaches must still be given one.
+            if k > 0 and deadline is not None and time.perf_counter() >= deadline:
                 break
             if any(_overlap(trip, t) for t in chosen):
                 continue

@@ -65,9 +65,9 @@ def trip_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live
             "POST",
             "/v1/dispatch/runs",
             DISPATCHER_KEY,
-            json={"horizon_start": MONDAY, "days": 2, "time_limit_s": 5},
+            json={"horizon_start": MONDAY, "days": 2, "time_limit_s": 15},
         )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         status = run["status"]
         while status in ("queued", "running") and time.monotonic() < deadline:
             time.sleep(0.5)
