@@ -3,87 +3,45 @@ starts (its own server, so the trip does not change the planned demo day of the 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from typing import Any
+from datetime import date
 
-import httpx
 import pytest
+from sqlalchemy import select
 
-from tests.browser.conftest import DESK_KEY, DISPATCHER_KEY, open_board
+from dispatch.db import make_engine, make_session_factory, unit_of_work
+from dispatch.models import Engineer, Shift
+from tests.browser.conftest import open_board
 from tests.browser.server import LiveServer, prepare_database, start_server
 
 pytestmark = pytest.mark.browser
 
-ADMIN_KEY = "osk_demo_admin"
+HOTEL = "Jinjiang Inn, Hefei"
 MONDAY, TUESDAY = "2026-11-23", "2026-11-24"  # the demo day is Monday 23 November
-
-
-def call(server: LiveServer, method: str, path: str, key: str, **kwargs: Any) -> Any:
-    answer = httpx.request(
-        method, server.url + path, headers={"Authorization": f"Bearer {key}"}, timeout=60, **kwargs
-    )
-    assert answer.status_code < 400, answer.text
-    return answer.json()
 
 
 @pytest.fixture(scope="module")
 def trip_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, int]]:
-    """The demo day with a plant in Hefei (five hours from Hangzhou) promised from a trip and
-    planned by a two-day run; yields the server and the area of the engineer sent."""
-    server = start_server(prepare_database(tmp_path_factory.mktemp("trips")))
+    """The planned demo day with one engineer's Monday ending at a hotel in Hefei, as a run
+    that sent them on a trip stores it (planning trips is tested in tests/api/test_trips.py;
+    this is about the board showing one); yields the server and the engineer's area."""
+    url = prepare_database(tmp_path_factory.mktemp("trips"))
+    engine = make_engine(url)
     try:
-        site = call(
-            server,
-            "POST",
-            "/v1/sites",
-            ADMIN_KEY,
-            json={
-                "customer_id": 1,
-                "name": "Hefei plant",
-                "address": "Hefei, Anhui",
-                "lat": 31.82,
-                "lon": 117.23,
-            },
-        )
-        taken = call(
-            server,
-            "POST",
-            "/v1/requests",
-            DESK_KEY,
-            json={
-                "site_id": site["id"],
-                "channel": "phone",
-                "tier": "important",
-                "external_ref": "CRM-6001",
-                "skills": [{"skill": "hvac", "min_level": 2}],
-            },
-        )
-        assert taken["capacity"]["overnight"] is True, taken["capacity"]
-        run = call(
-            server,
-            "POST",
-            "/v1/dispatch/runs",
-            DISPATCHER_KEY,
-            json={"horizon_start": MONDAY, "days": 2, "time_limit_s": 15},
-        )
-        deadline = time.monotonic() + 300
-        status = run["status"]
-        while status in ("queued", "running") and time.monotonic() < deadline:
-            time.sleep(0.5)
-            status = call(server, "GET", f"/v1/dispatch/runs/{run['id']}", DISPATCHER_KEY)["status"]
-        assert status == "succeeded"
-        for area in call(server, "GET", "/v1/service-areas", DISPATCHER_KEY)["items"]:
-            plan = call(
-                server,
-                "GET",
-                f"/v1/dispatch/plan?service_area_id={area['id']}&date={MONDAY}",
-                DISPATCHER_KEY,
-            )
-            if any(r["overnight"] for r in plan["routes"]):
-                yield server, area["id"]
-                return
-        pytest.fail("the two-day run sent nobody to Hefei")
+        with unit_of_work(make_session_factory(engine)) as session:
+            shift = session.scalars(
+                select(Shift).where(Shift.date == date.fromisoformat(MONDAY)).order_by(Shift.id)
+            ).first()
+            assert shift is not None, "the demo day has shifts on Monday"
+            shift.night_lat, shift.night_lon, shift.night_label = 31.82, 117.23, HOTEL
+            engineer = session.get(Engineer, shift.engineer_id)
+            assert engineer is not None
+            area_id = engineer.service_area_id
+    finally:
+        engine.dispose()
+    server = start_server(url)
+    try:
+        yield server, area_id
     finally:
         server.stop()
 
@@ -99,10 +57,10 @@ def test_the_board_shows_the_night_away_and_the_next_days_start(browser, trip_se
         night = page.get_by_test_id("overnight")
         night.first.wait_for()
         assert night.count() == 1
-        assert night.first.inner_text() == "night: near the site of CRM-6001"
+        assert night.first.inner_text() == f"night: {HOTEL}"
         assert page.locator(".night-icon").count() == 1
         page.fill("#date-input", TUESDAY)
         start = page.get_by_test_id("starts-from")
         start.first.wait_for()
-        assert start.first.inner_text() == "from near the site of CRM-6001"
+        assert start.first.inner_text() == f"from {HOTEL}"
         board.problems.assert_none()
