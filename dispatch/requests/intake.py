@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -325,21 +325,10 @@ def _book(
         return False, None
     if prediction.overnight:
         # A trip is planned by a run over both its days, never booked into a day at home.
-        if not urgent or not settings.replan_on_urgent or runner is None:
+        if not urgent:
             return False, None
-        if request.base_area_id is None:  # pragma: no cover - a promised request has a base
-            return False, None
-        run = create_run(
-            session,
-            area_ids=[request.base_area_id],
-            horizon_start=prediction.trip_start or prediction.day,
-            days=2,
-            time_limit_s=settings.replan_time_limit_s,
-            actor=f"auto: urgent {request.external_ref} (a trip)",
-            now=now,
-        )
-        submit_after_commit(session, runner, run.id)
-        return False, run.id
+        start = prediction.trip_start or prediction.day
+        return False, _urgent_run(session, runner, settings, request, start, 2, now)
     # ``assign`` takes its turn with other changes to the area (bookings, a dispatcher's moves,
     # a publishing run) and reads the route after the wait.
     manual.assign(
@@ -370,21 +359,37 @@ def _book(
             window_start=request.window_start,
             due=request.plan_by or request.window_end,
         )
-    if not (urgent and settings.replan_on_urgent) or runner is None:
+    if not urgent:
         return True, None
+    return True, _urgent_run(session, runner, settings, request, prediction.day, 1, now)
+
+
+def _urgent_run(
+    session: Session,
+    runner: JobRunner | None,
+    settings: IntakeSettings,
+    request: RepairRequest,
+    start: date,
+    days: int,
+    now: datetime,
+) -> int | None:
+    """Queue the re-plan an urgent request's booking calls for (``days`` from ``start``: two
+    for a trip), when the settings ask for one; its id."""
+    if not settings.replan_on_urgent or runner is None:
+        return None
     if request.base_area_id is None:  # pragma: no cover - a promised request has a base
-        return True, None
+        return None
     run = create_run(
         session,
         area_ids=[request.base_area_id],
-        horizon_start=prediction.day,
-        days=1,
+        horizon_start=start,
+        days=days,
         time_limit_s=settings.replan_time_limit_s,
-        actor=f"auto: urgent {request.external_ref}",
+        actor=f"auto: urgent {request.external_ref}" + (" (a trip)" if days > 1 else ""),
         now=now,
     )
     submit_after_commit(session, runner, run.id)
-    return True, run.id
+    return run.id
 
 
 def promise_return(

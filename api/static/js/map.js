@@ -90,7 +90,8 @@ export class BoardMap {
         className: "area-outline",
       }),
       onEachFeature: (feature, layer) => {
-        layer.bindTooltip(feature.properties.name, {
+        // Area names are data: a text node, never a string Leaflet would parse as markup.
+        layer.bindTooltip(h("span", {}, feature.properties.name), {
           permanent: true, direction: "center", className: "area-label",
         });
       },
