@@ -158,7 +158,10 @@ def start_bounds(job: Job, weights: Weights | None) -> tuple[int | None, int | N
 
 
 def earliest_feasible_start(job: Job, t: int) -> int | None:
-    """Return the earliest time >= ``t`` inside one of the job's windows (``t`` without windows)."""
+    """Return the earliest time >= ``t`` inside one of the job's windows (``t`` without windows),
+    and not before a dispatcher's locked start: an engineer early for it waits."""
+    if job.lock is not None and job.lock.start is not None:
+        t = max(t, job.lock.start)
     if not job.windows:
         return t
     for w in job.windows:

@@ -96,6 +96,8 @@ def assign(
         accept_warnings=body.accept_warnings,
         actor=user.actor,
         now=clock.now(),
+        arrival=body.arrival,
+        lock_kind=body.lock,
     )
 
 

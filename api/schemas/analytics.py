@@ -26,6 +26,13 @@ class SlaFigures(OutputModel):
     key: str | int | None
     label: str | None
     requests: int
+    responses: int = Field(default=0, description="requests with a first response (its times)")
+    arrivals: int = Field(default=0, description="visits arrived (arrival times, on-time rate)")
+    promises_judged: int = Field(
+        default=0, description="promises that could be kept or broken (broken-promise rate)"
+    )
+    with_response_due: int = Field(default=0, description="requests with a response due")
+    with_resolution_due: int = Field(default=0, description="requests with a resolution due")
     first_response_min: ResponseMinutes
     arrival_min: ArrivalMinutes
     on_time_rate: float | None

@@ -111,6 +111,17 @@ class AssignmentCreate(InputModel):
     position: Annotated[int, Field(ge=0, le=1000)] | None = Field(
         default=None, description="place in the route (0 = first); omit for the best place"
     )
+    arrival: Instant | None = Field(
+        default=None,
+        description="keep the visit at this time (a time lock, as a drop on the board's row "
+        "makes): the work starts then, or on arrival when the engineer cannot be there sooner; "
+        "without a position the visit goes where this time falls in the route",
+    )
+    lock: Literal["none", "engineer", "time", "both"] | None = Field(
+        default=None,
+        description="how the visit is kept afterwards (default: to the engineer, and to the "
+        "time too when an arrival is given); undoing a change sends the lock the visit had",
+    )
     dry_run: bool = Field(default=False, description="only check; change nothing")
     accept_warnings: bool = Field(
         default=False, description="commit although the check found warnings"
@@ -164,6 +175,11 @@ class VisitView(RequestBrief):
     travel_seconds: int
     lock: str
     locked_arrival: dt.datetime | None
+    overrides: list[str] = Field(
+        default_factory=list,
+        description="the check's warnings a dispatcher accepted when putting the visit here "
+        "(skill, shift for overtime, promise, ...); empty once a run re-plans it",
+    )
 
 
 class PositionSeen(OutputModel):

@@ -197,6 +197,12 @@ def sla_report(
 def _empty(key: Any) -> dict[str, Any]:
     return {
         "requests": 0,
+        # What each figure is based on: its denominator.
+        "responses": 0,
+        "arrivals": 0,
+        "promises_judged": 0,
+        "with_response_due": 0,
+        "with_resolution_due": 0,
         "first_response_min": {"mean": None, "median": None, "p90": None},
         "arrival_min": {"mean": None, "p90": None},
         "on_time_rate": None,
@@ -239,6 +245,7 @@ def _report(
         k.label("k"),
         func.count().label("requests"),
         count_if(arrived).label("arrived"),
+        count_if(c.acknowledged_at.is_not(None)).label("responded"),
         count_if(inside).label("inside"),
         count_if(by_us).label("by_us"),
         count_if(c.first_response_due.is_not(None)).label("with_response_due"),
@@ -273,6 +280,11 @@ def _report(
         arr = arrival.get(k, {})
         out[k] = _empty(k) | {
             "requests": r.requests,
+            "responses": r.responded or 0,
+            "arrivals": r.arrived or 0,
+            "promises_judged": (r.arrived or 0) + (r.by_us or 0),
+            "with_response_due": r.with_response_due or 0,
+            "with_resolution_due": r.with_resolution_due or 0,
             "first_response_min": {
                 "mean": _round(first.get("mean")),
                 "median": _round(first.get("p50")),

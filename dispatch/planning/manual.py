@@ -92,9 +92,14 @@ def evaluate_assignment(
     day: date,
     position: int | None,
     now: datetime,
+    arrival: datetime | None = None,
 ) -> tuple[Evaluation, list[Visit], TimedRoute]:
     """Check putting the request in the engineer's route that day (at ``position`` or the best
-    place): skills and levels, shift, the promise, and colleagues' visits made late."""
+    place): skills and levels, shift, the promise, and colleagues' visits made late.
+
+    ``arrival`` keeps the visit at a time (a drop on the board): it goes where that time falls
+    in the route unless ``position`` says otherwise, and a warning says when the engineer cannot
+    be there by then."""
     request = _open_request(session, request_id)
     engineer = session.get(Engineer, engineer_id)
     if engineer is None or not engineer.active:
@@ -106,6 +111,11 @@ def evaluate_assignment(
         raise InvalidInput("date", f"{day.isoformat()} is in the past (today is {today})")
     if day > today + MAX_AHEAD:
         raise InvalidInput("date", "assign at most a year ahead")
+    if arrival is not None:
+        if arrival < now:
+            raise InvalidInput("arrival", "the arrival to keep is in the past")
+        if arrival.astimezone(zone).date() != day:
+            raise InvalidInput("arrival", f"the arrival to keep is not on {day.isoformat()}")
     current = _current_visit(session, request_id)
     if current is not None and current.status not in MOVABLE:
         raise Conflict(f"the visit for request {request_id} is already {current.status}")
@@ -130,6 +140,10 @@ def evaluate_assignment(
         assert other is not None
         requests[other.id] = other
     order = [v.request_id for v in pending]
+    if position is None and arrival is not None:
+        position = sum(
+            1 for v in pending if (v.planned_start or v.planned_arrival or arrival) < arrival
+        )
     positions = range(len(order) + 1) if position is None else [min(position, len(order))]
     best: tuple[tuple[int, float, int], int, TimedRoute] | None = None
     # The day as it is and with the request in each place, on one problem built once.
@@ -140,6 +154,7 @@ def evaluate_assignment(
         day,
         [order, *([*order[:p], request.id, *order[p:]] for p in positions)],
         now,
+        pins={request.id: arrival} if arrival is not None else None,
     )
     before = before_route.visits if before_route is not None else []
     for p, candidate in zip(positions, candidates, strict=True):
@@ -181,6 +196,12 @@ def evaluate_assignment(
         # Messages are read by dispatchers: their area's clock, not UTC.
         return moment.astimezone(zone).strftime("%H:%M")
 
+    if arrival is not None and mine.start > arrival + timedelta(minutes=1):
+        evaluation.warn(
+            "time",
+            f"{engineer.name} can be there at {local(mine.start)} at the earliest, "
+            f"not {local(arrival)}",
+        )
     if mine.departure > shift.end_at:
         evaluation.warn("shift", f"the visit would end after {engineer.name}'s shift")
     if mine.missed:
@@ -298,12 +319,16 @@ def assign(
     now: datetime,
     lock: bool = True,
     reserve: bool = False,
+    arrival: datetime | None = None,
+    lock_kind: str | None = None,
 ) -> Evaluation:
     """Assign (or move) a request to an engineer-day; commits unless dry-run or warned.
 
     A dispatcher's choice is locked to the engineer (``lock``) so runs keep it; an automatic
     insertion is not. Intake's booking only ``reserve``s the capacity it quoted: until a run
-    publishes the visit, runs may move it without the stability penalty.
+    publishes the visit, runs may move it without the stability penalty. ``arrival`` keeps the
+    visit at a time as well (a time lock); ``lock_kind`` says exactly how the visit is kept
+    afterwards (undoing a change restores the lock the visit had).
 
     A change takes its turn with every other change to the areas it touches (the engineer's,
     and the one the visit leaves): their plan-scope rows are locked before the route is read,
@@ -320,6 +345,7 @@ def assign(
         day=day,
         position=position,
         now=now,
+        arrival=arrival,
     )
     if dry_run:
         return evaluation
@@ -350,7 +376,14 @@ def assign(
     visit.reserved = reserve
     if visit.lock is None:
         visit.lock = LockKind.NONE.value
-    if lock and visit.lock == LockKind.NONE.value:
+    if lock_kind is not None:
+        visit.lock = LockKind(lock_kind).value
+        timed_lock = visit.lock in (LockKind.TIME.value, LockKind.BOTH.value)
+        visit.locked_arrival = (arrival or evaluation.eta) if timed_lock else None
+    elif arrival is not None:
+        visit.lock = LockKind.BOTH.value if lock else LockKind.TIME.value
+        visit.locked_arrival = arrival
+    elif lock and visit.lock == LockKind.NONE.value:
         visit.lock = LockKind.ENGINEER.value
     elif lock and visit.lock == LockKind.TIME.value:
         visit.lock = LockKind.BOTH.value
@@ -475,7 +508,7 @@ def lock_visit(
     if lock in (LockKind.TIME, LockKind.BOTH):
         if arrival is not None and arrival.tzinfo is None:
             raise InvalidInput("arrival", "give the arrival with a timezone offset")
-        visit.locked_arrival = arrival or visit.planned_arrival
+        visit.locked_arrival = arrival or visit.planned_start or visit.planned_arrival
     else:
         visit.locked_arrival = None
     _lock_event(session, visit, "locked", actor, now, kind=lock.value)

@@ -4,7 +4,7 @@ and translate its answers back into datetimes and database ids."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -141,6 +141,7 @@ def build_problem(
     history: bool = True,
     extra_points: tuple[tuple[float, float], ...] = (),
     keep_locks: bool = True,
+    pins: Mapping[int, datetime] | None = None,
 ) -> Built:
     """The optimiser problem for ``snapshot``; travel times from ``geo``'s provider.
 
@@ -148,7 +149,9 @@ def build_problem(
     one engineer, where other engineers are not part of the problem. ``extra_points`` become
     matrix locations too (e.g. where an engineer is busy). ``keep_locks=False`` is the
     fallback when no plan honours the locks: freeze locks are not made and dispatchers' locks
-    are released, each with a ``lock_broken`` note.
+    are released, each with a ``lock_broken`` note. ``pins`` (request id -> service start)
+    keep visits at a time when an order is timed (``history=False``), as the visits' own time
+    locks do there: the work starts then, or as soon after as the engineer gets there.
     """
     epoch = _epoch(snapshot)
     points = _Points()
@@ -189,6 +192,7 @@ def build_problem(
             horizon_end_s,
             freeze if keep_locks else timedelta(0),
             history,
+            (pins or {}).get(j.request_id),
         )
         job, note = _without_absent_engineers(job, j, working, now_s)
         if job is not None and job.lock is not None and not keep_locks:
@@ -586,6 +590,7 @@ def _job(
     horizon_end_s: int,
     freeze: timedelta,
     history: bool,
+    pin: datetime | None = None,
 ) -> Job:
     visit = j.visit
     in_progress = None
@@ -616,6 +621,11 @@ def _job(
         # so the job comes back unassigned with the optimiser's reason.
         windows = tuple(_merge(found)) if found else (TimeWindow(0, 0),)
         lock = _lock(j, snapshot, sec, freeze) if history else None
+        if not history:
+            held = visit is not None and visit.lock in (LockKind.TIME.value, LockKind.BOTH.value)
+            pin = pin or (visit.locked_arrival if held and visit is not None else None)
+            if pin is not None:
+                windows = _pinned(windows, max(sec(pin), now_s))
     previous = None
     day = None if visit is None else (visit.date - snapshot.horizon_start).days
     if visit is not None and day is not None and 0 <= day < snapshot.days and history:
@@ -654,6 +664,13 @@ def _merge(windows: list[TimeWindow]) -> list[TimeWindow]:
         else:
             merged.append(w)
     return merged
+
+
+def _pinned(windows: tuple[TimeWindow, ...], start: int) -> tuple[TimeWindow, ...]:
+    """The windows from ``start`` on: a visit kept at a time starts then or, when the engineer
+    gets there later, on arrival. Past every window the visit can start only at ``start``."""
+    kept = tuple(TimeWindow(max(w.start, start), w.end) for w in windows if w.end >= start)
+    return kept or (TimeWindow(start, start),)
 
 
 def _lock(j: JobSnap, snapshot: Snapshot, sec: Seconds, freeze: timedelta) -> Lock | None:

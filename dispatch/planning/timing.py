@@ -4,7 +4,7 @@ a position ping or a dispatcher's change, without re-solving anything."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -59,6 +59,7 @@ def engineer_day_problem(
     request_ids: list[int],
     now: datetime,
     extra_points: tuple[tuple[float, float], ...] = (),
+    pins: Mapping[int, datetime] | None = None,
 ) -> Built:
     """A one-engineer, one-day problem holding the given requests."""
     area = session.get(ServiceArea, engineer.service_area_id)
@@ -67,9 +68,10 @@ def engineer_day_problem(
     snapshot = snapshot_of(
         session, areas=[area], engineers=[engineer], requests=requests, start=day, days=1, now=now
     )
-    # The order is given, only times are computed: no locks, freezes or plan history.
+    # The order is given, only times are computed: no freezes or plan history, and of the
+    # locks only the times visits are kept at (``pins`` adds to them).
     return build_problem(
-        snapshot, geo, freeze=timedelta(0), history=False, extra_points=extra_points
+        snapshot, geo, freeze=timedelta(0), history=False, extra_points=extra_points, pins=pins
     )
 
 
@@ -109,14 +111,16 @@ def time_sequences(
     now: datetime,
     *,
     busy_until: tuple[datetime, tuple[float, float]] | None = None,
+    pins: Mapping[int, datetime] | None = None,
 ) -> list[TimedRoute | None]:
     """``time_sequence`` for several orders of the same engineer-day, the problem built once
-    for all the requests they hold (as trying every place for one more visit does)."""
+    for all the requests they hold (as trying every place for one more visit does); ``pins``
+    keeps requests at a time (a dispatcher's drop on the board)."""
     wanted = sorted({r for sequence in sequences for r in sequence})
     if not wanted:
         return [TimedRoute([], None, None) for _ in sequences]
     extra = (busy_until[1],) if busy_until is not None else ()
-    built = engineer_day_problem(session, geo, engineer, day, wanted, now, extra)
+    built = engineer_day_problem(session, geo, engineer, day, wanted, now, extra, pins)
     key = engineer_key(engineer.id)
     found = built.problem.engineer(key)
     if found is None:

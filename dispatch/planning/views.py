@@ -18,6 +18,7 @@ from dispatch.models import (
     Engineer,
     LocationPing,
     RepairRequest,
+    RequestEvent,
     Shift,
     Site,
     Visit,
@@ -55,11 +56,17 @@ def promise_state(
 
 
 def visit_view(
-    visit: Visit, request: RepairRequest, site: Site, customer: Customer, now: datetime
+    visit: Visit,
+    request: RepairRequest,
+    site: Site,
+    customer: Customer,
+    now: datetime,
+    overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """One visit as dispatchers see it."""
     eta = visit.current_eta
     return {
+        "overrides": overrides or [],
         "visit_id": visit.id,
         "request_id": request.id,
         "external_ref": request.external_ref,
@@ -92,6 +99,27 @@ def visit_view(
             window_end=request.window_end, eta=eta, arrived_at=visit.arrived_at, now=now
         ).value,
     }
+
+
+PLACED = ("assigned", "reassigned", "moved")
+
+
+def accepted_overrides(session: Session, request_ids: list[int]) -> dict[int, list[str]]:
+    """The warnings a dispatcher accepted in placing each request's visit where it is: those of
+    the newest event that placed it, when that was a dispatcher's (a run's carries none)."""
+    if not request_ids:
+        return {}
+    newest = (
+        select(func.max(RequestEvent.id))
+        .where(RequestEvent.request_id.in_(request_ids), RequestEvent.type.in_(PLACED))
+        .group_by(RequestEvent.request_id)
+    )
+    found = {}
+    for event in session.scalars(select(RequestEvent).where(RequestEvent.id.in_(newest))):
+        codes = (event.payload or {}).get("warnings") or []
+        if codes:
+            found[event.request_id] = [str(c) for c in codes]
+    return found
 
 
 def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
@@ -185,10 +213,11 @@ def area_day_plan(session: Session, *, area_id: int, day: date, now: datetime) -
     starts_from, overnight = nights_around(session, ids, day)
     day_start, day_end = day_bounds(day, area.timezone)
     seen = last_positions(session, ids, since=day_start, until=min(day_end, now))
+    accepted = accepted_overrides(session, [request.id for _, request, _, _ in rows])
     by_engineer: dict[int, list[dict[str, Any]]] = {}
     for visit, request, site, customer in rows:
         by_engineer.setdefault(visit.engineer_id, []).append(
-            visit_view(visit, request, site, customer, now)
+            visit_view(visit, request, site, customer, now, accepted.get(request.id))
         )
     routes = []
     for e in engineers:

@@ -143,7 +143,8 @@ def test_manual_assignment_warns_before_committing(
     client: TestClient, auth, world, session: Session
 ) -> None:
     """Assigning a PLC level-4 job to an engineer without PLC warns; it commits only when the
-    dispatcher accepts the warnings, and the visit is then locked to that engineer."""
+    dispatcher accepts the warnings; the visit is then locked to that engineer and the plan
+    view marks the accepted override on it."""
     plc_job = world["requests"][2]
     li = world["engineers"][1]
     body = {
@@ -169,6 +170,13 @@ def test_manual_assignment_warns_before_committing(
     assert done["committed"] is True
     visit = session.scalar(select(Visit).where(Visit.request_id == plc_job.id))
     assert visit is not None and visit.engineer_id == li.id and visit.lock == "engineer"
+    # The board marks the override the dispatcher accepted on the visit.
+    plan = client.get(
+        f"/v1/dispatch/plan?service_area_id={world['area'].id}&date={DAY}",
+        headers=auth("dispatcher"),
+    ).json()
+    shown = {v["request_id"]: v["overrides"] for r in plan["routes"] for v in r["visits"]}
+    assert shown == {plc_job.id: ["skill"]}
 
 
 def test_locked_visit_keeps_its_engineer_through_a_run(
@@ -208,6 +216,152 @@ def test_locked_visit_keeps_its_engineer_through_a_run(
         client.delete(f"/v1/visits/{visit.id}/lock", headers=auth("dispatcher")).json()["lock"]
         == "none"
     )
+
+
+def _move(client: TestClient, auth, **body: Any) -> Any:
+    return client.post(
+        "/v1/dispatch/assignments",
+        json={"date": DAY.isoformat()} | body,
+        headers=auth("dispatcher"),
+    )
+
+
+def test_a_visit_dropped_at_a_time_is_kept_there_through_retiming_and_runs(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """A drop on the board (an arrival) places the visit where that time falls, times it to
+    start then, locks it to the engineer and the time, and later changes and runs keep it."""
+    run_plan(client, auth, world["area"].id)
+    session.expire_all()
+    target = world["requests"][1]
+    visit = session.scalar(select(Visit).where(Visit.request_id == target.id))
+    assert visit is not None and visit.lock == "none"
+    # Twenty minutes after the best time the check finds, on a five-minute mark.
+    best = _move(
+        client, auth, request_id=target.id, engineer_id=visit.engineer_id, dry_run=True
+    ).json()
+    eta = datetime.fromisoformat(best["eta"]) + timedelta(minutes=20)
+    keep = eta + timedelta(minutes=(-eta.minute) % 5, seconds=-eta.second)
+    check = _move(
+        client,
+        auth,
+        request_id=target.id,
+        engineer_id=visit.engineer_id,
+        arrival=keep.isoformat(),
+        dry_run=True,
+    ).json()
+    assert datetime.fromisoformat(check["eta"]) == keep and check["committed"] is False
+    assert "time" not in [w["code"] for w in check["warnings"]]
+    assert [r["request_id"] for r in check["route"]][check["position"]] == target.id
+    done = _move(
+        client,
+        auth,
+        request_id=target.id,
+        engineer_id=visit.engineer_id,
+        arrival=keep.isoformat(),
+        accept_warnings=True,
+    ).json()
+    assert done["committed"] is True
+    session.expire_all()
+    visit = session.get(Visit, visit.id)
+    assert visit is not None
+    assert (visit.lock, visit.locked_arrival, visit.planned_start) == ("both", keep, keep)
+    # Another change to the same route re-times it: the kept visit stays at its time.
+    other = next(r for r in world["requests"] if r.id != target.id)
+    _move(client, auth, request_id=other.id, engineer_id=visit.engineer_id, accept_warnings=True)
+    session.expire_all()
+    assert session.get(Visit, visit.id).planned_start == keep  # type: ignore[union-attr]
+    rerun = run_plan(client, auth, world["area"].id)
+    assert rerun["status"] == "succeeded", rerun["failure_reason"]
+    session.expire_all()
+
+    check_published_routes(session, locks={target.id: ("both", visit.engineer_id, keep)})
+
+
+def test_a_drop_the_engineer_cannot_reach_in_time_warns_and_bad_arrivals_are_refused(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """An arrival sooner than the drive allows answers a 'time' warning with the earliest
+    time; an arrival in the past or on another day is a 422 naming the field."""
+    run_plan(client, auth, world["area"].id)
+    session.expire_all()
+    target = world["requests"][5]
+    visit = session.scalar(select(Visit).where(Visit.request_id == target.id))
+    assert visit is not None
+    soon = NOW + timedelta(minutes=1)
+    check = _move(
+        client,
+        auth,
+        request_id=target.id,
+        engineer_id=visit.engineer_id,
+        arrival=soon.isoformat(),
+        position=0,
+        dry_run=True,
+    ).json()
+    assert "time" in [w["code"] for w in check["warnings"]]
+    assert datetime.fromisoformat(check["eta"]) > soon
+    for arrival, why in (
+        (NOW - timedelta(hours=1), "past"),
+        (NOW + timedelta(days=1, hours=2), "not on"),
+    ):
+        r = _move(
+            client,
+            auth,
+            request_id=target.id,
+            engineer_id=visit.engineer_id,
+            arrival=arrival.isoformat(),
+            dry_run=True,
+        )
+        assert r.status_code == 422, r.text
+        assert "arrival" in r.text and why in r.text
+    bad = _move(
+        client,
+        auth,
+        request_id=target.id,
+        engineer_id=visit.engineer_id,
+        lock="sometimes",
+        dry_run=True,
+    )
+    assert bad.status_code == 422 and "lock" in bad.text
+
+
+def test_undoing_a_move_puts_the_visit_back_as_it_was(
+    client: TestClient, auth, world, session: Session
+) -> None:
+    """Moving a visit to a colleague and back with its old place and lock ('none') leaves the
+    visit with its engineer, place, times and lock as before the move."""
+    run_plan(client, auth, world["area"].id)
+    session.expire_all()
+    target = world["requests"][1]
+    visit = session.scalar(select(Visit).where(Visit.request_id == target.id))
+    assert visit is not None
+    before = (visit.engineer_id, visit.sequence, visit.planned_start, visit.lock)
+    mine = session.scalars(
+        select(Visit)
+        .where(Visit.engineer_id == visit.engineer_id, Visit.date == DAY)
+        .order_by(Visit.sequence)
+    ).all()
+    place = [v.id for v in mine].index(visit.id)
+    other = next(e for e in world["engineers"] if e.id != visit.engineer_id)
+    moved = _move(
+        client, auth, request_id=target.id, engineer_id=other.id, accept_warnings=True
+    ).json()
+    assert moved["committed"] and moved["engineer_id"] == other.id
+    back = _move(
+        client,
+        auth,
+        request_id=target.id,
+        engineer_id=before[0],
+        position=place,
+        lock="none",
+        accept_warnings=True,
+    ).json()
+    assert back["committed"] is True
+    session.expire_all()
+    visit = session.get(Visit, visit.id)
+    assert visit is not None
+    assert (visit.engineer_id, visit.sequence, visit.planned_start, visit.lock) == before
+    assert visit.locked_arrival is None
 
 
 def test_unassign_returns_the_request_to_the_queue(
