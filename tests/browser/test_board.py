@@ -273,8 +273,11 @@ def test_plan_now_runs_and_shows_before_and_after_kpis(board: Board) -> None:
     rows = kpis.locator("tbody tr")
     assert rows.count() == 8
     assigned = kpis.locator("tr[data-kpi=assigned] td")
-    assert re.fullmatch(r"\d+", assigned.nth(1).inner_text())  # before
-    assert re.fullmatch(r"\d+", assigned.nth(2).inner_text())  # after
+    # Every figure carries its unit.
+    assert re.fullmatch(r"\d+ visits?", assigned.nth(1).inner_text())  # before
+    assert re.fullmatch(r"\d+ visits?", assigned.nth(2).inner_text())  # after
+    travel = kpis.locator("tr[data-kpi=travel_minutes] td").nth(2).inner_text()
+    assert re.fullmatch(r"[\d,.]+ min", travel), travel
     after = day_plan(board)["plan_version"]
     assert after > before
     page.wait_for_function(

@@ -3,26 +3,28 @@
 
 import { ApiError, query } from "./api.js";
 import { h, replace, s, setStatus } from "./dom.js";
+import { num, t } from "./i18n.js";
 import { addDays, dateIn, minutesText } from "./time.js";
 
 const $ = (id) => document.getElementById(id);
 
-const pctText = (x) => (x === null || x === undefined ? "–" : `${(x * 100).toFixed(0)} %`);
-const minText = (x) => (x === null || x === undefined ? "–" : x.toFixed(0));
+const pctText = (x) => (x === null || x === undefined ? "–" : t("unit.pct", { n: num(x * 100) }));
+const minText = (x) => (x === null || x === undefined ? "–" : t("unit.min", { n: num(x) }));
 
+// [key, label, the figure, what it is based on (a count, shown beside it)]
 const COLUMNS = [
-  ["requests", "Requests", (g) => (g.requests ?? "–")],
-  ["fr_mean", "First response mean (min)", (g) => minText(g.first_response_min?.mean)],
-  ["fr_median", "median", (g) => minText(g.first_response_min?.median)],
-  ["fr_p90", "p90", (g) => minText(g.first_response_min?.p90)],
-  ["arr_mean", "Arrival mean (min)", (g) => minText(g.arrival_min?.mean)],
-  ["arr_p90", "p90", (g) => minText(g.arrival_min?.p90)],
-  ["on_time", "On time", (g) => pctText(g.on_time_rate)],
-  ["broken", "Broken promises", (g) => pctText(g.broken_promise_rate)],
-  ["resp_overdue", "Response overdue", (g) => pctText(g.response_overdue_ratio)],
-  ["res_overdue", "Resolution overdue", (g) => pctText(g.resolution_overdue_ratio)],
-  ["utilisation", "Utilisation", (g) => pctText(g.utilisation)],
-  ["travel_share", "Travel share", (g) => pctText(g.travel_share)],
+  ["requests", "an.requests", (g) => (g.requests ?? "–"), null],
+  ["fr_mean", "an.fr_mean", (g) => minText(g.first_response_min?.mean), (g) => g.responses],
+  ["fr_median", "an.median", (g) => minText(g.first_response_min?.median), (g) => g.responses],
+  ["fr_p90", "an.p90", (g) => minText(g.first_response_min?.p90), (g) => g.responses],
+  ["arr_mean", "an.arr_mean", (g) => minText(g.arrival_min?.mean), (g) => g.arrivals],
+  ["arr_p90", "an.p90", (g) => minText(g.arrival_min?.p90), (g) => g.arrivals],
+  ["on_time", "an.on_time", (g) => pctText(g.on_time_rate), (g) => g.arrivals],
+  ["broken", "an.broken", (g) => pctText(g.broken_promise_rate), (g) => g.promises_judged],
+  ["resp_overdue", "an.resp_overdue", (g) => pctText(g.response_overdue_ratio), (g) => g.with_response_due],
+  ["res_overdue", "an.res_overdue", (g) => pctText(g.resolution_overdue_ratio), (g) => g.with_resolution_due],
+  ["utilisation", "an.utilisation", (g) => pctText(g.utilisation), null],
+  ["travel_share", "an.travel_share", (g) => pctText(g.travel_share), null],
 ];
 
 export class Analytics {
@@ -43,8 +45,11 @@ export class Analytics {
   }
 
   /** Called when the page is shown; the first time it sets the default dates and loads. */
-  show() {
-    if (this.loadedOnce) return;
+  show({ reload = false } = {}) {
+    if (this.loadedOnce) {
+      if (reload) this.load();
+      return;
+    }
     this.loadedOnce = true;
     const today = dateIn(this.serverNow(), this.timezone());
     $("an-from").value = addDays(today, -7);
@@ -60,12 +65,12 @@ export class Analytics {
     const { from, to, tz } = this.range();
     const status = $("analytics-status");
     if (!from || !to || from >= to) {
-      setStatus(status, "Choose a From date before the To date.", "bad");
+      setStatus(status, t("an.bad_range"), "bad");
       return;
     }
     const token = ++this.token;
     const groupBy = $("an-group").value;
-    setStatus(status, "Loading…");
+    setStatus(status, t("an.loading"));
     const results = await Promise.allSettled([
       this.api.get(`/v1/analytics/sla?${query({ from, to, tz, group_by: groupBy })}`),
       this.api.get(`/v1/analytics/heatmap?${query({ from, to, tz })}`),
@@ -78,19 +83,19 @@ export class Analytics {
     const trend = groupBy === "day" ? sla : trendResult;
     const problems = [];
     if (sla.status === "fulfilled") renderSlaTable($("sla-table"), sla.value);
-    else problems.push(this.explain("KPIs", sla.reason, $("sla-table")));
+    else problems.push(this.explain(t("an.kpis"), sla.reason, $("sla-table")));
     if (heatmap.status === "fulfilled") renderHeatmap($("heatmap"), heatmap.value);
-    else problems.push(this.explain("heatmap", heatmap.reason, $("heatmap")));
+    else problems.push(this.explain(t("an.heatmap"), heatmap.reason, $("heatmap")));
     if (trend.status === "fulfilled") renderTrend($("trend"), trend.value);
-    else problems.push(this.explain("trend", trend.reason, $("trend")));
+    else problems.push(this.explain(t("an.trend"), trend.reason, $("trend")));
     if (problems.length) setStatus(status, problems.join(" "), "bad");
-    else setStatus(status, `${from} to ${to} (exclusive), grouped by ${groupBy}.`);
+    else setStatus(status, t("an.shown", { from, to, group: t(`an.group.${groupBy}`) }));
   }
 
   explain(what, err, el) {
     const message = err instanceof ApiError && err.status === 404
-      ? `The ${what} are not available on this server (404).`
-      : `The ${what} could not be loaded: ${err.message}.`;
+      ? t("an.not_here", { what })
+      : t("an.load_failed", { what, error: err.message });
     replace(el, h("p", { class: "muted" }, message));
     return message;
   }
@@ -110,9 +115,9 @@ export class Analytics {
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
-      setStatus($("analytics-status"), `Downloaded ${name}.`, "ok");
+      setStatus($("analytics-status"), t("an.downloaded", { name }), "ok");
     } catch (err) {
-      setStatus($("analytics-status"), `The CSV could not be downloaded: ${err.message}`, "bad");
+      setStatus($("analytics-status"), t("an.download_failed", { error: err.message }), "bad");
     }
   }
 }
@@ -124,25 +129,31 @@ function renderSlaTable(el, data) {
   const perEngineer = data.group_by === "engineer" ||
     groups.some((g) => g.utilisation !== null && g.utilisation !== undefined);
   const columns = COLUMNS.filter(([key]) => perEngineer || (key !== "utilisation" && key !== "travel_share"));
+  // Each figure with the number it is based on, so a 100 % of one visit reads as such.
+  const cell = (g, value, basis) => {
+    const n = basis ? basis(g) : null;
+    return h("td", { dataset: n === null || n === undefined ? {} : { n } }, value(g),
+      n === null || n === undefined ? null : h("span", { class: "n", title: t("an.based_on", { count: n }) }, `n=${n}`));
+  };
   const row = (g, cls) => h("tr", { class: cls, dataset: { key: g.key ?? "" } },
-    h("td", {}, g.label ?? String(g.key)), columns.map(([, , value]) => h("td", {}, value(g))));
+    h("td", {}, g.label ?? String(g.key)), columns.map(([, , value, basis]) => cell(g, value, basis)));
   replace(el, h("table", { class: "sla" },
-    h("thead", {}, h("tr", {}, h("th", {}, data.group_by), columns.map(([, label]) => h("th", { scope: "col" }, label)))),
+    h("thead", {}, h("tr", {}, h("th", {}, t(`an.group.${data.group_by}`)), columns.map(([, label]) => h("th", { scope: "col" }, t(label))))),
     h("tbody", {}, groups.length
       ? groups.map((g) => row(g, "group"))
-      : h("tr", {}, h("td", { colspan: columns.length + 1, class: "muted" }, "No requests in this period."))),
-    data.total ? h("tfoot", {}, row({ ...data.total, label: "All" }, "total")) : null));
+      : h("tr", {}, h("td", { colspan: columns.length + 1, class: "muted" }, t("an.none")))),
+    data.total ? h("tfoot", {}, row({ ...data.total, label: t("an.all") }, "total")) : null));
 }
 
 // ------------------------------------------------------------------------------ heatmap
 
 // Pale to dark; a log scale keeps minutes of response and hours of resolution both legible.
-function heatColour(t) {
+function heatColour(u) {
   const lo = [239, 246, 255];
   const mid = [251, 191, 36];
   const hi = [185, 28, 28];
-  const mix = (a, b, u) => a.map((x, i) => Math.round(x + (b[i] - x) * u));
-  const c = t < 0.5 ? mix(lo, mid, t * 2) : mix(mid, hi, (t - 0.5) * 2);
+  const mix = (a, b, w) => a.map((x, i) => Math.round(x + (b[i] - x) * w));
+  const c = u < 0.5 ? mix(lo, mid, u * 2) : mix(mid, hi, (u - 0.5) * 2);
   return `rgb(${c.join(",")})`;
 }
 
@@ -153,9 +164,9 @@ function renderHeatmap(el, data) {
   const scale = (m) => Math.log1p(m) / Math.log1p(max);
   replace(el,
     h("table", { class: "heatmap" },
-      h("thead", {}, h("tr", {}, h("th", {}, "stage \\ channel"), data.channels.map((c) => h("th", { scope: "col" }, c.replaceAll("_", " "))))),
+      h("thead", {}, h("tr", {}, h("th", {}, t("an.stage_channel")), data.channels.map((c) => h("th", { scope: "col" }, t(`channel.${c}`))))),
       h("tbody", {}, data.stages.map((stage) => h("tr", {},
-        h("th", { scope: "row" }, stage.replaceAll("_", " ")),
+        h("th", { scope: "row" }, t(`stage.${stage}`)),
         data.channels.map((channel) => {
           const cell = cells.get(`${stage}|${channel}`);
           const median = cell ? cell.median_min : null;
@@ -163,16 +174,16 @@ function renderHeatmap(el, data) {
           if (median === null || median === undefined) {
             return h("td", { class: "cell empty", "data-testid": "heatmap-cell", dataset: { stage, channel, count } }, "–");
           }
-          const t = scale(median);
+          const u = scale(median);
           return h("td", {
             class: "cell", "data-testid": "heatmap-cell", dataset: { stage, channel, count, median },
-            style: { background: heatColour(t), color: t > 0.6 ? "#fff" : "#111827" },
-            title: `${stage}, ${channel}: median ${minutesText(median)} over ${count}`,
+            style: { background: heatColour(u), color: u > 0.6 ? "#fff" : "#111827" },
+            title: t("an.cell_title", { stage: t(`stage.${stage}`), channel: t(`channel.${channel}`), median: minutesText(median), count }),
           }, minutesText(median), h("span", { class: "n" }, `n=${count}`));
         }))))),
     h("div", { class: "heatmap-legend" },
-      "0 min", h("span", { class: "ramp", style: { background: `linear-gradient(90deg, ${heatColour(0)}, ${heatColour(0.5)}, ${heatColour(1)})` } }),
-      `${minutesText(max)} (log scale)`));
+      minutesText(0), h("span", { class: "ramp", style: { background: `linear-gradient(90deg, ${heatColour(0)}, ${heatColour(0.5)}, ${heatColour(1)})` } }),
+      t("an.log_scale", { max: minutesText(max) })));
 }
 
 // ------------------------------------------------------------------------------ trend chart
@@ -194,7 +205,7 @@ function everyDay(data) {
 function renderTrend(el, data) {
   const days = everyDay(data);
   if (!days.some((d) => d.requests)) {
-    replace(el, h("p", { class: "muted" }, "No requests in this period."));
+    replace(el, h("p", { class: "muted" }, t("an.none")));
     return;
   }
   const W = 560;
@@ -211,7 +222,7 @@ function renderTrend(el, data) {
   const bars = days.map((d, i) => s("rect", {
     class: "trend-bar", "data-testid": "trend-bar",
     x: x(i) - Math.min(step * 0.3, 18), width: Math.min(step * 0.6, 36), y: yReq(d.requests || 0), height: m.t + ih - yReq(d.requests || 0),
-  }, s("title", {}, `${d.label ?? d.key}: ${d.requests} requests`)));
+  }, s("title", {}, `${d.label ?? d.key}: ${t("unit.requests", { n: d.requests, count: d.requests })}`)));
 
   const line = (field) => {
     let path = "";
@@ -230,18 +241,18 @@ function renderTrend(el, data) {
   const dots = days.map((d, i) => (d.on_time_rate === null || d.on_time_rate === undefined
     ? null
     : s("circle", { class: "trend-dot", cx: x(i), cy: yRate(d.on_time_rate), r: 3 },
-      s("title", {}, `${d.label ?? d.key}: ${pctText(d.on_time_rate)} on time`))));
+      s("title", {}, t("an.dot_title", { day: d.label ?? d.key, pct: pctText(d.on_time_rate), count: d.arrivals ?? 0 })))));
 
   const labelEvery = Math.ceil(days.length / 10);
   const xLabels = days.map((d, i) => (i % labelEvery ? null
     : s("text", { x: x(i), y: H - m.b + 14, "text-anchor": "middle" }, String(d.label ?? d.key).slice(5))));
   const reqTicks = [0, Math.round(maxReq / 2), maxReq].map((n) => s("text", { x: m.l - 6, y: yReq(n) + 3, "text-anchor": "end" }, n));
-  const rateTicks = [0, 0.5, 1].map((r) => s("text", { x: W - m.r + 6, y: yRate(r) + 3 }, `${r * 100} %`));
+  const rateTicks = [0, 0.5, 1].map((r) => s("text", { x: W - m.r + 6, y: yRate(r) + 3 }, pctText(r)));
 
   replace(el,
     s("svg", {
       class: "trend-chart", "data-testid": "trend-chart", viewBox: `0 0 ${W} ${H}`, role: "img",
-      "aria-label": `Requests per day and on-time arrival rate, ${days.length} days`,
+      "aria-label": t("an.trend_label", { count: days.length }),
     },
     s("g", { class: "axis" },
       s("line", { x1: m.l, x2: W - m.r, y1: m.t + ih, y2: m.t + ih }),
@@ -253,7 +264,7 @@ function renderTrend(el, data) {
     s("path", { class: "trend-line broken", d: line("broken_promise_rate") }),
     dots),
     h("div", { class: "trend-legend" },
-      h("span", {}, h("i", { style: { background: "#cbd5e1", height: "10px" } }), "requests (left axis)"),
-      h("span", {}, h("i", { style: { background: "var(--on_time)" } }), "on-time rate (right)"),
-      h("span", {}, h("i", { style: { background: "var(--late)" } }), "broken-promise rate (right)")));
+      h("span", {}, h("i", { style: { background: "#cbd5e1", height: "10px" } }), t("an.legend_requests")),
+      h("span", {}, h("i", { style: { background: "var(--on_time)" } }), t("an.legend_on_time")),
+      h("span", {}, h("i", { style: { background: "var(--late)" } }), t("an.legend_broken"))));
 }

@@ -20,9 +20,10 @@ export function errorMessage(body, status) {
   return `the server answered ${status}`;
 }
 
-export function createApi(getKey) {
+/** The client; ``getLocale`` gives the language the server's messages should come in. */
+export function createApi(getKey, getLocale = () => "en") {
   async function request(method, path, { body, accept = "application/json" } = {}) {
-    const headers = { Accept: accept };
+    const headers = { Accept: accept, "Accept-Language": getLocale() };
     const key = getKey();
     if (key) headers.Authorization = `Bearer ${key}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";

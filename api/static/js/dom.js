@@ -1,5 +1,7 @@
 // Small DOM helpers. Text from the server always goes in as text, never as HTML.
 
+import { t } from "./i18n.js";
+
 /**
  * Create an element: h("li", {class: "x", dataset: {id: 1}, onclick: fn}, "text", child).
  * Attributes set to null, undefined or false are left out.
@@ -56,14 +58,17 @@ export function setStatus(el, text, kind = "") {
   el.classList.toggle("bad", kind === "bad");
 }
 
-export const STATE_LABEL = { on_time: "on time", at_risk: "at risk", late: "late" };
+/** A promise state in words ("on time"). */
+export function stateLabel(state) {
+  return t(`state.${state}`);
+}
 
 /** A small coloured label for a promise state. */
 export function stateChip(state) {
-  return h("span", { class: `chip state-${state}` }, STATE_LABEL[state] || state);
+  return h("span", { class: `chip state-${state}` }, stateLabel(state));
 }
 
 /** A small label for a priority tier. */
 export function tierChip(tier) {
-  return h("span", { class: `chip tier-${tier}` }, tier);
+  return h("span", { class: `chip tier-${tier}` }, tier ? t(`tier.${tier}`) : "–");
 }

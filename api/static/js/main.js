@@ -6,8 +6,11 @@ import { Analytics } from "./analytics.js";
 import { h, replace, setStatus } from "./dom.js";
 import { BoardMap } from "./map.js";
 import { kindCounts, kindLabel, renderAlerts, renderRun, renderUnassigned, renderVisit } from "./panels.js";
-import { renderTimeline } from "./timeline.js";
-import { dateIn, dayHm, hm } from "./time.js";
+import { MOVABLE, renderTimeline } from "./timeline.js";
+import { choices, countMatches, isActive, matches, NO_FILTERS } from "./find.js";
+import { renderMultiDay } from "./multiday.js";
+import { addDays, dateIn, dayHm, dayText, hm } from "./time.js";
+import { currentLocale, LOCALES, num, preferredLocale, setLocale, t } from "./i18n.js";
 
 const KEY = "onsite.apiKey";
 const AREA = "onsite.area";
@@ -15,10 +18,12 @@ const ALERTS_EVERY_MS = 15000; // polling, only while the live stream is down
 const LIVE_SETTLE_MS = 250; // changes arriving together cause one reload
 const ALERTS_SHOWN = 500; // the API's largest page
 const RUN_POLL_MS = 1000;
+const PREVIEW_SETTLE_MS = 150; // a drag's preview asks once the pointer rests
 const BOARD_ROLES = new Set(["dispatcher", "admin"]);
+const MAX_DAYS = 7; // the multi-day view: up to a week
 
 const $ = (id) => document.getElementById(id);
-const api = createApi(() => sessionStorage.getItem(KEY));
+const api = createApi(() => sessionStorage.getItem(KEY), currentLocale);
 
 const state = {
   me: null,
@@ -27,8 +32,14 @@ const state = {
   areaId: null,
   date: null,
   plan: null,
+  plans: [], // the multi-day view: one plan per day, the first is ``plan``
+  days: 1,
+  filters: { ...NO_FILTERS },
   planToken: 0,
   selected: null, // request id of the selected visit
+  chosen: new Set(), // request ids selected together (ctrl- or shift-click), moved together
+  undo: null, // the last change: {label, steps: [assignment bodies that put it back]}
+  preview: { key: null, answer: null, timer: null, token: 0 },
   picks: new Map(), // request id -> engineer id picked in the unassigned list
   ranked: new Map(), // request id -> engineers ranked for it (POST /v1/dispatch/candidates)
   showAll: new Set(), // request ids whose picker also lists the unqualified
@@ -65,13 +76,13 @@ async function signIn(key) {
   } catch (err) {
     sessionStorage.removeItem(KEY);
     if (err instanceof ApiError && err.status === 401) {
-      throw new Error("That API key was not accepted (401): it is unknown or revoked.");
+      throw new Error(t("signin.refused"));
     }
     throw err;
   }
   if (!BOARD_ROLES.has(me.role)) {
     sessionStorage.removeItem(KEY);
-    throw new Error(`This key belongs to a ${me.role.replace("_", " ")}; the board needs a dispatcher or admin key.`);
+    throw new Error(t("signin.wrong_role", { role: t(`role.${me.role}`) }));
   }
   state.me = me;
   state.now = me.now;
@@ -81,7 +92,8 @@ async function signIn(key) {
 function signOut() {
   sessionStorage.removeItem(KEY);
   stopTimers();
-  Object.assign(state, { me: null, plan: null, selected: null, alerts: [], responded: new Set() });
+  Object.assign(state, { me: null, plan: null, plans: [], selected: null, undo: null, alerts: [], responded: new Set() });
+  state.chosen.clear();
   state.picks.clear();
   state.checks.clear();
   state.ranked.clear();
@@ -104,7 +116,7 @@ function stopTimers() {
 async function startApp() {
   $("signin").hidden = true;
   $("app").hidden = false;
-  $("whoami").textContent = `${state.me.name} (${state.me.role})`;
+  showWho();
   const [areas, geojson] = await Promise.all([
     api.get(`/v1/service-areas?${query({ limit: 200 })}`),
     api.get("/v1/service-areas.geojson"),
@@ -116,6 +128,7 @@ async function startApp() {
   replace($("area-select"), state.areas.map((a) => h("option", { value: a.id, selected: a.id === state.areaId }, a.name)));
   state.date = state.areaId ? dateIn(state.now, tz()) : dateIn(state.now, "UTC");
   $("date-input").value = state.date;
+  showDay();
   updateClock();
 
   if (!state.map) {
@@ -174,6 +187,32 @@ function updateClock() {
   $("clock").textContent = `${dayHm(state.now, tz())} (${tz()})`;
 }
 
+function showWho() {
+  if (state.me) $("whoami").textContent = `${state.me.name} (${t(`role.${state.me.role}`)})`;
+}
+
+/** The day box's date in the board's language ("Tue 1 Dec" / "12月1日周二"), beside the
+ * browser's own date field, which follows the browser's settings. */
+function showDay() {
+  if (state.date) $("date-label").textContent = dayText(state.date);
+}
+
+/** Switch the board's language: the page's text, then everything drawn from data, and the
+ * server's messages again (they come in the language asked for). */
+async function switchLocale(name) {
+  const chosen = await setLocale(name, { remember: true });
+  for (const select of document.querySelectorAll(".lang-select")) select.value = chosen;
+  if (!state.me) return;
+  showWho();
+  updateClock();
+  showDay();
+  state.map.addLegend();
+  updatePlanNow();
+  renderPlan();
+  await Promise.all([loadPlan(), refreshAlerts()]);
+  if (location.hash === "#/analytics") state.analytics.show({ reload: true });
+}
+
 // ------------------------------------------------------------------------------ views
 
 function route() {
@@ -206,26 +245,30 @@ function updatePlanNow() {
   const button = $("plan-now");
   const past = Boolean(state.now && state.date && state.date < dateIn(state.now, tz()));
   button.hidden = past;
-  button.title = past ? "" : "Re-plan the selected area and day";
+  button.title = past ? "" : t("plan_now.title");
 }
 
 async function loadPlan() {
   if (!state.areaId || !state.date) return;
   updatePlanNow();
   const token = ++state.planToken;
-  setStatus($("plan-summary"), "Loading the plan…");
-  let plan;
+  setStatus($("plan-summary"), t("plan.loading"));
+  let plans;
   try {
-    plan = await api.get(`/v1/dispatch/plan?${query({ service_area_id: state.areaId, date: state.date })}`);
+    const days = Array.from({ length: state.days }, (_, i) => addDays(state.date, i));
+    plans = await Promise.all(days.map((day) =>
+      api.get(`/v1/dispatch/plan?${query({ service_area_id: state.areaId, date: day })}`)));
   } catch (err) {
     if (token !== state.planToken) return;
     state.plan = null;
-    setStatus($("plan-summary"), `The plan could not be loaded: ${err.message}`, "bad");
+    state.plans = [];
+    setStatus($("plan-summary"), t("plan.load_failed", { error: err.message }), "bad");
     renderPlan();
     return;
   }
   if (token !== state.planToken) return; // a newer request is on its way
-  state.plan = plan;
+  state.plans = plans;
+  state.plan = plans[0];
   renderPlan();
 }
 
@@ -244,29 +287,29 @@ function renderPlan() {
     const visits = plan.routes.flatMap((r) => r.visits);
     const count = (s) => visits.filter((v) => v.promise_state === s).length;
     const working = plan.routes.filter((r) => r.visits.length).length;
-    setStatus($("plan-summary"),
-      `${visits.length} visits · ${working}/${plan.routes.length} engineers · ` +
-      `${count("on_time")} on time · ${count("at_risk")} at risk · ${count("late")} late · ` +
-      `${plan.unassigned.length} unassigned · plan v${plan.plan_version}`);
+    setStatus($("plan-summary"), t("plan.summary", {
+      visits: visits.length, working, engineers: plan.routes.length, on_time: count("on_time"),
+      at_risk: count("at_risk"), late: count("late"), unassigned: plan.unassigned.length,
+      version: plan.plan_version,
+    }));
   }
   if (state.selected && !findVisit(state.selected)) state.selected = null;
   state.map.showPlan(plan, state.areaId, tz());
-  renderTimeline($("timeline"), plan, {
-    timeZone: tz(), day: state.date, now: state.now, selected: state.selected,
-    onVisit: selectVisit, onDrop: dropOnEngineer,
-  });
+  for (const id of [...state.chosen]) if (!findVisit(id)) state.chosen.delete(id);
+  fillFilterChoices();
+  drawTimeline();
   renderUnassignedPanel();
   renderVisitPanel();
   renderAlertsPanel();
 }
 
 async function rankEngineers(requestId) {
-  setStatus($("assign-status"), "Ranking the engineers…");
+  setStatus($("assign-status"), t("picker.ranking"));
   try {
     const ranked = await api.post("/v1/dispatch/candidates", { request_id: requestId, date: state.date });
     state.ranked.set(requestId, ranked);
     const fit = ranked.filter((c) => c.qualified && c.available).length;
-    setStatus($("assign-status"), `${fit} qualified engineer${fit === 1 ? "" : "s"} can take it; best first.`, "ok");
+    setStatus($("assign-status"), t("picker.ranked", { count: fit }), "ok");
   } catch (err) {
     setStatus($("assign-status"), err.message, "bad");
   }
@@ -280,6 +323,7 @@ function renderUnassignedPanel() {
   $("unassigned-count").textContent = String(open.size);
   renderUnassigned($("unassigned-list"), {
     plan: state.plan, timeZone: tz(), day: state.date, picks: state.picks, checks: state.checks,
+    shows: (u) => matches(u, state.filters),
     onCheck: checkAssignment, onAssign: commitAssignment,
     ranked: state.ranked, showAll: state.showAll, onRank: rankEngineers,
     onShowAll: (requestId, on) => {
@@ -293,23 +337,283 @@ function renderUnassignedPanel() {
 
 function renderVisitPanel() {
   const found = state.selected ? findVisit(state.selected) : null;
+  const together = [...state.chosen].map(findVisit).filter(Boolean);
   renderVisit($("visit-details"), {
     visit: found?.visit, route: found?.route, timeZone: tz(), day: state.date,
-    onLock: (visitId, kind) => visitAction(api.post(`/v1/visits/${visitId}/lock`, { kind }), `Locked (${kind}).`),
-    onUnlock: (visitId) => visitAction(api.del(`/v1/visits/${visitId}/lock`), "Lock released."),
+    together: together.length > 1 ? together : [],
+    engineers: state.plan ? state.plan.routes.map((r) => r.engineer) : [],
+    onLock: (visitId, kind) => visitAction(api.post(`/v1/visits/${visitId}/lock`, { kind }), t("visit.locked", { lock: t(`lock.${kind}`) })),
+    onUnlock: (visitId) => visitAction(api.del(`/v1/visits/${visitId}/lock`), t("visit.unlocked")),
     onUnassign: unassignVisit,
+    onMove: (requestIds, engineerId) => moveVisits({ requestIds, engineerId, arrival: null }),
+    onUnassignAll: unassignChosen,
   });
 }
 
-function selectVisit(requestId) {
-  state.selected = requestId;
-  state.map.select(requestId);
-  renderTimeline($("timeline"), state.plan, {
-    timeZone: tz(), day: state.date, now: state.now, selected: state.selected,
-    onVisit: selectVisit, onDrop: dropOnEngineer,
-  });
+function drawTimeline() {
+  const several = state.days > 1 && state.plans.length > 1;
+  $("timeline").hidden = several;
+  $("multiday").hidden = !several;
+  if (several) {
+    renderMultiDay($("multiday"), state.plans, {
+      timeZone: tz(), filters: state.filters,
+      onVisit: (day, requestId) => openDay(day, requestId),
+    });
+  } else {
+    renderTimeline($("timeline"), state.plan, {
+      timeZone: tz(), day: state.date, now: state.now, selected: state.selected, chosen: state.chosen,
+      filters: state.filters,
+      onVisit: selectVisit, onDrop: dropOnEngineer,
+      onPreview: previewMove, onMove: moveVisits, onDragEnd: clearPreview,
+    });
+  }
+  const found = countMatches(state.plan, state.filters);
+  $("find-count").textContent = isActive(state.filters) && !several
+    ? t("find.count", { visits: found.visits, of: found.of, unassigned: found.unassigned })
+    : "";
+}
+
+/** From the multi-day view: that day on the full timeline, the visit selected. */
+async function openDay(day, requestId) {
+  state.days = 1;
+  $("days-select").value = "1";
+  state.date = day;
+  $("date-input").value = day;
+  showDay();
+  await loadPlan();
+  if (findVisit(requestId)) selectVisit(requestId);
+}
+
+/** The filters offer what the day holds, each in words; a choice no longer there is kept. */
+function fillFilterChoices() {
+  const offered = choices(state.plan);
+  const fill = (id, field, all, label) => {
+    const select = $(id);
+    const current = state.filters[field];
+    const values = offered[field].includes(current) || !current ? offered[field] : [...offered[field], current];
+    select.replaceChildren(h("option", { value: "" }, all), ...values.map((v) => h("option", { value: v }, label(v))));
+    select.value = current;
+  };
+  fill("filter-skill", "skill", t("find.any_skill"), (v) => v);
+  fill("filter-tier", "tier", t("find.any_tier"), (v) => t(`tier.${v}`));
+  fill("filter-state", "state", t("find.any_state"), (v) => t(`state.${v}`));
+  fill("filter-status", "status", t("find.any_status"), (v) => t(`status.${v}`));
+}
+
+function readFilters() {
+  state.filters = {
+    text: $("search").value,
+    skill: $("filter-skill").value,
+    tier: $("filter-tier").value,
+    state: $("filter-state").value,
+    status: $("filter-status").value,
+  };
+  drawTimeline();
+  renderUnassignedPanel();
+  state.map.filter((requestId) => {
+    const found = findVisit(requestId);
+    return !found || matches(found.visit, state.filters, found.route.engineer.name);
+  }, isActive(state.filters));
+}
+
+/** Select a visit; with ``toggle`` (ctrl- or shift-click) add it to or take it from the
+ * visits selected together. */
+function selectVisit(requestId, { toggle = false } = {}) {
+  if (toggle) {
+    if (state.selected && !state.chosen.size) state.chosen.add(state.selected);
+    if (state.chosen.has(requestId)) state.chosen.delete(requestId);
+    else state.chosen.add(requestId);
+    state.selected = state.chosen.has(requestId) ? requestId : [...state.chosen].at(-1) ?? null;
+  } else {
+    state.chosen.clear();
+    state.selected = requestId;
+  }
+  state.map.select(state.selected);
+  drawTimeline();
   renderVisitPanel();
   selectTab("visit");
+}
+
+// ------------------------------------------------------------------------------ moving visits
+
+/** Where a visit is now, as an assignment that would put it back there (undo). */
+function placeOf(requestId) {
+  const found = findVisit(requestId);
+  if (!found) return null;
+  const { visit, route } = found;
+  const movable = route.visits.filter((v) => MOVABLE.has(v.status));
+  const timed = visit.lock === "time" || visit.lock === "both";
+  const keep = timed && visit.locked_arrival && Date.parse(visit.locked_arrival) > Date.parse(state.now);
+  return {
+    request_id: requestId, engineer_id: route.engineer.id, date: state.date,
+    position: movable.findIndex((v) => v.request_id === requestId),
+    lock: visit.lock || "none", arrival: keep ? visit.locked_arrival : null,
+    ref: visit.external_ref,
+  };
+}
+
+function moveBody(requestId, engineerId, arrival, extra = {}) {
+  return { request_id: requestId, engineer_id: engineerId, date: state.date, arrival, ...extra };
+}
+
+function refOf(requestId) {
+  return findVisit(requestId)?.visit.external_ref ?? String(requestId);
+}
+
+function nameOf(engineerId) {
+  return state.plan?.routes.find((r) => r.engineer.id === engineerId)?.engineer.name ?? String(engineerId);
+}
+
+function warningList(warnings) {
+  return h("ul", {}, warnings.map((w) => h("li", {}, h("code", {}, w.code), " ", w.message)));
+}
+
+function showPreview(content, kind = "") {
+  const el = $("move-preview");
+  el.hidden = false;
+  el.classList.toggle("bad", kind === "bad");
+  el.classList.toggle("ok", kind === "ok");
+  replace(el, content);
+}
+
+function clearPreview() {
+  clearTimeout(state.preview.timer);
+  state.preview.token += 1;
+  $("move-preview").hidden = true;
+}
+
+/** While a visit is dragged over a row: what the drop would do, from the server's check. */
+function previewMove({ requestIds, engineerId, arrival }) {
+  const key = JSON.stringify([requestIds, engineerId, arrival]);
+  if (key === state.preview.key && state.preview.answer) return;
+  if (key === state.preview.key) return; // asked already; the answer is on its way
+  state.preview.key = key;
+  state.preview.answer = null;
+  clearTimeout(state.preview.timer);
+  const where = arrival ? t("move.to_at", { name: nameOf(engineerId), time: hm(arrival, tz()) }) : t("move.to", { name: nameOf(engineerId) });
+  if (requestIds.length > 1) {
+    showPreview([h("strong", {}, t("move.several", { count: requestIds.length })), " ", where]);
+    return;
+  }
+  showPreview([h("strong", {}, refOf(requestIds[0])), " ", where, " · ", t("move.checking")]);
+  const token = ++state.preview.token;
+  state.preview.timer = setTimeout(async () => {
+    try {
+      const answer = await api.post("/v1/dispatch/assignments", moveBody(requestIds[0], engineerId, arrival, { dry_run: true }));
+      if (token !== state.preview.token) return;
+      state.preview.answer = answer;
+      const warnings = answer.warnings || [];
+      showPreview([
+        h("strong", {}, refOf(requestIds[0])), " ", where, " · ",
+        t("move.eta", { time: hm(answer.eta, tz()) }), " · ",
+        warnings.length ? t("move.warnings", { count: warnings.length }) : t("move.no_warnings"),
+        warnings.length ? warningList(warnings) : null,
+      ], warnings.length ? "bad" : "ok");
+    } catch (err) {
+      if (token !== state.preview.token) return;
+      showPreview([h("strong", {}, refOf(requestIds[0])), " ", where, " · ", err.message], "bad");
+    }
+  }, PREVIEW_SETTLE_MS);
+}
+
+/**
+ * Move visits (a drop, or the visit panel's Move): each is checked, the warnings are shown
+ * once for all, and only then committed; the last change can be undone.
+ */
+async function moveVisits({ requestIds, engineerId, arrival }) {
+  const key = JSON.stringify([requestIds, engineerId, arrival]);
+  const ready = key === state.preview.key ? state.preview.answer : null;
+  clearPreview();
+  const before = requestIds.map(placeOf).filter(Boolean);
+  if (!before.length) return;
+  if (before.length === 1 && before[0].engineer_id === engineerId && !arrival) return; // back where it was
+  const checks = [];
+  try {
+    for (const place of before) {
+      const answer = ready && before.length === 1 ? ready
+        : await api.post("/v1/dispatch/assignments", moveBody(place.request_id, engineerId, arrival, { dry_run: true }));
+      checks.push({ place, answer });
+    }
+  } catch (err) {
+    setStatus($("move-status"), err.message, "bad");
+    return;
+  }
+  const warned = checks.filter((c) => (c.answer.warnings || []).length);
+  if (warned.length) {
+    const ok = await confirmDialog(
+      t("move.confirm_title", { count: before.length, name: nameOf(engineerId) }),
+      warned.map((c) => [h("p", {}, h("strong", {}, c.place.ref)), warningList(c.answer.warnings)]),
+      t("move.confirm_ok"),
+    );
+    if (!ok) return;
+  }
+  const done = [];
+  try {
+    for (const { place } of checks) {
+      await api.post("/v1/dispatch/assignments", moveBody(place.request_id, engineerId, arrival, { accept_warnings: true }));
+      done.push(place);
+    }
+  } catch (err) {
+    setStatus($("move-status"), err.message, "bad");
+  }
+  if (done.length) {
+    const label = done.length === 1
+      ? (arrival ? t("move.done_at", { ref: done[0].ref, name: nameOf(engineerId), time: hm(arrival, tz()) })
+        : t("move.done", { ref: done[0].ref, name: nameOf(engineerId) }))
+      : t("move.done_several", { count: done.length, name: nameOf(engineerId) });
+    rememberUndo(label, done);
+  }
+  state.chosen.clear();
+  await Promise.all([loadPlan(), refreshAlerts()]);
+}
+
+function rememberUndo(label, places) {
+  state.undo = { label, steps: places };
+  setStatus($("move-status"), label, "ok");
+  $("undo").hidden = false;
+  $("undo").title = t("undo.title", { what: label });
+}
+
+/** Put the last change back: each visit to its engineer, place and lock, last one first. */
+async function undoLast() {
+  const last = state.undo;
+  if (!last) return;
+  state.undo = null;
+  $("undo").hidden = true;
+  try {
+    for (const place of [...last.steps].reverse()) {
+      const { ref, ...body } = place;
+      await api.post("/v1/dispatch/assignments", { ...body, accept_warnings: true });
+    }
+    setStatus($("move-status"), t("undo.done", { what: last.label }), "ok");
+  } catch (err) {
+    setStatus($("move-status"), t("undo.failed", { error: err.message }), "bad");
+  }
+  await Promise.all([loadPlan(), refreshAlerts()]);
+}
+
+/** Unassign several visits at once (after one confirmation); undo puts them all back. */
+async function unassignChosen(requestIds) {
+  const places = requestIds.map(placeOf).filter(Boolean);
+  const ok = await confirmDialog(
+    t("unassign.several_title", { count: places.length }),
+    [h("p", {}, places.map((p) => p.ref).join(", "))],
+    t("unassign.ok"),
+  );
+  if (!ok) return;
+  const done = [];
+  try {
+    for (const place of places) {
+      await api.post(`/v1/visits/${findVisit(place.request_id).visit.visit_id}/unassign`);
+      done.push(place);
+    }
+  } catch (err) {
+    setStatus($("move-status"), err.message, "bad");
+  }
+  if (done.length) rememberUndo(t("unassign.done_several", { count: done.length }), done);
+  state.chosen.clear();
+  state.selected = null;
+  await Promise.all([loadPlan(), refreshAlerts()]);
 }
 
 // The visit panel's status line, or, when the action took the visit off the board (unassign),
@@ -333,21 +637,25 @@ async function visitAction(promise, done) {
 
 async function unassignVisit(visit) {
   const ok = await confirmDialog(
-    `Take ${visit.external_ref} off the route?`,
-    [h("p", {}, `${visit.customer} will wait for the next plan or a manual assignment.`)],
-    "Unassign",
+    t("unassign.title", { ref: visit.external_ref }),
+    [h("p", {}, t("unassign.body", { customer: visit.customer }))],
+    t("unassign.ok"),
   );
   if (!ok) return;
+  const place = placeOf(visit.request_id);
   const done = await visitAction(
-    api.post(`/v1/visits/${visit.visit_id}/unassign`), `${visit.external_ref} unassigned.`);
-  if (done) selectTab("unassigned");
+    api.post(`/v1/visits/${visit.visit_id}/unassign`), t("unassign.done", { ref: visit.external_ref }));
+  if (done) {
+    rememberUndo(t("unassign.done", { ref: visit.external_ref }), [place]);
+    selectTab("unassigned");
+  }
 }
 
 // ------------------------------------------------------------------------------ assigning
 
 async function checkAssignment(requestId, engineerId) {
   state.picks.set(requestId, engineerId);
-  setStatus($("assign-status"), "Checking…");
+  setStatus($("assign-status"), t("move.checking"));
   try {
     const answer = await api.post("/v1/dispatch/assignments", {
       request_id: requestId, engineer_id: engineerId, date: state.date, dry_run: true,
@@ -373,9 +681,9 @@ async function commitAssignment(requestId) {
   const warnings = check.warnings || [];
   if (warnings.length) {
     const ok = await confirmDialog(
-      `Assign ${unassigned.external_ref} despite ${warnings.length === 1 ? "a warning" : `${warnings.length} warnings`}?`,
-      [h("ul", {}, warnings.map((w) => h("li", {}, h("code", {}, w.code), " ", w.message)))],
-      "Assign anyway",
+      t("picker.confirm_title", { ref: unassigned.external_ref, count: warnings.length }),
+      [warningList(warnings)],
+      t("picker.confirm_ok"),
     );
     if (!ok) return;
   }
@@ -388,8 +696,10 @@ async function commitAssignment(requestId) {
     state.checks.delete(requestId);
     state.picks.delete(requestId);
     setStatus($("assign-status"),
-      `${unassigned.external_ref} assigned to ${engineer ? engineer.engineer.name : `engineer ${check.engineer_id}`}` +
-      `, ETA ${hm(answer.eta, tz())}.`, "ok");
+      t("picker.assigned", {
+        ref: unassigned.external_ref, name: engineer ? engineer.engineer.name : check.engineer_id,
+        time: hm(answer.eta, tz()),
+      }), "ok");
     await Promise.all([loadPlan(), refreshAlerts()]);
   } catch (err) {
     // 409: the situation changed since the check (the message says what); keep it visible.
@@ -425,7 +735,7 @@ async function planNow() {
   selectTab("run");
   const status = $("run-status");
   status.dataset.status = "starting";
-  status.textContent = "Starting a run…";
+  status.textContent = t("run.starting");
   replace($("run-kpis"));
   replace($("run-unassigned"));
   try {
@@ -439,7 +749,7 @@ async function planNow() {
     pollRun(run.id);
   } catch (err) {
     status.dataset.status = "failed";
-    status.textContent = `The run could not be started: ${err.message}`;
+    status.textContent = t("run.start_failed", { error: err.message });
     button.disabled = false;
   }
 }
@@ -457,7 +767,7 @@ function pollRun(runId) {
         return;
       }
     } catch (err) {
-      $("run-status").textContent = `Lost track of run #${runId}: ${err.message}; retrying…`;
+      $("run-status").textContent = t("run.lost", { id: runId, error: err.message });
     }
     pollRun(runId);
   }, RUN_POLL_MS);
@@ -476,14 +786,14 @@ async function refreshAlerts() {
     state.alerts = alerts.items;
     state.alertsTotal = alerts.total;
     updateClock();
-    $("alerts-updated").textContent = `Updated ${hm(me.now, tz())}.`;
+    $("alerts-updated").textContent = t("alerts.updated", { time: hm(me.now, tz()) });
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       signOut();
-      showSignIn("The key was revoked meanwhile; sign in again.");
+      showSignIn(t("signin.revoked"));
       return;
     }
-    $("alerts-updated").textContent = `Could not refresh: ${err.message}`;
+    $("alerts-updated").textContent = t("alerts.refresh_failed", { error: err.message });
   }
   renderAlertsPanel();
 }
@@ -497,15 +807,15 @@ function renderAlertsPanel() {
   $("alerts-count").textContent = String(total);
   badge.classList.toggle("has-danger", danger > 0);
   badge.classList.toggle("has-warning", danger === 0 && total > 0);
-  badge.setAttribute("aria-label", `Alerts: ${total}, ${danger} urgent`);
-  $("tab-alerts").textContent = "Alerts ";
+  badge.setAttribute("aria-label", t("alerts.badge_label", { total, danger }));
+  $("tab-alerts").textContent = `${t("tab.alerts")} `;
   $("tab-alerts").append(h("span", { class: "count" }, String(total)));
   // The kind filter lists the kinds present, each with its count.
   const kinds = $("alerts-kind");
   const chosen = kinds.value;
   const counts = kindCounts(alerts);
   kinds.replaceChildren(
-    h("option", { value: "" }, `all (${alerts.length})`),
+    h("option", { value: "" }, t("alerts.all", { count: alerts.length })),
     ...counts.map(([kind, n]) => h("option", { value: kind }, `${kindLabel(kind)} (${n})`)),
   );
   kinds.value = counts.some(([kind]) => kind === chosen) ? chosen : "";
@@ -523,7 +833,7 @@ function renderAlertsPanel() {
 async function acknowledgeAlert(alert) {
   try {
     await api.post(`/v1/alerts/${alert.id}/acknowledge`);
-    setStatus($("alerts-status"), `${alert.external_ref || "Alert"}: acknowledged.`, "ok");
+    setStatus($("alerts-status"), t("alerts.acknowledged", { ref: alert.external_ref || "–" }), "ok");
   } catch (err) {
     setStatus($("alerts-status"), err.message, "bad");
   }
@@ -532,9 +842,9 @@ async function acknowledgeAlert(alert) {
 
 async function recordFirstResponse(alert) {
   try {
-    await api.post(`/v1/requests/${alert.request_id}/acknowledge`, { note: "from the dispatcher board" });
+    await api.post(`/v1/requests/${alert.request_id}/acknowledge`, { note: t("alerts.response_note") });
     state.responded.add(alert.request_id);
-    setStatus($("alerts-status"), `${alert.external_ref}: first response recorded.`, "ok");
+    setStatus($("alerts-status"), t("alerts.response_recorded", { ref: alert.external_ref }), "ok");
   } catch (err) {
     setStatus($("alerts-status"), err.message, "bad");
   }
@@ -550,7 +860,7 @@ function wire() {
     const error = $("signin-error");
     if (!key) {
       error.hidden = false;
-      error.textContent = "Enter an API key.";
+      error.textContent = t("signin.enter_key");
       return;
     }
     $("signin-button").disabled = true;
@@ -563,6 +873,16 @@ function wire() {
     }
   });
   $("signout").addEventListener("click", signOut);
+  for (const select of document.querySelectorAll(".lang-select")) {
+    select.addEventListener("change", () => switchLocale(select.value));
+  }
+  for (const [id, step] of [["day-back", -1], ["day-next", 1]]) {
+    $(id).addEventListener("click", () => {
+      state.date = addDays(state.date, step);
+      $("date-input").value = state.date;
+      $("date-input").dispatchEvent(new Event("change"));
+    });
+  }
   $("area-select").addEventListener("change", () => {
     state.areaId = Number($("area-select").value);
     sessionStorage.setItem(AREA, String(state.areaId));
@@ -578,11 +898,29 @@ function wire() {
   $("date-input").addEventListener("change", () => {
     if (!$("date-input").value) return;
     state.date = $("date-input").value;
+    showDay();
     state.checks.clear();
     state.ranked.clear(); // a ranking is for one day
     loadPlan();
   });
   $("plan-now").addEventListener("click", planNow);
+  $("undo").addEventListener("click", undoLast);
+  $("search").addEventListener("input", readFilters);
+  for (const id of ["filter-skill", "filter-tier", "filter-state", "filter-status"]) {
+    $(id).addEventListener("change", readFilters);
+  }
+  $("days-select").replaceChildren(...Array.from({ length: MAX_DAYS }, (_, i) => h("option", { value: i + 1 }, String(i + 1))));
+  $("days-select").addEventListener("change", () => {
+    state.days = Math.max(1, Math.min(MAX_DAYS, Number($("days-select").value) || 1));
+    loadPlan();
+  });
+  document.addEventListener("keydown", (event) => {
+    const field = event.target.closest?.("input, select, textarea");
+    if (field || !(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "z") return;
+    if (!state.undo || $("app").hidden) return;
+    event.preventDefault();
+    undoLast();
+  });
   $("alerts-kind").addEventListener("change", renderAlertsPanel);
   $("alerts-sort").addEventListener("change", renderAlertsPanel);
   $("alerts-badge").addEventListener("click", () => {
@@ -605,6 +943,16 @@ function wire() {
 
 async function boot() {
   wire();
+  try {
+    const chosen = await setLocale(preferredLocale());
+    for (const select of document.querySelectorAll(".lang-select")) {
+      // Each language named in itself: whoever cannot read the current one finds theirs.
+      select.replaceChildren(...LOCALES.map((name) => h("option", { value: name }, t(`locale.${name}`))));
+      select.value = chosen;
+    }
+  } catch (err) {
+    console.warn(err.message); // the page's own English stays
+  }
   route();
   const key = sessionStorage.getItem(KEY);
   if (!key) {

@@ -2,6 +2,7 @@
 // a base map is drawn under them when the server names a tile server (ONSITE_TILE_URL).
 
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 import { hm } from "./time.js";
 
 const L = window.L;
@@ -48,16 +49,18 @@ export class BoardMap {
 
   /** What the marks on the map mean. */
   addLegend() {
+    if (this.legend) this.legend.remove();
     const legend = L.control({ position: "bottomleft" });
     legend.onAdd = () => h("div", { class: "map-legend small", "data-testid": "map-legend" },
-      h("div", {}, h("span", { class: "lg-dot", style: { background: STATE_COLOUR.on_time } }), "visit on time"),
-      h("div", {}, h("span", { class: "lg-dot", style: { background: STATE_COLOUR.at_risk } }), "at risk"),
-      h("div", {}, h("span", { class: "lg-dot", style: { background: STATE_COLOUR.late } }), "late"),
-      h("div", {}, h("span", { class: "lg-home" }), "engineer's home"),
-      h("div", {}, h("span", { class: "lg-night" }), "night away (trip)"),
-      h("div", {}, h("span", { class: "lg-position" }), "last reported position"),
-      h("div", {}, h("span", { class: "lg-area" }), "service area (dashed: none based)"));
+      h("div", {}, h("span", { class: "lg-dot", style: { background: STATE_COLOUR.on_time } }), t("map.on_time")),
+      h("div", {}, h("span", { class: "lg-dot", style: { background: STATE_COLOUR.at_risk } }), t("state.at_risk")),
+      h("div", {}, h("span", { class: "lg-dot", style: { background: STATE_COLOUR.late } }), t("state.late")),
+      h("div", {}, h("span", { class: "lg-home" }), t("map.home")),
+      h("div", {}, h("span", { class: "lg-night" }), t("map.night")),
+      h("div", {}, h("span", { class: "lg-position" }), t("map.position")),
+      h("div", {}, h("span", { class: "lg-area" }), t("map.area")));
     legend.addTo(this.map);
+    this.legend = legend;
   }
 
   /** Tiles under the vector layers, only when the organisation runs a tile server. */
@@ -121,7 +124,7 @@ export class BoardMap {
           iconSize: [10, 10],
           iconAnchor: [5, 5],
         }),
-        title: `${route.engineer.name} (home)`,
+        title: t("map.home_of", { name: route.engineer.name }),
       }).addTo(this.homeLayer);
       const seen = route.engineer.position;
       if (seen) {
@@ -134,7 +137,7 @@ export class BoardMap {
             iconSize: [14, 14],
             iconAnchor: [7, 7],
           }),
-          title: `${route.engineer.name} here at ${hm(seen.at, timeZone)}`,
+          title: t("map.seen_at", { name: route.engineer.name, time: hm(seen.at, timeZone) }),
         }).addTo(this.homeLayer);
         bounds.extend([seen.lat, seen.lon]);
       }
@@ -151,7 +154,7 @@ export class BoardMap {
             iconSize: [12, 12],
             iconAnchor: [6, 6],
           }),
-          title: `${route.engineer.name}: night at ${route.overnight.name}`,
+          title: t("map.night_of", { name: route.engineer.name, place: route.overnight.name }),
         }).addTo(this.homeLayer);
       }
       if (!route.visits.length && !route.overnight && !route.starts_from) return;
@@ -175,7 +178,7 @@ export class BoardMap {
           "div",
           { class: "visit-tip" },
           h("div", {}, `${visit.external_ref} · ${visit.customer}`),
-          h("div", {}, `${route.engineer.name}, #${visit.sequence + 1} · ETA ${hm(visit.eta, timeZone)}`),
+          h("div", {}, `${route.engineer.name}, #${visit.sequence + 1} · ${t("move.eta", { time: hm(visit.eta, timeZone) })}`),
         );
         marker.bindTooltip(tip, { direction: "top", offset: [0, -6] });
         marker.on("click", () => this.onVisit(visit.request_id));
@@ -185,6 +188,16 @@ export class BoardMap {
     });
     if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [16, 16] });
     this.select(this.selected);
+    if (this.shows) this.filter(this.shows, true);
+  }
+
+  /** Fade the markers of visits the search or filters leave out (``active`` false: none). */
+  filter(shows, active) {
+    this.shows = active ? shows : null;
+    for (const [id, marker] of this.markers) {
+      const on = !this.shows || this.shows(id);
+      marker.setStyle({ fillOpacity: on ? 0.95 : 0.15, opacity: on ? 1 : 0.3 });
+    }
   }
 
   /** Emphasise one visit's marker (or none). */

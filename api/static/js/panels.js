@@ -2,6 +2,7 @@
 // alerts, and the dispatch run's progress with its before/after KPIs.
 
 import { h, replace, setStatus, stateChip, tierChip } from "./dom.js";
+import { num as formatNumber, t } from "./i18n.js";
 import { dayHm, hm, minutesText, windowText } from "./time.js";
 
 // ----------------------------------------------------------------------------- unassigned
@@ -14,20 +15,25 @@ export function renderUnassigned(list, ctx) {
   const { plan, timeZone, day } = ctx;
   const items = plan ? plan.unassigned : [];
   if (!items.length) {
-    replace(list, h("li", { class: "muted" }, "Every request of the day has an engineer."));
+    replace(list, h("li", { class: "muted" }, t("unassigned.none")));
     return;
   }
   const engineers = plan.routes.map((r) => r.engineer);
-  replace(list, items.map((u) => unassignedItem(u, engineers, ctx, timeZone, day)));
+  const shown = ctx.shows ? items.filter(ctx.shows) : items;
+  if (!shown.length) {
+    replace(list, h("li", { class: "muted" }, t("unassigned.none_matching", { count: items.length })));
+    return;
+  }
+  replace(list, shown.map((u) => unassignedItem(u, engineers, ctx, timeZone, day)));
 }
 
 /** A ranked engineer as the picker lists them: name, ETA, drive, warnings. */
 function candidateLabel(c, timeZone) {
   if (!c.available) return `${c.name} (${c.reason})`;
   const levels = c.skills.map((s) => `${s.skill} ${s.level}`).join(", ");
-  const warn = c.warnings.length ? ` · ${c.warnings.length} warning${c.warnings.length === 1 ? "" : "s"}` : "";
-  const drive = c.travel_to_site_s === null ? "" : ` · ${Math.round(c.travel_to_site_s / 60)} min drive`;
-  return `${c.name} · ETA ${hm(c.eta, timeZone)}${drive}${levels ? ` · ${levels}` : ""}${warn}`;
+  const warn = c.warnings.length ? ` · ${t("move.warnings", { count: c.warnings.length })}` : "";
+  const drive = c.travel_to_site_s === null ? "" : ` · ${t("picker.drive", { minutes: Math.round(c.travel_to_site_s / 60) })}`;
+  return `${c.name} · ${t("move.eta", { time: hm(c.eta, timeZone) })}${drive}${levels ? ` · ${levels}` : ""}${warn}`;
 }
 
 function unassignedItem(u, engineers, ctx, timeZone, day) {
@@ -43,7 +49,7 @@ function unassignedItem(u, engineers, ctx, timeZone, day) {
     options = [
       ...fit.map((c) => h("option", { value: c.engineer_id, selected: chosen === c.engineer_id }, candidateLabel(c, timeZone))),
       showAll && rest.length
-        ? h("optgroup", { label: "Not qualified or not working" },
+        ? h("optgroup", { label: t("picker.others") },
           rest.map((c) => h("option", { value: c.engineer_id, selected: chosen === c.engineer_id }, candidateLabel(c, timeZone))))
         : null,
     ];
@@ -51,7 +57,7 @@ function unassignedItem(u, engineers, ctx, timeZone, day) {
     options = engineers.map((e) => h("option", { value: e.id, selected: chosen === e.id }, e.name));
   }
   const select = h("select", { id: selectId, "data-testid": "assign-engineer" },
-    h("option", { value: "" }, ranked ? "Pick an engineer (ranked)…" : "Pick an engineer…"),
+    h("option", { value: "" }, ranked ? t("picker.pick_ranked") : t("picker.pick")),
     options);
   select.addEventListener("change", () => ctx.picks.set(u.request_id, Number(select.value) || null));
   const check = h("button", {
@@ -60,24 +66,24 @@ function unassignedItem(u, engineers, ctx, timeZone, day) {
       const engineerId = Number(select.value);
       if (!engineerId) {
         select.focus();
-        ctx.onMessage("Pick an engineer first.", "bad");
+        ctx.onMessage(t("picker.pick_first"), "bad");
         return;
       }
       ctx.onCheck(u.request_id, engineerId);
     },
-  }, "Check");
+  }, t("picker.check"));
   const li = h("li", {
     class: "unassigned-item", draggable: "true", "data-testid": "unassigned-item",
     dataset: { requestId: u.request_id },
   },
   h("div", { class: "card-title" },
     h("strong", {}, u.external_ref), tierChip(u.tier), stateChip(u.promise_state),
-    h("span", { class: "muted small" }, `${u.service_minutes} min`)),
+    h("span", { class: "muted small" }, t("unit.min", { n: u.service_minutes }))),
   h("div", { class: "small" }, u.customer),
   h("div", { class: "small muted" }, `${u.site.address}`),
-  h("div", { class: "small" }, `Promised ${windowText(u.window_start, u.window_end, timeZone, day)}`),
+  h("div", { class: "small" }, t("visit.promised_window", { window: windowText(u.window_start, u.window_end, timeZone, day) })),
   u.skills.length
-    ? h("div", { class: "small muted" }, `Skills: ${u.skills.map((s) => `${s.skill} ≥${s.min_level}`).join(", ")}`)
+    ? h("div", { class: "small muted" }, t("visit.skills_list", { skills: u.skills.map((s) => `${s.skill} ≥${s.min_level}`).join(", ") }))
     : null,
   h("p", { class: "reason", "data-testid": "unassigned-reason" }, h("code", {}, u.reason), " ", u.message),
   h("div", { class: "assign-row" },
@@ -87,17 +93,17 @@ function unassignedItem(u, engineers, ctx, timeZone, day) {
       h("button", {
         type: "button", "data-testid": "assign-rank",
         onclick: () => ctx.onRank(u.request_id),
-      }, ranked ? "Rank again" : "Rank engineers"),
+      }, ranked ? t("picker.rank_again") : t("picker.rank")),
       ranked
         ? h("label", {},
           h("input", {
             type: "checkbox", "data-testid": "assign-show-all", checked: showAll,
             onchange: (event) => ctx.onShowAll(u.request_id, event.target.checked),
-          }), " show the unqualified")
+          }), " ", t("picker.show_all"))
         : null)
     : null,
   checkResult(u, ctx, timeZone));
-  select.setAttribute("aria-label", `Engineer for ${u.external_ref}`);
+  select.setAttribute("aria-label", t("picker.engineer_for", { ref: u.external_ref }));
   li.addEventListener("dragstart", (event) => {
     event.dataTransfer.setData("application/x-onsite-request", String(u.request_id));
     event.dataTransfer.effectAllowed = "move";
@@ -114,70 +120,105 @@ function checkResult(u, ctx, timeZone) {
     return h("div", { class: "check-result error", role: "alert", "data-testid": "check-error" }, result.error);
   }
   const engineer = ctx.plan.routes.find((r) => r.engineer.id === result.engineer_id);
-  const name = engineer ? engineer.engineer.name : `engineer ${result.engineer_id}`;
+  const name = engineer ? engineer.engineer.name : String(result.engineer_id);
   const warnings = result.warnings || [];
   return h("div", { class: "check-result", "data-testid": "check-result" },
-    h("div", {}, `${name}: ETA `, h("strong", { "data-testid": "check-eta" }, hm(result.eta, timeZone)),
-      `, stop ${result.position + 1} of ${result.route.length}.`),
+    h("div", {}, `${name}: `, t("picker.eta_label"), " ", h("strong", { "data-testid": "check-eta" }, hm(result.eta, timeZone)),
+      t("picker.stop_of", { stop: result.position + 1, of: result.route.length })),
     warnings.length
       ? h("ul", { class: "warn", "data-testid": "assign-warnings" },
         warnings.map((w) => h("li", { dataset: { code: w.code } }, h("code", {}, w.code), " ", w.message)))
-      : h("div", { class: "ok" }, "No warnings."),
+      : h("div", { class: "ok" }, t("move.no_warnings")),
     h("div", { class: "button-row" },
       h("button", {
         type: "button", class: warnings.length ? "danger" : "primary", "data-testid": "assign-commit",
         onclick: () => ctx.onAssign(u.request_id),
-      }, warnings.length ? "Assign despite warnings…" : "Assign")));
+      }, warnings.length ? t("picker.assign_anyway") : t("picker.assign"))));
 }
 
 // ----------------------------------------------------------------------------- visit
 
-/** The selected visit's details with lock and unassign actions. */
-export function renderVisit(el, { visit, route, timeZone, day, onLock, onUnlock, onUnassign }) {
+/** The selected visit's details with lock, move and unassign actions; with several visits
+ * selected together, the actions on all of them. */
+export function renderVisit(el, ctx) {
+  const { visit, route, timeZone, day, together = [], engineers = [], onLock, onUnlock, onUnassign } = ctx;
+  if (together.length > 1) {
+    replace(el, renderTogether(together, engineers, ctx));
+    return;
+  }
   if (!visit) {
-    replace(el, h("p", { class: "muted" }, "Select a visit on the map or the timeline."));
+    replace(el, h("p", { class: "muted" }, t("visit.select")));
     return;
   }
   const locked = visit.lock && visit.lock !== "none";
   const row = (label, value) => [h("dt", {}, label), h("dd", {}, value)];
+  const overrides = visit.overrides || [];
   replace(el,
     h("div", { class: "card-title" },
       h("strong", { "data-testid": "visit-ref" }, visit.external_ref), tierChip(visit.tier), stateChip(visit.promise_state)),
     h("div", {}, visit.customer),
     h("dl", { class: "details" },
-      row("Engineer", `${route.engineer.name} (stop ${visit.sequence + 1})`),
-      row("Site", `${visit.site.name}, ${visit.site.address}`),
-      row("Promised", windowText(visit.window_start, visit.window_end, timeZone, day)),
-      row("ETA", hm(visit.eta, timeZone)),
-      row("Service", `${windowText(visit.planned_start, visit.planned_end, timeZone, day)} (${visit.service_minutes} min)`),
-      row("Travel", minutesText((visit.travel_seconds || 0) / 60)),
-      row("Status", visit.status),
-      visit.arrived_at ? row("Arrived", dayHm(visit.arrived_at, timeZone)) : null,
-      visit.skills.length ? row("Skills", visit.skills.map((s) => `${s.skill} ≥${s.min_level}`).join(", ")) : null,
-      row("Lock", locked ? `${visit.lock}${visit.locked_arrival ? ` at ${hm(visit.locked_arrival, timeZone)}` : ""}` : "none")),
+      row(t("visit.engineer"), t("visit.engineer_stop", { name: route.engineer.name, stop: visit.sequence + 1 })),
+      row(t("visit.site"), `${visit.site.name}, ${visit.site.address}`),
+      row(t("visit.promised"), windowText(visit.window_start, visit.window_end, timeZone, day)),
+      row(t("visit.eta"), hm(visit.eta, timeZone)),
+      row(t("visit.service"), `${windowText(visit.planned_start, visit.planned_end, timeZone, day)} (${t("unit.min", { n: visit.service_minutes })})`),
+      row(t("visit.travel"), minutesText((visit.travel_seconds || 0) / 60)),
+      row(t("visit.status"), t(`status.${visit.status}`)),
+      visit.arrived_at ? row(t("visit.arrived"), dayHm(visit.arrived_at, timeZone)) : null,
+      visit.skills.length ? row(t("visit.skills"), visit.skills.map((s) => `${s.skill} ≥${s.min_level}`).join(", ")) : null,
+      row(t("visit.lock"), locked
+        ? `${t(`lock.${visit.lock}`)}${visit.locked_arrival ? ` ${t("visit.lock_at", { time: hm(visit.locked_arrival, timeZone) })}` : ""}`
+        : t("lock.none")),
+      overrides.length
+        ? row(t("visit.overrides"), h("span", { "data-testid": "visit-overrides" }, overrides.map((c) => t(`warning.${c}`)).join(", ")))
+        : null),
     h("div", { class: "button-row" },
-      h("button", { type: "button", onclick: () => onLock(visit.visit_id, "engineer") }, "Lock engineer"),
-      h("button", { type: "button", onclick: () => onLock(visit.visit_id, "time") }, "Lock time"),
-      h("button", { type: "button", onclick: () => onLock(visit.visit_id, "both") }, "Lock both"),
-      h("button", { type: "button", disabled: !locked, onclick: () => onUnlock(visit.visit_id) }, "Unlock"),
-      h("button", { type: "button", class: "danger", "data-testid": "visit-unassign", onclick: () => onUnassign(visit) }, "Unassign")),
+      h("button", { type: "button", onclick: () => onLock(visit.visit_id, "engineer") }, t("visit.lock_engineer")),
+      h("button", { type: "button", onclick: () => onLock(visit.visit_id, "time") }, t("visit.lock_time")),
+      h("button", { type: "button", onclick: () => onLock(visit.visit_id, "both") }, t("visit.lock_both")),
+      h("button", { type: "button", disabled: !locked, onclick: () => onUnlock(visit.visit_id) }, t("visit.unlock")),
+      h("button", { type: "button", class: "danger", "data-testid": "visit-unassign", onclick: () => onUnassign(visit) }, t("unassign.ok"))),
+    moveRow([visit.request_id], engineers.filter((e) => e.id !== route.engineer.id), ctx),
+    h("p", { class: "muted small" }, t("visit.drag_hint")),
     h("p", { class: "status", id: "visit-status", role: "status" }));
+}
+
+/** "Move to [engineer] [Move]": the keyboard's way to do what a drag does. */
+function moveRow(requestIds, engineers, ctx) {
+  const select = h("select", { "data-testid": "move-engineer", "aria-label": t("visit.move_to") },
+    h("option", { value: "" }, t("visit.move_to")),
+    engineers.map((e) => h("option", { value: e.id }, e.name)));
+  return h("div", { class: "assign-row" }, select,
+    h("button", {
+      type: "button", "data-testid": "move-commit",
+      onclick: () => {
+        const engineerId = Number(select.value);
+        if (engineerId) ctx.onMove(requestIds, engineerId);
+        else select.focus();
+      },
+    }, t("visit.move")));
+}
+
+function renderTogether(together, engineers, ctx) {
+  const ids = together.map(({ visit }) => visit.request_id);
+  return [
+    h("div", { class: "card-title" }, h("strong", { "data-testid": "chosen-count" }, t("visit.chosen", { count: together.length }))),
+    h("ul", { class: "small", "data-testid": "chosen-list" }, together.map(({ visit, route }) =>
+      h("li", {}, h("strong", {}, visit.external_ref), ` · ${route.engineer.name} · ${hm(visit.eta, ctx.timeZone)}`))),
+    moveRow(ids, engineers, ctx),
+    h("div", { class: "button-row" },
+      h("button", { type: "button", class: "danger", "data-testid": "chosen-unassign", onclick: () => ctx.onUnassignAll(ids) },
+        t("visit.unassign_chosen", { count: ids.length }))),
+    h("p", { class: "muted small" }, t("visit.chosen_hint")),
+  ];
 }
 
 // ----------------------------------------------------------------------------- alerts
 
-const KIND_LABEL = {
-  first_response_due: "first response due",
-  resolution_due: "resolution due",
-  arrival_due_unassigned: "arrival due, no engineer",
-  eta_after_window: "ETA after the window",
-  engineer_behind_plan: "engineer behind plan",
-  moved_by_absence: "moved by an absence",
-  declined_unassigned: "declined, nobody else",
-};
-
 export function kindLabel(kind) {
-  return KIND_LABEL[kind] || kind.replaceAll("_", " ");
+  const label = t(`alert_kind.${kind}`);
+  return label === `alert_kind.${kind}` ? kind.replaceAll("_", " ") : label;
 }
 
 // "urgent" keeps the server's order (the most urgent first).
@@ -207,14 +248,14 @@ export function renderAlerts(list, alerts, { onSelect, isPlanned, onAcknowledge,
   const shown = alerts.filter((a) => !kind || a.kind === kind);
   if (ALERT_SORTS[sort]) shown.sort(ALERT_SORTS[sort]);
   if (!shown.length) {
-    replace(list, h("li", { class: "muted" }, kind ? "No alerts of this kind." : "No alerts for this area."));
+    replace(list, h("li", { class: "muted" }, kind ? t("alerts.none_of_kind") : t("alerts.none")));
     return;
   }
   replace(list, shown.map((a) => h("li", {
     class: `alert-item sev-${a.severity}`, "data-testid": "alert-item", dataset: { kind: a.kind, alertId: a.id },
   },
   h("div", { class: "card-title" },
-    h("span", { class: `chip sev-${a.severity}` }, a.severity),
+    h("span", { class: `chip sev-${a.severity}` }, t(`severity.${a.severity}`)),
     isPlanned(a.request_id)
       ? h("button", { type: "button", class: "linklike", onclick: () => onSelect(a.request_id) }, a.external_ref)
       : h("strong", {}, a.external_ref),
@@ -225,48 +266,45 @@ export function renderAlerts(list, alerts, { onSelect, isPlanned, onAcknowledge,
   a.suggested_action ? h("p", { class: "action" }, `→ ${a.suggested_action}`) : null,
   h("div", { class: "alert-actions" },
     a.state === "acknowledged"
-      ? h("span", { class: "muted small", "data-testid": "alert-acknowledged" }, `acknowledged by ${a.acknowledged_by || "someone"}`)
-      : h("button", { type: "button", "data-testid": "alert-acknowledge", onclick: () => onAcknowledge(a) }, "Acknowledge"),
+      ? h("span", { class: "muted small", "data-testid": "alert-acknowledged" }, t("alerts.acknowledged_by", { who: a.acknowledged_by || "?" }))
+      : h("button", { type: "button", "data-testid": "alert-acknowledge", onclick: () => onAcknowledge(a) }, t("alerts.acknowledge")),
     a.kind === "first_response_due" && a.request_id && answered(a.request_id)
       // Recorded from this board: the alert clears at the rules' next round (within a minute).
-      ? h("span", { class: "muted small", "data-testid": "alert-responded" }, "first response recorded")
+      ? h("span", { class: "muted small", "data-testid": "alert-responded" }, t("alerts.responded"))
       : a.kind === "first_response_due" && a.request_id
-        ? h("button", { type: "button", "data-testid": "alert-first-response", onclick: () => onFirstResponse(a) }, "Record first response")
+        ? h("button", { type: "button", "data-testid": "alert-first-response", onclick: () => onFirstResponse(a) }, t("alerts.record_response"))
         : null,
     a.request_id && isPlanned(a.request_id)
-      ? h("button", { type: "button", "data-testid": "alert-open", onclick: () => onSelect(a.request_id) }, "Open")
+      ? h("button", { type: "button", "data-testid": "alert-open", onclick: () => onSelect(a.request_id) }, t("alerts.open"))
       : null))));
 }
 
 // ----------------------------------------------------------------------------- runs
 
+// [key, which way is better, unit message]: every figure says what it counts.
 export const KPI_ROWS = [
-  ["assigned", "Visits assigned", "more"],
-  ["unassigned", "Unassigned", "less"],
-  ["late_visits", "Late visits", "less"],
-  ["late_minutes", "Late minutes", "less"],
-  ["travel_minutes", "Travel minutes", "less"],
-  ["promises_kept", "Promises kept", "more"],
-  ["promises_at_risk", "Promises at risk", "less"],
-  ["engineers_used", "Engineers used", null],
+  ["assigned", "more", "unit.visits"],
+  ["unassigned", "less", "unit.requests"],
+  ["late_visits", "less", "unit.visits"],
+  ["late_minutes", "less", "unit.min"],
+  ["travel_minutes", "less", "unit.min"],
+  ["promises_kept", "more", "unit.visits"],
+  ["promises_at_risk", "less", "unit.visits"],
+  ["engineers_used", null, "unit.engineers"],
 ];
 
-function num(value) {
+function num(value, unit) {
   if (value === null || value === undefined) return "–";
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  const text = formatNumber(value, Number.isInteger(value) ? 0 : 1);
+  return unit ? t(unit, { n: text, count: value }) : text;
 }
 
 /** Status line and before/after KPI table of a run. */
 export function renderRun(statusEl, kpisEl, unassignedEl, run) {
   statusEl.dataset.status = run.status;
-  const words = {
-    queued: "Queued: waiting for the planner…",
-    running: "Running: the optimiser is searching…",
-    succeeded: "Succeeded: the new plan is published.",
-    failed: `Failed: ${run.failure_reason || "no reason given"}`,
-  };
-  const timing = run.timings ? ` (${Object.values(run.timings).reduce((a, b) => a + b, 0).toFixed(1)} s)` : "";
-  statusEl.textContent = `Run #${run.id} ${words[run.status] || run.status}${run.status === "succeeded" ? timing : ""}`;
+  const words = t(`run.${run.status}`, { reason: run.failure_reason || "–" });
+  const timing = run.timings ? ` (${t("unit.s", { n: formatNumber(Object.values(run.timings).reduce((a, b) => a + b, 0), 1) })})` : "";
+  statusEl.textContent = `${t("run.number", { id: run.id })} ${words}${run.status === "succeeded" ? timing : ""}`;
   if (!run.kpis_before && !run.kpis_after) {
     replace(kpisEl);
     replace(unassignedEl);
@@ -275,20 +313,20 @@ export function renderRun(statusEl, kpisEl, unassignedEl, run) {
   const before = run.kpis_before || {};
   const after = run.kpis_after || {};
   replace(kpisEl, h("table", { class: "kpis" },
-    h("thead", {}, h("tr", {}, h("th", {}, "KPI"), h("th", {}, "Before"), h("th", {}, "After"), h("th", {}, "Change"))),
-    h("tbody", {}, KPI_ROWS.map(([key, label, good]) => {
+    h("thead", {}, h("tr", {}, h("th", {}, t("run.kpi")), h("th", {}, t("run.before")), h("th", {}, t("run.after")), h("th", {}, t("run.change")))),
+    h("tbody", {}, KPI_ROWS.map(([key, good, unit]) => {
       const b = before[key];
       const a = after[key];
       const delta = typeof a === "number" && typeof b === "number" ? a - b : null;
       let cls = "";
       if (delta && good) cls = (delta > 0) === (good === "more") ? "better" : "worse";
       return h("tr", { dataset: { kpi: key } },
-        h("td", {}, label), h("td", {}, num(b)), h("td", {}, num(a)),
-        h("td", { class: cls }, delta === null ? "–" : `${delta > 0 ? "+" : ""}${num(delta)}`));
+        h("td", {}, t(`kpi.${key}`)), h("td", {}, num(b, unit)), h("td", {}, num(a, unit)),
+        h("td", { class: cls }, delta === null ? "–" : `${delta > 0 ? "+" : ""}${num(delta, unit)}`));
     }))));
   const left = run.unassigned || [];
   replace(unassignedEl, left.length
-    ? [h("h3", { style: { marginTop: "12px" } }, `Left unassigned (${left.length})`),
+    ? [h("h3", { style: { marginTop: "12px" } }, t("run.left_unassigned", { count: left.length })),
       h("ul", { class: "small" }, left.map((u) => h("li", {}, h("strong", {}, u.external_ref), ` ${u.reason}: ${u.message}`)))]
     : null);
 }

@@ -1,12 +1,21 @@
 // One row per engineer over the shift hours, in the area's local time: the shift, the planned
 // break, travel, each visit's promised window with its service bar and the ETA against it.
 
-import { h, STATE_LABEL } from "./dom.js";
+import { h, stateLabel } from "./dom.js";
+import { isActive, matches, NO_FILTERS } from "./find.js";
+import { t } from "./i18n.js";
 import { routeColour } from "./map.js";
 import { ceilLocalHour, floorLocalHour, hm, windowText } from "./time.js";
 
 const HOUR = 3600000;
 const MAX_MARGIN = 2 * HOUR; // windows beyond the shifts are clipped this far out
+const SNAP = 5 * 60000; // a dropped visit lands on a five-minute mark
+export const MOVABLE = new Set(["planned", "accepted"]);
+export const VISIT_TYPE = "application/x-onsite-visit";
+const REQUEST_TYPE = "application/x-onsite-request";
+
+// The visit being dragged (dataTransfer cannot be read until the drop).
+let dragging = null;
 
 const ms = (iso) => (iso ? Date.parse(iso) : null);
 
@@ -46,8 +55,8 @@ export function axisFor(plan, timeZone, day) {
   return { start, end: Math.max(end, start + HOUR), timeZone };
 }
 
-function pct(axis, t) {
-  return ((t - axis.start) / (axis.end - axis.start)) * 100;
+function pct(axis, at) {
+  return ((at - axis.start) / (axis.end - axis.start)) * 100;
 }
 
 function span(axis, from, to) {
@@ -58,19 +67,37 @@ function span(axis, from, to) {
 
 function hourLines(axis) {
   const lines = [];
-  for (let t = axis.start; t <= axis.end; t = floorLocalHour(t + HOUR + 1, axis.timeZone)) {
-    lines.push(t);
+  for (let at = axis.start; at <= axis.end; at = floorLocalHour(at + HOUR + 1, axis.timeZone)) {
+    lines.push(at);
   }
   return lines;
 }
 
+/** The instant ``ms`` moved onto the nearest five-minute mark. */
+export function snapTime(ms) {
+  return Math.round(ms / SNAP) * SNAP;
+}
+
+/** The instant under ``clientX`` on a track whose box is ``rect``. */
+function timeAt(axis, rect, clientX) {
+  const share = Math.max(0, Math.min(1, (clientX - rect.left) / Math.max(1, rect.width)));
+  return axis.start + share * (axis.end - axis.start);
+}
+
 /**
  * Render the timeline of ``plan`` into ``container``.
- * handlers: onVisit(requestId), onDrop(requestId, engineerId)
+ * handlers: onVisit(requestId, {toggle}), onDrop(requestId, engineerId) for a request from the
+ * unassigned list, onPreview(move) while a visit is dragged over a row, onMove(move) when it is
+ * dropped, onDragEnd(); a move is {requestIds, engineerId, arrival (ISO, or null for the best
+ * place: another engineer's row, or several visits)}. ``chosen`` is the set of request ids
+ * selected together (ctrl- or shift-click), moved together.
  */
-export function renderTimeline(container, plan, { timeZone, day, now, selected, onVisit, onDrop }) {
+export function renderTimeline(container, plan, {
+  timeZone, day, now, selected, chosen = new Set(), filters = NO_FILTERS,
+  onVisit, onDrop, onPreview, onMove, onDragEnd,
+}) {
   if (!plan || !plan.routes.length) {
-    container.replaceChildren(h("p", { class: "tl-empty" }, "No engineers are based in this area."));
+    container.replaceChildren(h("p", { class: "tl-empty" }, t("timeline.no_engineers")));
     return;
   }
   const axis = axisFor(plan, timeZone, day);
@@ -80,66 +107,123 @@ export function renderTimeline(container, plan, { timeZone, day, now, selected, 
 
   const axisRow = h(
     "div", { class: "tl-axis", "aria-hidden": "true" },
-    h("div", { class: "tl-label small muted" }, `Engineer (${timeZone})`),
+    h("div", { class: "tl-label small muted" }, t("timeline.engineer_tz", { tz: timeZone })),
     h("div", { class: "tl-track" },
-      hours.map((t, i) => h("span", {
+      hours.map((at, i) => h("span", {
         class: `tl-tick${i === 0 ? " first" : ""}${i === hours.length - 1 ? " last" : ""}`,
-        style: { left: `${pct(axis, t)}%` },
-      }, hm(t, timeZone)))),
+        style: { left: `${pct(axis, at)}%` },
+      }, hm(at, timeZone)))),
   );
 
   const rows = plan.routes.map((route, index) => {
     const track = h("div", { class: "tl-track" });
-    for (const t of hours) track.append(h("span", { class: "tl-hour", style: { left: `${pct(axis, t)}%` } }));
+    for (const at of hours) track.append(h("span", { class: "tl-hour", style: { left: `${pct(axis, at)}%` } }));
     const shift = route.shift;
     if (shift) {
       track.append(h("div", {
         class: "tl-shift", style: span(axis, ms(shift.start), ms(shift.end)),
-        title: `shift ${windowText(shift.start, shift.end, timeZone)}`,
+        title: t("timeline.shift", { window: windowText(shift.start, shift.end, timeZone) }),
       }));
       if (shift.planned_break_start && shift.planned_break_end) {
         track.append(h("div", {
           class: "tl-break", "data-testid": "break-bar",
           style: span(axis, ms(shift.planned_break_start), ms(shift.planned_break_end)),
-          title: `break ${windowText(shift.planned_break_start, shift.planned_break_end, timeZone)}`,
+          title: t("timeline.break", { window: windowText(shift.planned_break_start, shift.planned_break_end, timeZone) }),
         }));
       }
     } else {
-      track.append(h("span", { class: "tl-off" }, "no shift this day"));
+      track.append(h("span", { class: "tl-off" }, t("timeline.no_shift")));
     }
-    for (const v of route.visits) track.append(...visitParts(axis, v, route, timeZone, day, selected, onVisit, now));
-    if (showNow) track.append(h("div", { class: "tl-now", style: { left: `${pct(axis, nowMs)}%` }, title: `now ${hm(nowMs, timeZone)}` }));
+    const pick = { selected, chosen, onVisit };
+    const filtering = isActive(filters);
+    let shown = 0;
+    for (const v of route.visits) {
+      const hit = matches(v, filters, route.engineer.name);
+      shown += hit ? 1 : 0;
+      const parts = visitParts(axis, v, route, timeZone, day, pick, now);
+      if (filtering && !hit) for (const part of parts) part.classList.add("dim");
+      track.append(...parts);
+    }
+    // An engineer found by name shows even on a day without visits.
+    const named = filters.text.trim() && !filters.skill && !filters.tier && !filters.state && !filters.status &&
+      route.engineer.name.toLowerCase().includes(filters.text.trim().toLowerCase());
+    if (showNow) track.append(h("div", { class: "tl-now", style: { left: `${pct(axis, nowMs)}%` }, title: t("timeline.now", { time: hm(nowMs, timeZone) }) }));
 
     const late = route.visits.filter((v) => v.promise_state === "late").length;
     const row = h(
       "div",
-      { class: "tl-row", "data-testid": "engineer-row", dataset: { engineerId: route.engineer.id } },
+      {
+        class: `tl-row${filtering && !shown && !named ? " filtered-out" : ""}`,
+        "data-testid": "engineer-row", dataset: { engineerId: route.engineer.id },
+      },
       h("div", { class: "tl-label", title: route.engineer.name },
         h("span", { class: "swatch", style: { background: routeColour(index) } }),
         h("span", {}, route.engineer.name),
-        h("span", { class: "sub" }, `${route.visits.length} visit${route.visits.length === 1 ? "" : "s"}${late ? `, ${late} late` : ""}`),
+        h("span", { class: "sub" }, late
+          ? t("timeline.visits_late", { count: route.visits.length, late })
+          : t("timeline.visits", { count: route.visits.length })),
         // An out-of-town trip: where the day starts and where the engineer sleeps.
-        route.starts_from ? h("span", { class: "sub trip", "data-testid": "starts-from", title: `the day starts at ${route.starts_from.name}` }, `from ${route.starts_from.name}`) : null,
-        route.overnight ? h("span", { class: "sub trip", "data-testid": "overnight", title: `the night at ${route.overnight.name}` }, `night: ${route.overnight.name}`) : null),
+        route.starts_from ? h("span", { class: "sub trip", "data-testid": "starts-from", title: t("timeline.starts_at", { place: route.starts_from.name }) }, t("timeline.from", { place: route.starts_from.name })) : null,
+        route.overnight ? h("span", { class: "sub trip", "data-testid": "overnight", title: t("timeline.night_at", { place: route.overnight.name }) }, t("timeline.night", { place: route.overnight.name })) : null),
       track,
     );
-    // Drop target for requests dragged from the unassigned list.
+    const ghost = h("div", { class: "tl-ghost", "data-testid": "drop-ghost", hidden: true });
+    track.append(ghost);
+    // Where a dragged visit would land: the time under the pointer (less where the bar was
+    // grabbed) on its own row; the best place on another engineer's, or for several visits.
+    const landing = (event) => {
+      const start = snapTime(timeAt(axis, track.getBoundingClientRect(), event.clientX) - dragging.grabMs);
+      const own = dragging.requestIds.length === 1 && dragging.engineerId === route.engineer.id;
+      return { start, arrival: own ? new Date(start).toISOString() : null };
+    };
     row.addEventListener("dragover", (event) => {
-      if (!event.dataTransfer.types.includes("application/x-onsite-request")) return;
+      const types = event.dataTransfer.types;
+      if (types.includes(VISIT_TYPE) && dragging) {
+        event.preventDefault();
+        event.dataTransfer.dropEffect = "move";
+        row.classList.add("drop-target");
+        const { start, arrival } = landing(event);
+        ghost.hidden = false;
+        Object.assign(ghost.style, span(axis, start, start + dragging.serviceMs));
+        ghost.textContent = arrival ? hm(start, timeZone) : t("timeline.best_place");
+        if (onPreview) onPreview({ requestIds: dragging.requestIds, engineerId: route.engineer.id, arrival });
+        return;
+      }
+      if (!types.includes(REQUEST_TYPE)) return;
       event.preventDefault();
       event.dataTransfer.dropEffect = "move";
       row.classList.add("drop-target");
     });
-    row.addEventListener("dragleave", () => row.classList.remove("drop-target"));
+    row.addEventListener("dragleave", (event) => {
+      if (event.relatedTarget && row.contains(event.relatedTarget)) return;
+      row.classList.remove("drop-target");
+      ghost.hidden = true;
+    });
     row.addEventListener("drop", (event) => {
       row.classList.remove("drop-target");
-      const requestId = Number(event.dataTransfer.getData("application/x-onsite-request"));
+      ghost.hidden = true;
+      if (event.dataTransfer.types.includes(VISIT_TYPE) && dragging) {
+        event.preventDefault();
+        const { arrival } = landing(event);
+        const move = { requestIds: dragging.requestIds, engineerId: route.engineer.id, arrival };
+        dragging = null;
+        if (onMove) onMove(move);
+        return;
+      }
+      const requestId = Number(event.dataTransfer.getData(REQUEST_TYPE));
       if (!requestId) return;
       event.preventDefault();
       onDrop(requestId, route.engineer.id);
     });
     return row;
   });
+  // A drag that ends anywhere else changes nothing.
+  container.ondragend = () => {
+    dragging = null;
+    for (const g of container.querySelectorAll(".tl-ghost")) g.hidden = true;
+    for (const r of container.querySelectorAll(".drop-target")) r.classList.remove("drop-target");
+    if (onDragEnd) onDragEnd();
+  };
 
   container.replaceChildren(h("div", { class: "tl-grid" }, axisRow, rows));
 }
@@ -150,24 +234,42 @@ function shortRef(ref) {
   return match ? match[1] : ref.slice(-4);
 }
 
-function visitParts(axis, v, route, timeZone, day, selected, onVisit, now) {
+function visitParts(axis, v, route, timeZone, day, { selected, chosen, onVisit }, now) {
   const parts = [];
   const state = v.promise_state;
-  const isSelected = v.request_id === selected;
+  const isSelected = v.request_id === selected || chosen.has(v.request_id);
+  const movable = MOVABLE.has(v.status);
+  const pick = (event) => onVisit(v.request_id, { toggle: event.ctrlKey || event.metaKey || event.shiftKey });
+  // A movable visit is dragged by its bars: alone, or with the others selected with it.
+  const drag = (event) => {
+    const rect = event.currentTarget.parentElement.getBoundingClientRect();
+    const together = chosen.has(v.request_id) && chosen.size > 1 ? [...chosen] : [v.request_id];
+    dragging = {
+      requestIds: together,
+      engineerId: route.engineer.id,
+      grabMs: timeAt(axis, rect, event.clientX) - ms(v.planned_start),
+      serviceMs: v.service_minutes * 60000,
+    };
+    event.dataTransfer.setData(VISIT_TYPE, String(v.request_id));
+    event.dataTransfer.effectAllowed = "move";
+  };
   const arrival = ms(v.planned_arrival);
   if (v.travel_seconds) {
     parts.push(h("div", {
       class: "tl-travel", "data-testid": "travel-bar",
       style: span(axis, arrival - v.travel_seconds * 1000, arrival),
-      title: `travel ${Math.round(v.travel_seconds / 60)} min to ${v.external_ref}`,
+      title: t("timeline.travel_to", { minutes: Math.round(v.travel_seconds / 60), ref: v.external_ref }),
     }));
   }
   const wStart = ms(v.window_start);
   const wEnd = ms(v.window_end);
   const clipped = wStart < axis.start || wEnd > axis.end;
   const eta = ms(v.eta);
-  const label = `${v.external_ref}, ${v.customer}: promised ${windowText(v.window_start, v.window_end, timeZone, day)}, ` +
-    `ETA ${hm(v.eta, timeZone)}, ${STATE_LABEL[state] || state}`;
+  const label = t("timeline.visit_label", {
+    ref: v.external_ref, customer: v.customer,
+    window: windowText(v.window_start, v.window_end, timeZone, day),
+    eta: hm(v.eta, timeZone), state: stateLabel(state),
+  });
   const windowBar = h("button", {
     type: "button",
     class: `tl-window state-${state}${clipped ? " clipped" : ""}${isSelected ? " selected" : ""}`,
@@ -176,7 +278,10 @@ function visitParts(axis, v, route, timeZone, day, selected, onVisit, now) {
     style: span(axis, wStart, wEnd),
     title: label,
     "aria-label": label,
-    onclick: () => onVisit(v.request_id),
+    "aria-pressed": chosen.has(v.request_id) ? "true" : null,
+    draggable: movable ? "true" : null,
+    ondragstart: movable ? drag : null,
+    onclick: pick,
   });
   parts.push(windowBar);
   if (eta !== null && eta > wEnd && wEnd < axis.end) {
@@ -189,15 +294,24 @@ function visitParts(axis, v, route, timeZone, day, selected, onVisit, now) {
   const from = done ? v.arrived_at : v.planned_start;
   const to = done ? (v.completed_at || (now ? new Date(now).toISOString() : v.planned_end)) : v.planned_end;
   const locked = v.lock && v.lock !== "none";
+  const overrides = v.overrides || [];
+  const what = done ? (v.completed_at ? "timeline.done" : "timeline.on_site") : "timeline.service";
+  const notes = [
+    locked ? t("timeline.locked", { lock: t(`lock.${v.lock}`) }) : null,
+    overrides.length ? t("timeline.overrides", { codes: overrides.map((c) => t(`warning.${c}`)).join(", ") }) : null,
+  ].filter(Boolean);
   parts.push(h("div", {
-    class: `tl-service state-${state} status-${v.status}${locked ? " locked" : ""}${isSelected ? " selected" : ""}`,
+    class: `tl-service state-${state} status-${v.status}${locked ? " locked" : ""}` +
+      `${overrides.length ? " override" : ""}${isSelected ? " selected" : ""}`,
     "data-testid": "service-bar",
-    dataset: { requestId: v.request_id, status: v.status },
+    dataset: { requestId: v.request_id, status: v.status, overrides: overrides.join(" ") },
     style: span(axis, ms(from), Math.max(ms(from), ms(to))),
-    title: `${v.external_ref} ${done ? (v.completed_at ? "done" : "on site") : "service"} ` +
-      `${windowText(from, to, timeZone)}${locked ? " (locked)" : ""}`,
-    onclick: () => onVisit(v.request_id),
-  }, shortRef(v.external_ref)));
+    title: `${v.external_ref} ${t(what)} ${windowText(from, to, timeZone)}` +
+      (notes.length ? ` (${notes.join("; ")})` : ""),
+    draggable: movable ? "true" : null,
+    ondragstart: movable ? drag : null,
+    onclick: pick,
+  }, overrides.length ? h("span", { class: "ov-mark", "aria-hidden": "true" }, "!") : null, shortRef(v.external_ref)));
   if (eta !== null) {
     parts.push(h("div", {
       class: "tl-eta", "data-testid": "eta-marker", dataset: { requestId: v.request_id },
