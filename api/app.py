@@ -15,6 +15,7 @@ from starlette.types import Scope
 
 from api.deps import plain_parameters
 from api.errors import install_error_handlers
+from api.i18n import LocaleMiddleware
 from api.routers import (
     analytics,
     areas,
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(LocaleMiddleware)
     app.state.settings = settings
     app.state.auth_limit = AuthFailureLimit(
         settings.auth_failure_limit, settings.rate_limit_storage_url

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from api.deps import ClockDep, PagingDep, SessionDep, StaffUser
+from api.i18n import LocaleDep, localize_alert, localize_promise
 from api.schemas.common import Id, Page, QueryText
 from api.schemas.desk import AlertKind, AlertRead, PromiseView
 from dispatch.desk import alerts, service
@@ -18,10 +19,11 @@ router = APIRouter(prefix="/v1", tags=["service desk"])
 
 @router.get("/requests/{request_id}/promise", response_model=PromiseView)
 def get_promise(
-    request_id: Id, session: SessionDep, clock: ClockDep, user: StaffUser
+    request_id: Id, session: SessionDep, clock: ClockDep, user: StaffUser, locale: LocaleDep
 ) -> dict[str, Any]:
-    """Promised window, live ETA, engineer's first name, SLA clocks and the timeline."""
-    return service.promise_of(session, request_id, now=clock.now())
+    """Promised window, live ETA, engineer's first name, SLA clocks and the timeline (the
+    explanation in the language ``Accept-Language`` asks for)."""
+    return localize_promise(service.promise_of(session, request_id, now=clock.now()), locale)
 
 
 @router.get("/promises", response_model=Page[PromiseView])
@@ -30,6 +32,7 @@ def find_promises(
     clock: ClockDep,
     user: StaffUser,
     paging: PagingDep,
+    locale: LocaleDep,
     external_ref: QueryText | None = None,
     customer_id: Id | None = None,
 ) -> dict[str, Any]:
@@ -42,7 +45,7 @@ def find_promises(
         limit=paging.limit,
         offset=paging.offset,
     )
-    return Page.of(page, lambda view: view)
+    return Page.of(page, lambda view: localize_promise(view, locale))
 
 
 @router.get("/alerts", response_model=Page[AlertRead])
@@ -50,12 +53,14 @@ def get_alerts(
     session: SessionDep,
     user: StaffUser,
     paging: PagingDep,
+    locale: LocaleDep,
     service_area_id: Annotated[list[Id] | None, Query(max_length=200)] = None,
     kind: Annotated[list[AlertKind] | None, Query(max_length=10)] = None,
     state: Annotated[list[AlertStateName] | None, Query(max_length=3)] = None,
 ) -> dict[str, Any]:
     """The stored alerts (the rules run every minute), most severe and oldest first; by
-    default those not yet resolved. Filter by area, kind and state."""
+    default those not yet resolved. Filter by area, kind and state. Messages and suggested
+    actions come in the language ``Accept-Language`` asks for (English or Chinese)."""
     page = alerts.list_alerts(
         session,
         area_ids=service_area_id,
@@ -64,13 +69,13 @@ def get_alerts(
         limit=paging.limit,
         offset=paging.offset,
     )
-    return Page.of(page, lambda alert: alerts.alert_view(session, alert))
+    return Page.of(page, lambda alert: localize_alert(alerts.alert_view(session, alert), locale))
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead)
 def acknowledge_alert(
-    alert_id: Id, session: SessionDep, clock: ClockDep, user: StaffUser
+    alert_id: Id, session: SessionDep, clock: ClockDep, user: StaffUser, locale: LocaleDep
 ) -> dict[str, Any]:
     """Take an alert in hand: it stays (acknowledged, by whom) until its condition clears."""
     alert = alerts.acknowledge(session, alert_id, by=user.name, now=clock.now())
-    return alerts.alert_view(session, alert)
+    return localize_alert(alerts.alert_view(session, alert), locale)

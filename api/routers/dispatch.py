@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from api.deps import ClockDep, DispatcherUser, GeoDep, PagingDep, RunnerDep, SessionDep
+from api.i18n import LocaleDep, localize_reasons, localize_warnings
 from api.schemas.common import Day, Id, Page
 from api.schemas.dispatch import (
     AssignmentCreate,
@@ -59,9 +60,12 @@ def list_runs(
 
 
 @router.get("/dispatch/runs/{run_id}", response_model=RunRead)
-def get_run(run_id: Id, session: SessionDep, user: DispatcherUser) -> RunRead:
+def get_run(run_id: Id, session: SessionDep, user: DispatcherUser, locale: LocaleDep) -> RunRead:
     """A run's status, KPIs before and after, unassigned requests with reasons, and the plan."""
-    return RunRead.model_validate(runs.get_run_or_raise(session, run_id))
+    run = RunRead.model_validate(runs.get_run_or_raise(session, run_id))
+    if run.unassigned:
+        run.unassigned = localize_reasons(run.unassigned, locale)
+    return run
 
 
 @router.get("/dispatch/plan", response_model=PlanRead)
@@ -71,9 +75,12 @@ def get_plan(
     user: DispatcherUser,
     service_area_id: Id,
     date: Day,
+    locale: LocaleDep,
 ) -> dict[str, Any]:
-    """The plan of an area on a day: routes, visits, ETAs, promise states, unassigned."""
-    return views.area_day_plan(session, area_id=service_area_id, day=date, now=clock.now())
+    """The plan of an area on a day: routes, visits, ETAs, promise states, unassigned (the
+    reasons in the language ``Accept-Language`` asks for)."""
+    plan = views.area_day_plan(session, area_id=service_area_id, day=date, now=clock.now())
+    return {**plan, "unassigned": localize_reasons(plan["unassigned"], locale)}
 
 
 @router.post("/dispatch/assignments", response_model=AssignmentRead)
@@ -83,9 +90,11 @@ def assign(
     geo: GeoDep,
     clock: ClockDep,
     user: DispatcherUser,
+    locale: LocaleDep,
 ) -> manual.Evaluation:
-    """Assign or move a request to an engineer-day; answers the check's warnings first."""
-    return manual.assign(
+    """Assign or move a request to an engineer-day; answers the check's warnings first (in the
+    language ``Accept-Language`` asks for)."""
+    evaluation = manual.assign(
         session,
         geo,
         request_id=body.request_id,
@@ -99,18 +108,29 @@ def assign(
         arrival=body.arrival,
         lock_kind=body.lock,
     )
+    evaluation.warnings = localize_warnings(evaluation.warnings, locale, evaluation.timezone)
+    return evaluation
 
 
 @router.post("/dispatch/candidates", response_model=list[Candidate])
 def candidates(
-    body: CandidatesQuery, session: SessionDep, geo: GeoDep, clock: ClockDep, user: DispatcherUser
+    body: CandidatesQuery,
+    session: SessionDep,
+    geo: GeoDep,
+    clock: ClockDep,
+    user: DispatcherUser,
+    locale: LocaleDep,
 ) -> list[dict[str, Any]]:
     """The engineers of the request's area ranked for it that day: qualified first, then the
     fewest warnings, then the earliest arrival; each with the check an assignment would make.
     Changes nothing."""
-    return manual.candidates(
+    rows = manual.candidates(
         session, geo, request_id=body.request_id, day=body.date, now=clock.now()
     )
+    return [
+        {**row, "warnings": localize_warnings(row["warnings"], locale, row["timezone"])}
+        for row in rows
+    ]
 
 
 @router.post("/visits/{visit_id}/lock", response_model=LockRead)

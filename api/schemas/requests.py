@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from api.i18n import LOCALE, explain_in
 from api.schemas.common import (
     ErrorItem,
     Id,
@@ -209,8 +210,13 @@ class PromiseRead(OutputModel):
 
     @classmethod
     def of(cls, view: PromiseView) -> Any:
-        """The schema of a promise view (a quote's context included when it is a quote)."""
-        return cls.model_validate(view.fields())
+        """The schema of a promise view (a quote's context included when it is a quote), its
+        explanation in the caller's language."""
+        read = cls.model_validate(view.fields())
+        said = explain_in(view.said, LOCALE.get())
+        if said:
+            read.explanation = said
+        return read
 
 
 class RequestRead(OutputModel):

@@ -29,7 +29,7 @@ from dispatch.clock import Clock
 from dispatch.common.paging import Page, paginate
 from dispatch.db import unit_of_work
 from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.models import Alert, RepairRequest
+from dispatch.models import Alert, RepairRequest, ServiceArea
 from dispatch.models.enums import AlertState
 from dispatch.notify.events import outbox_row
 
@@ -52,9 +52,14 @@ def _key(condition: dict[str, Any]) -> str:
     return f"{condition['kind']}:r{condition['request_id']}"
 
 
+SAID = ("text", "action_text")
+"""The message and the action as data (catalogue key and parameters), kept in the details for
+the API to say in the caller's language."""
+
+
 def _details(condition: dict[str, Any]) -> dict[str, Any]:
     out = {}
-    for name in DETAILS:
+    for name in (*DETAILS, *SAID):
         value = condition.get(name)
         if value is not None:
             out[name] = value.isoformat() if isinstance(value, datetime) else value
@@ -162,6 +167,7 @@ def alert_view(session: Session, alert: Alert) -> dict[str, Any]:
     request = session.get(RepairRequest, alert.request_id) if alert.request_id else None
     site = session.get(Site, request.site_id) if request is not None else None
     customer = session.get(Customer, site.customer_id) if site is not None else None
+    area = session.get(ServiceArea, alert.service_area_id) if alert.service_area_id else None
     return {
         "id": alert.id,
         "kind": alert.kind,
@@ -180,7 +186,9 @@ def alert_view(session: Session, alert: Alert) -> dict[str, Any]:
         "acknowledged_at": alert.acknowledged_at,
         "acknowledged_by": alert.acknowledged_by,
         "resolved_at": alert.resolved_at,
-        **{k: v for k, v in alert.details.items() if not k.startswith("told_")},
+        **{k: v for k, v in alert.details.items() if not k.startswith("told_") and k not in SAID},
+        "said": {k: alert.details[k] for k in SAID if k in alert.details},
+        "timezone": area.timezone if area is not None else "UTC",
     }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.common.paging import Page, paginate
+from dispatch.common.text import Text, text
 from dispatch.errors import InvalidInput
 from dispatch.models import (
     Customer,
@@ -191,6 +192,7 @@ def promise_view(session: Session, request: RepairRequest, *, now: datetime) -> 
         "arrival_target": request.arrival_target,
         "customer_chosen": request.customer_chosen,
         "explanation": request.promise_explanation,
+        "said": request.promise_said,
         "eta": eta,
         "promise_state": promise_state(
             window_end=request.window_end,
@@ -244,6 +246,10 @@ def find_promises(
 # --- alerts ---------------------------------------------------------------------------------
 
 
+def _tense(overdue: bool) -> str:
+    return "overdue" if overdue else "soon"
+
+
 def _hhmm(moment: datetime, area: ServiceArea | None) -> str:
     from zoneinfo import ZoneInfo
 
@@ -272,12 +278,21 @@ def current_alerts(
     out: list[dict[str, Any]] = []
 
     def add(
-        kind: str, request: RepairRequest, severity: str, message: str, action: str, **extra: Any
+        kind: str,
+        request: RepairRequest,
+        severity: str,
+        message: str,
+        action: str,
+        said: Text,
+        **extra: Any,
     ) -> None:
         out.append(
             {
                 "kind": kind,
                 "severity": severity,
+                # The same message and action as data, for the caller's language.
+                "text": said,
+                "action_text": text(f"alert.{kind}.action"),
                 "request_id": request.id,
                 "external_ref": request.external_ref,
                 "customer": customers.get(request.site_id),
@@ -304,6 +319,7 @@ def current_alerts(
                 f"first response {'was' if overdue else 'is'} due at "
                 f"{_hhmm(r.first_response_due, area)} and nobody has contacted the customer",
                 "call the customer now and record the first response",
+                text(f"alert.first_response_due.{_tense(overdue)}", due_at=r.first_response_due),
                 due=r.first_response_due,
             )
         if (
@@ -319,6 +335,7 @@ def current_alerts(
                 "danger" if overdue else "warning",
                 f"resolution {'was' if overdue else 'is'} due at {_hhmm(r.resolution_due, area)}",
                 "check progress with the engineer; escalate or agree a new time with the customer",
+                text(f"alert.resolution_due.{_tense(overdue)}", due_at=r.resolution_due),
                 due=r.resolution_due,
             )
     visits = session.scalars(
@@ -340,6 +357,7 @@ def current_alerts(
             f"on-site arrival {'was' if overdue else 'is'} due at {_hhmm(due, area)} and no "
             "engineer is assigned",
             "assign an engineer now (the board's picker ranks who can be there soonest)",
+            text(f"alert.arrival_due_unassigned.{_tense(overdue)}", due_at=due),
             due=due,
         )
     names = dict(session.execute(select(Engineer.id, Engineer.name)).all())
@@ -359,6 +377,7 @@ def current_alerts(
                 f"ETA {_hhmm(eta, area)} is after the promised window "
                 f"(ends {_hhmm(r.window_end, area)})",
                 "call the customer to agree a new window, or move the visit to another engineer",
+                text("alert.eta_after_window", eta_at=eta, window_end_at=r.window_end),
                 eta=eta,
                 window_end=r.window_end,
                 engineer_id=v.engineer_id,
@@ -373,6 +392,13 @@ def current_alerts(
                 f"{names.get(v.engineer_id, 'the engineer')} is {minutes} min behind plan "
                 f"(next visit ETA {_hhmm(eta, area)}, planned {_hhmm(v.planned_start, area)})",
                 "re-plan the engineer's day or move later visits to a colleague",
+                text(
+                    "alert.engineer_behind_plan",
+                    engineer=names.get(v.engineer_id, ""),
+                    minutes=minutes,
+                    eta_at=eta,
+                    planned_at=v.planned_start,
+                ),
                 engineer_id=v.engineer_id,
                 minutes_behind=minutes,
             )
@@ -435,5 +461,12 @@ def _taken_off_route(
             "danger" if soon else "warning",
             f"{why} and no colleague could take the visit promised for {window}",
             "assign an engineer (overtime if need be) or call the customer to agree a new window",
+            text(
+                f"alert.{TAKEN_OFF[event.type]}",
+                engineer=names.get(payload.get("engineer_id", 0), ""),
+                reason=payload.get("reason"),
+                window_start_at=r.window_start,
+                window_end_at=r.window_end,
+            ),
             window_end=r.window_end,
         )

@@ -91,6 +91,8 @@ class RepairRequest(TimestampMixin, Base):
     at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
     risk_reason: Mapped[str | None] = mapped_column(String(500))
     promise_explanation: Mapped[str | None] = mapped_column(String(500))
+    # The same account as data ({"timezone", "parts": [{"key", "params"}]}): other languages.
+    promise_said: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     predicted_arrival: Mapped[datetime | None]
     plan_by: Mapped[datetime | None]
     """Plans aim to arrive by this (calibrated windows leave room for the road); None: the

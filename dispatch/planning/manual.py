@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.clock import iso
+from dispatch.common.text import text
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RepairRequest, RequestEvent, ServiceArea, Shift, Visit
@@ -51,9 +52,13 @@ class Evaluation:
     warnings: list[dict[str, str]] = field(default_factory=list)
     route: list[dict[str, Any]] = field(default_factory=list)
     committed: bool = False
+    timezone: str = "UTC"
 
-    def warn(self, code: str, message: str) -> None:
-        self.warnings.append({"code": code, "message": message})
+    def warn(self, code: str, message: str, **params: Any) -> None:
+        """A warning in English, with the same as data (``said``) for other languages."""
+        self.warnings.append(
+            {"code": code, "message": message, "said": text(f"warning.{code}", **params)}
+        )
 
 
 def _open_request(session: Session, request_id: int) -> RepairRequest:
@@ -169,7 +174,9 @@ def evaluate_assignment(
     _, chosen, timed_route = best
     timed = timed_route.visits
     mine = next(t for t in timed if t.request_id == request.id)
-    evaluation = Evaluation(request.id, engineer_id, day, chosen + fixed, mine.start)
+    evaluation = Evaluation(
+        request.id, engineer_id, day, chosen + fixed, mine.start, timezone=str(zone)
+    )
     held = {s.skill.code: s.level for s in engineer.skills}
     for need in request.skills:
         have = held.get(need.skill.code)
@@ -178,6 +185,10 @@ def evaluate_assignment(
                 "skill",
                 f"{engineer.name} has {need.skill.code} at level {have or 0}, "
                 f"the request needs level {need.min_level}",
+                engineer=engineer.name,
+                skill=need.skill.code,
+                have=have or 0,
+                need=need.min_level,
             )
 
     if engineer.capacity is not None:
@@ -190,6 +201,9 @@ def evaluate_assignment(
             evaluation.warn(
                 "capacity",
                 f"{engineer.name}'s van would carry {sum(carried)}, it holds {engineer.capacity}",
+                engineer=engineer.name,
+                load=sum(carried),
+                capacity=engineer.capacity,
             )
 
     def local(moment: datetime) -> str:
@@ -201,9 +215,14 @@ def evaluate_assignment(
             "time",
             f"{engineer.name} can be there at {local(mine.start)} at the earliest, "
             f"not {local(arrival)}",
+            engineer=engineer.name,
+            earliest_time=mine.start,
+            wanted_time=arrival,
         )
     if mine.departure > shift.end_at:
-        evaluation.warn("shift", f"the visit would end after {engineer.name}'s shift")
+        evaluation.warn(
+            "shift", f"the visit would end after {engineer.name}'s shift", engineer=engineer.name
+        )
     if mine.missed:
         evaluation.warn("availability", "the customer's availability cannot be met")
     if request.window_end is not None and mine.start > request.window_end:
@@ -211,6 +230,8 @@ def evaluate_assignment(
             "promise",
             f"arrival {local(mine.start)} is after the promised window "
             f"(ends {local(request.window_end)})",
+            arrival_time=mine.start,
+            window_end_time=request.window_end,
         )
     if request.arrival_target is not None and mine.start > request.arrival_target:
         evaluation.warn("sla", "arrival would be after the SLA's arrival deadline")
@@ -231,6 +252,9 @@ def evaluate_assignment(
                 "delays_others",
                 f"request {other.external_ref} would arrive after its window "
                 f"({local(t.start)}, window ends {local(other.window_end)})",
+                ref=other.external_ref,
+                arrival_time=t.start,
+                window_end_time=other.window_end,
             )
     evaluation.route = [{"request_id": t.request_id, "eta": t.start.isoformat()} for t in timed]
     return evaluation, pending, timed_route
@@ -254,6 +278,8 @@ def candidates(
         .order_by(Engineer.name)
     ).all()
     needs = [(s.skill.code, s.min_level) for s in request.skills]
+    area = session.get(ServiceArea, area_id)
+    timezone = area.timezone if area is not None else "UTC"
     found = []
     for engineer in engineers:
         levels = {s.skill.code: s.level for s in engineer.skills}
@@ -270,6 +296,7 @@ def candidates(
             "eta": None,
             "travel_to_site_s": None,
             "warnings": [],
+            "timezone": timezone,
         }
         try:
             evaluation, _, timed = evaluate_assignment(

@@ -15,6 +15,7 @@ from dispatch.promise.engine import (
     PromiseRequest,
     compute_promise,
     explain,
+    explain_said,
     place_calibrated_window,
     place_window,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "compute_promise",
     "derive_priority",
     "explain",
+    "explain_said",
     "format_duration",
     "format_weekly_hours",
     "parse_locality",

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from dispatch.common.text import text
 from dispatch.errors import InvalidInput
 from dispatch.promise.calendar import BusinessCalendar
 from dispatch.promise.calibration import ArrivalSpread, calibrated_window
@@ -477,11 +479,49 @@ def explain(promise: Promise) -> str:
     return text
 
 
+def explain_said(promise: Promise) -> dict[str, Any]:
+    """:func:`explain` as data (catalogue keys and parameters), for other languages: the parts
+    in order, and the clock their times are on."""
+    tier = f"tier.{promise.tier.value}"
+    clock = "clock.24x7" if promise.clock is Clock.H24 else "clock.business"
+    common = {"tier_key": tier, "clock_key": clock, "area": promise.area_name}
+    if promise.locality is Locality.SAME_CITY:
+        head = text("promise.same_city", **common, arrival_at=promise.arrival_due)
+    else:
+        head = text(
+            "promise.out_of_town",
+            **common,
+            base=promise.base_name,
+            travel_min=round(promise.travel_s / 60),
+            arrival_at=promise.arrival_due,
+        )
+    parts = [
+        head,
+        text(
+            "promise.chosen" if promise.customer_chosen else "promise.window",
+            start_at=promise.window_start,
+            end_at=promise.window_end,
+        ),
+    ]
+    if promise.predicted_arrival is not None:
+        parts.append(text("promise.eta", eta_at=promise.predicted_arrival))
+    if promise.resolution_after_arrival:
+        parts.append(
+            text(
+                "promise.resolution",
+                due_at=promise.resolution_due,
+                minutes=promise.service_minutes,
+            )
+        )
+    return {"timezone": promise.timezone, "parts": parts}
+
+
 __all__ = [
     "Promise",
     "PromiseRequest",
     "compute_promise",
     "explain",
+    "explain_said",
     "place_calibrated_window",
     "place_window",
 ]

@@ -43,6 +43,7 @@ from dispatch.promise import (
     PromiseRequest,
     compute_promise,
     explain,
+    explain_said,
     parse_tier,
 )
 from dispatch.requests import repository
@@ -97,6 +98,9 @@ class PromiseView:
     predicted_arrival: datetime | None
     explanation: str | None
     context: dict[str, Any] | None = None
+    said: dict[str, Any] | None = None
+    """The explanation as data (:func:`~dispatch.promise.engine.explain_said`), for other
+    languages; not part of the fields."""
 
     @classmethod
     def of_promise(cls, promise: Promise, *, promised_at: datetime | None = None) -> PromiseView:
@@ -118,6 +122,7 @@ class PromiseView:
             risk_reason=promise.risk_reason,
             predicted_arrival=promise.predicted_arrival,
             explanation=promise.explanation,
+            said=explain_said(promise),
             context={
                 "area": promise.area_name,
                 "base": promise.base_name,
@@ -147,11 +152,14 @@ class PromiseView:
             risk_reason=request.risk_reason,
             predicted_arrival=request.predicted_arrival,
             explanation=request.promise_explanation,
+            said=request.promise_said,
         )
 
     def fields(self) -> dict[str, Any]:
         """The promise's fields (with the context's, when known), as values."""
-        values = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "context"}
+        values = {
+            k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("context", "said")
+        }
         return values | (self.context or {})
 
     def payload(self) -> dict[str, Any]:
@@ -372,6 +380,7 @@ def _apply_promise(request: RepairRequest, promise: Promise, policy_id: int, now
     request.risk_reason = promise.risk_reason
     # The stored account is the promise itself; the risk is its own field and follows the plan.
     request.promise_explanation = explain(dataclasses.replace(promise, risk_reason=None))[:500]
+    request.promise_said = explain_said(promise)
     request.predicted_arrival = promise.predicted_arrival
     request.plan_by = promise.plan_by
 
