@@ -28,6 +28,8 @@ lint: install
 	$(BIN)/mypy optimizer geo
 
 test: lint
+	@if command -v node >/dev/null 2>&1; then node --test tests/js/; \
+	else echo "the board's JS unit tests are skipped: node is not installed"; fi
 	$(BIN)/python -m pytest
 
 clean:

@@ -19,74 +19,128 @@ from dispatch.promise import policy_to_dict
 from dispatch.sla import service as sla
 from simulation.scenario import ProblemType, Scenario
 
+# Names read naturally to a Chinese and to an English reader alike: in characters, then in
+# pinyin ("王伟 Wang Wei"), as bilingual teams write them.
 FAMILY = (
-    "Wang",
-    "Li",
-    "Zhang",
-    "Liu",
-    "Chen",
-    "Yang",
-    "Zhao",
-    "Huang",
-    "Zhou",
-    "Wu",
-    "Xu",
-    "Sun",
-    "Hu",
-    "Zhu",
-    "Gao",
-    "Lin",
-    "He",
-    "Guo",
-    "Ma",
-    "Luo",
-    "Liang",
-    "Song",
-    "Zheng",
-    "Xie",
-    "Han",
+    ("王", "Wang"),
+    ("李", "Li"),
+    ("张", "Zhang"),
+    ("刘", "Liu"),
+    ("陈", "Chen"),
+    ("杨", "Yang"),
+    ("赵", "Zhao"),
+    ("黄", "Huang"),
+    ("周", "Zhou"),
+    ("吴", "Wu"),
+    ("徐", "Xu"),
+    ("孙", "Sun"),
+    ("胡", "Hu"),
+    ("朱", "Zhu"),
+    ("高", "Gao"),
+    ("林", "Lin"),
+    ("何", "He"),
+    ("郭", "Guo"),
+    ("马", "Ma"),
+    ("罗", "Luo"),
+    ("梁", "Liang"),
+    ("宋", "Song"),
+    ("郑", "Zheng"),
+    ("谢", "Xie"),
+    ("韩", "Han"),
 )
 GIVEN = (
-    "Wei",
-    "Fang",
-    "Lei",
-    "Jing",
-    "Tao",
-    "Min",
-    "Jun",
-    "Yan",
-    "Hao",
-    "Ning",
-    "Qiang",
-    "Lin",
-    "Bo",
-    "Xin",
-    "Yu",
-    "Ping",
-    "Kai",
-    "Hui",
-    "Gang",
-    "Li",
-    "Peng",
-    "Rui",
-    "Dan",
-    "Chao",
-    "Yi",
+    ("伟", "Wei"),
+    ("芳", "Fang"),
+    ("磊", "Lei"),
+    ("静", "Jing"),
+    ("涛", "Tao"),
+    ("敏", "Min"),
+    ("军", "Jun"),
+    ("燕", "Yan"),
+    ("浩", "Hao"),
+    ("宁", "Ning"),
+    ("强", "Qiang"),
+    ("琳", "Lin"),
+    ("波", "Bo"),
+    ("欣", "Xin"),
+    ("宇", "Yu"),
+    ("平", "Ping"),
+    ("凯", "Kai"),
+    ("慧", "Hui"),
+    ("刚", "Gang"),
+    ("丽", "Li"),
+    ("鹏", "Peng"),
+    ("睿", "Rui"),
+    ("丹", "Dan"),
+    ("超", "Chao"),
+    ("毅", "Yi"),
+)
+BRANDS = (
+    ("华信", "Huaxin"),
+    ("东方", "Dongfang"),
+    ("恒通", "Hengtong"),
+    ("金宇", "Jinyu"),
+    ("信达", "Xinda"),
+    ("天润", "Tianrun"),
+    ("中科", "Zhongke"),
+    ("瑞丰", "Ruifeng"),
+    ("永盛", "Yongsheng"),
+    ("海天", "Haitian"),
+    ("隆基", "Longji"),
+    ("美德", "Meide"),
+    ("宏远", "Hongyuan"),
+    ("新华", "Xinhua"),
+    ("安康", "Ankang"),
+    ("百联", "Bailian"),
+    ("星河", "Xinghe"),
+    ("嘉禾", "Jiahe"),
+    ("鼎盛", "Dingsheng"),
+    ("汇丰", "Huifeng"),
 )
 INDUSTRIES = (
-    "Foods",
-    "Plastics",
-    "Logistics",
-    "Pharma",
-    "Textiles",
-    "Hotel",
-    "Hospital",
-    "Cold Chain",
-    "Electronics",
-    "Printing",
-    "Supermarket",
-    "Data Centre",
+    ("食品", "Foods"),
+    ("塑料", "Plastics"),
+    ("物流", "Logistics"),
+    ("制药", "Pharma"),
+    ("纺织", "Textiles"),
+    ("酒店", "Hotel"),
+    ("医院", "Hospital"),
+    ("冷链", "Cold Chain"),
+    ("电子", "Electronics"),
+    ("印刷", "Printing"),
+    ("超市", "Supermarket"),
+    ("数据中心", "Data Centre"),
 )
+ROADS = (
+    ("工业路", "Industrial Road"),
+    ("科技大道", "Technology Avenue"),
+    ("滨江路", "Riverside Road"),
+    ("建设路", "Jianshe Road"),
+    ("开发区大道", "Development Zone Avenue"),
+    ("县道", "County Road"),
+)
+PLACES = {"Shanghai": "上海", "Hangzhou": "杭州"}
+
+
+def person(n: int, stride: int) -> str:
+    """The ``n``-th person's name, "王伟 Wang Wei"; distinct for the first 625 (``stride``
+    coprime to 25 walks the given names)."""
+    (family_zh, family), (given_zh, given) = (
+        FAMILY[n % len(FAMILY)],
+        GIVEN[(n // len(FAMILY) + n * stride) % len(GIVEN)],
+    )
+    return f"{family_zh}{given_zh} {family} {given}"
+
+
+def company(n: int) -> str:
+    """The ``n``-th customer's name, "华信冷链 Huaxin Cold Chain"; distinct for the first
+    240: a brand comes back every 20 customers with the trade moved on by 25, which is 1
+    modulo the 12 trades."""
+    brand_zh, brand = BRANDS[n % len(BRANDS)]
+    trade_zh, trade = INDUSTRIES[(n + 5 * (n // len(BRANDS))) % len(INDUSTRIES)]
+    return f"{brand_zh}{trade_zh} {brand} {trade}"
+
+
 VIP_TIERS = ("none",) * 6 + ("silver",) * 2 + ("gold", "platinum")
 
 
@@ -162,11 +216,11 @@ def _site(
 ) -> Any:
     """The ``n``-th customer, with one site (placed in its area and locality by the
     service) and a contact person."""
-    contact = f"{FAMILY[(n * 3) % len(FAMILY)]} {GIVEN[(n * 5) % len(GIVEN)]}"
+    contact = person(n * 3 + 1, 3)
     phone = f"+86 139 {2000 + (n * 13) % 8000:04d} {3000 + (n * 29) % 7000:04d}"
     owner = customers.create_customer(
         session,
-        name=f"{place} {INDUSTRIES[n % len(INDUSTRIES)]} Co. #{n + 1:03d}",
+        name=company(n),
         vip_tier=VIP_TIERS[n % len(VIP_TIERS)] if vip else "none",
         contact_name=contact,
         phone=phone,
@@ -175,13 +229,22 @@ def _site(
         session,
         geo,
         customer_id=owner.id,
-        name="Main plant" if n % 3 else "Head office",
-        address=f"{100 + n} {road}, {place}",
+        name="厂区 Main plant" if n % 3 else "总部 Head office",
+        address=_address(n, place, road),
         lat=at[0],
         lon=at[1],
         contact_name=contact,
         contact_phone=phone,
     )
+
+
+def _address(n: int, place: str, road: str) -> str:
+    """ "上海 工业路 106号 / 106 Industrial Road, Shanghai": both ways round, as signs read."""
+    road_zh, road_en = next(((zh, en) for zh, en in ROADS if en == road), (road, road))
+    number = 100 + n
+    city = place.removesuffix(" region")
+    place_zh = PLACES.get(city, city) + ("周边" if city != place else "")
+    return f"{place_zh}{road_zh}{number}号 / {number} {road_en}, {place}"
 
 
 def build_world(session: Session, geo: GeoContext, scenario: Scenario, seed: int) -> World:
@@ -208,7 +271,7 @@ def build_world(session: Session, geo: GeoContext, scenario: Scenario, seed: int
     n = 0
     for group in scenario.engineers:
         for _ in range(group.count):
-            name = f"{FAMILY[n % len(FAMILY)]} {GIVEN[(n * 7) % len(GIVEN)]} {n + 1}"
+            name = person(n, 7)
             lat, lon = _point_in(boundaries[group.area], rng)
             # Each engineer holds every skill of the group at 1..the group's level, so the
             # highest levels are rare, as in a real team.

@@ -154,10 +154,19 @@ class Board:
 
 
 @contextmanager
-def open_board(browser: Any, server: LiveServer, name: str) -> Iterator[Board]:
-    """A fresh 1366x768 browser context on ``server`` that records problems (and dialogs);
-    its screenshot is saved as ``name`` at the end."""
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+def open_board(
+    browser: Any,
+    server: LiveServer,
+    name: str,
+    *,
+    viewport: dict[str, int] | None = None,
+    locale: str = "en-GB",
+) -> Iterator[Board]:
+    """A fresh browser context (1366x768 unless told, English unless told) on ``server`` that
+    records problems (and dialogs); its screenshot is saved as ``name`` at the end."""
+    context = browser.new_context(
+        viewport=viewport or VIEWPORT, accept_downloads=True, locale=locale
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     problems = Problems()

@@ -1,6 +1,7 @@
 // The day on a map: Leaflet with vector layers (no tiles by default: the board works offline);
 // a base map is drawn under them when the server names a tile server (ONSITE_TILE_URL).
 
+import { routeColour } from "./colours.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { hm } from "./time.js";
@@ -8,21 +9,6 @@ import { hm } from "./time.js";
 const L = window.L;
 
 export const STATE_COLOUR = { on_time: "#15803d", at_risk: "#d97706", late: "#dc2626" };
-
-// Route colours stay clear of the promise-state greens, ambers and reds: hues from cyan
-// through blue and violet to magenta (170-330 degrees), spread by the golden angle so that
-// neighbours differ most, in three lightnesses: 24 colours before one repeats.
-const HUES = 8;
-const ROUTE_COLOURS = Array.from({ length: HUES * 3 }, (_, i) => {
-  const hue = 170 + ((i * 0.618034 * 160) % 160);
-  const lightness = [38, 52, 28][Math.floor(i / HUES)];
-  return `hsl(${hue.toFixed(0)}, 70%, ${lightness}%)`;
-});
-
-/** The colour of the i-th route of the day (the same on the map and the timeline). */
-export function routeColour(index) {
-  return ROUTE_COLOURS[index % ROUTE_COLOURS.length];
-}
 
 export class BoardMap {
   /** @param {HTMLElement} el  @param {{onVisit: (requestId: number) => void}} handlers */

@@ -5,7 +5,7 @@
 import { h, stateLabel } from "./dom.js";
 import { isActive, matches, NO_FILTERS } from "./find.js";
 import { t } from "./i18n.js";
-import { routeColour } from "./map.js";
+import { routeColour } from "./colours.js";
 import { axisFor } from "./timeline.js";
 import { dayText, hm, windowText } from "./time.js";
 

@@ -4,7 +4,7 @@
 import { h, stateLabel } from "./dom.js";
 import { isActive, matches, NO_FILTERS } from "./find.js";
 import { t } from "./i18n.js";
-import { routeColour } from "./map.js";
+import { routeColour } from "./colours.js";
 import { ceilLocalHour, floorLocalHour, hm, windowText } from "./time.js";
 
 const HOUR = 3600000;
@@ -228,9 +228,10 @@ export function renderTimeline(container, plan, {
   container.replaceChildren(h("div", { class: "tl-grid" }, axisRow, rows));
 }
 
-/** "DEMO-0040" -> "40"; other references keep their last four characters. */
-function shortRef(ref) {
-  const match = /^[A-Za-z]+-0*(\d+)$/.exec(ref);
+/** "DEMO-0040" -> "40", "CRM-261123-018" -> "18": the reference's closing number; other
+ * references keep their last four characters. */
+export function shortRef(ref) {
+  const match = /(?:^|\D)0*(\d+)$/.exec(ref);
   return match ? match[1] : ref.slice(-4);
 }
 
