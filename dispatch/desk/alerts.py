@@ -77,7 +77,7 @@ def _tell(session: Session, alert: Alert, type_: str, now: datetime) -> None:
                 "kind": alert.kind,
                 "severity": alert.severity,
                 "message": alert.message,
-                **alert.details,
+                **{k: v for k, v in alert.details.items() if k not in SAID},
             },
             request=request,
         )

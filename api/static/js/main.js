@@ -479,14 +479,15 @@ function showPreview(content, kind = "") {
 function clearPreview() {
   clearTimeout(state.preview.timer);
   state.preview.token += 1;
+  state.preview.key = null;
+  state.preview.answer = null;
   $("move-preview").hidden = true;
 }
 
 /** While a visit is dragged over a row: what the drop would do, from the server's check. */
 function previewMove({ requestIds, engineerId, arrival }) {
   const key = JSON.stringify([requestIds, engineerId, arrival]);
-  if (key === state.preview.key && state.preview.answer) return;
-  if (key === state.preview.key) return; // asked already; the answer is on its way
+  if (key === state.preview.key) return; // shown already, or its answer is on its way
   state.preview.key = key;
   state.preview.answer = null;
   clearTimeout(state.preview.timer);
