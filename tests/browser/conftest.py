@@ -138,9 +138,10 @@ class Board:
     def open(self, path: str = "/") -> None:
         self.page.goto(self.server.url + path)
 
-    def sign_in(self, key: str = DISPATCHER_KEY) -> None:
-        """Sign in and wait until the plan is drawn."""
-        self.open()
+    def sign_in(self, key: str = DISPATCHER_KEY, *, opened: bool = False) -> None:
+        """Sign in (on the page already open when ``opened``) and wait until the plan is drawn."""
+        if not opened:
+            self.open()
         self.page.fill("#signin-key", key)
         self.page.click("#signin-button")
         self.page.locator("#app").wait_for(state="visible")

@@ -60,7 +60,7 @@ def test_a_chinese_browser_opens_the_board_in_chinese(
         board.open()
         board.page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
         assert board.page.locator("#signin-button").inner_text() == "登录"
-        board.sign_in()
+        board.sign_in(opened=True)
         assert HAN.search(board.page.locator("#timeline-title").inner_text())
         board.problems.assert_none()
 
