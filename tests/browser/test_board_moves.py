@@ -71,10 +71,15 @@ def track_of(board: Board, engineer_id: int) -> Any:
     )
 
 
-def confirm_if_asked(board: Board) -> None:
-    """Accept the warnings dialog when the move had warnings."""
+def confirm_if_asked(board: Board, ref: str) -> None:
+    """Accept the warnings dialog when the move has warnings: wait until either the dialog is
+    open or the move is reported (the check may still be on its way when the drop lands)."""
     page = board.page
-    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "ref => document.querySelector('#confirm-dialog[open]')"
+        " || document.querySelector('[data-testid=move-status]').textContent.includes(ref)",
+        arg=ref,
+    )
     if page.locator("#confirm-dialog[open]").count():
         page.locator("#confirm-ok").click()
 
@@ -95,7 +100,7 @@ def test_drag_a_visit_to_a_colleague_with_a_preview_then_undo(board: Board) -> N
     target.scroll_into_view_if_needed()
     bar.scroll_into_view_if_needed()
     drag(board, bar, target, x=0.5)
-    confirm_if_asked(board)
+    confirm_if_asked(board, visit["external_ref"])
     assert other["engineer"]["name"] in said(board, re.escape(visit["external_ref"]))
     assert where(board, visit["request_id"])[0] == other["engineer"]["id"]
     # On the colleague's row now, and undoable.
@@ -126,7 +131,7 @@ def test_drag_a_visit_along_its_row_keeps_it_at_the_new_time(board: Board) -> No
     # An hour or so later: a bit to the right of where the bar is now.
     x = min(0.9, (bbox["x"] - rbox["x"]) / rbox["width"] + 0.08)
     drag(board, bar, row, x=x)
-    confirm_if_asked(board)
+    confirm_if_asked(board, visit["external_ref"])
     said(board, re.escape(visit["external_ref"]))
     engineer, locked, lock = where(board, visit["request_id"])
     assert engineer == route["engineer"]["id"] and lock == "both" and locked is not None
