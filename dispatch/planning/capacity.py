@@ -55,6 +55,9 @@ its arrival depends on. Pushing a later visit into that last quarter of an hour 
 past its window) counts, for the quote, as making that promise later, so intake prefers a slot
 that keeps every earlier promise safe over one that merely keeps it on paper."""
 MAX_SET_ASIDE = 1
+URGENT_ROOM_S = 15 * 60
+"""How long before its due an urgent visit is planned to arrive when anyone can: the road's
+noise (a quarter of the drive, give or take) must not turn a kept promise into a broken one."""
 """An urgent request diverts an engineer only if it sets aside at most this many of their
 promised visits: each one set aside is a promise the re-plan may not find another way to keep.
 A visit counts as set aside when the diversion makes it late (or later) or pushes it past the
@@ -595,26 +598,36 @@ def predict(
         reason, message = explain_unassigned(problem, context.routes, job, Weights(), context.slots)
         return Prediction(None, None, None, None, None, False, reason.value, message, 0)
     meeting = [o for o in options if o.start <= due_s]
-    if tier == "urgent" and not meeting:
-        diverted = _diversion(context, problem, job, due_s)
-        if diverted is not None:
-            option, routes = diverted
-            engineer_id = engineer_of(option.engineer_id)
-            legs, first_of_day = _legs_before(context, option, routes)
-            return Prediction(
-                eta=built.instant(option.start),
-                engineer_id=engineer_id,
-                engineer_name=context.names.get(engineer_id),
-                day=built.date_of(option.day),
-                position=0,
-                within_sla=True,
-                reason=None,
-                message=None,
-                options=len(options) + 1,
-                legs=legs,
-                first_of_day=first_of_day,
-                diverted=True,
-            )
+    diverted = None
+    if tier == "urgent":
+        # Room for the road first: a plan arriving minutes before the due is a coin toss in
+        # traffic. The route as it is when it leaves that room, else a diverted engineer who
+        # does, else the route that meets the due at all, else a diversion that does.
+        roomy = [o for o in meeting if o.start <= due_s - URGENT_ROOM_S]
+        if roomy:
+            meeting = roomy
+        else:
+            diverted = _diversion(context, problem, job, due_s - URGENT_ROOM_S)
+            if diverted is None and not meeting:
+                diverted = _diversion(context, problem, job, due_s)
+    if diverted is not None:
+        option, routes = diverted
+        engineer_id = engineer_of(option.engineer_id)
+        legs, first_of_day = _legs_before(context, option, routes)
+        return Prediction(
+            eta=built.instant(option.start),
+            engineer_id=engineer_id,
+            engineer_name=context.names.get(engineer_id),
+            day=built.date_of(option.day),
+            position=0,
+            within_sla=True,
+            reason=None,
+            message=None,
+            options=len(options) + 1,
+            legs=legs,
+            first_of_day=first_of_day,
+            diverted=True,
+        )
     chosen = _choose(options, meeting, urgent=tier == "urgent")
     overnight = chosen in trips
     engineer_id = engineer_of(chosen.engineer_id)
@@ -671,10 +684,10 @@ def _choose(
 def _diversion(
     context: Context, problem: Problem, job: Job, due_s: int
 ) -> tuple[InsertionOption, tuple[Route, ...]] | None:
-    """An engineer who reaches an urgent site within the SLA, and before the end of their
-    shift, when sent there straight after the visit at hand, setting aside (making late, or
-    pushing past the shift) at most ``MAX_SET_ASIDE`` of their other promised visits: the one
-    setting aside fewest, then one who needs no overtime, then the soonest there.
+    """An engineer who reaches an urgent site by ``due_s``, and before the end of their
+    shift, when sent there straight after the visit at hand: the one setting aside (making
+    late, or pushing past the shift) fewest of their other promised visits, preferably at most
+    ``MAX_SET_ASIDE``, then one who needs no overtime, then the soonest there.
 
     The whole shift counts (the headroom kept for running late is what an urgent call uses),
     and the policy's urgent overtime after it for the urgent visit itself (the re-plan grants
@@ -735,7 +748,12 @@ def _diversion(
         return set_aside(o), needs_overtime, o.start, o.cost
 
     fair = [o for o in meeting if set_aside(o) <= MAX_SET_ASIDE]
-    return (min(fair, key=rank), routes) if fair else None
+    if fair:
+        return min(fair, key=rank), routes
+    # Everyone who could be there in time would set more aside: an urgent call still gets the
+    # engineer who sets aside fewest (the re-plan its booking queues gives those visits to
+    # colleagues), as a dispatcher diverts someone for a stopped line.
+    return min(meeting, key=rank), routes
 
 
 def _legs_before(
