@@ -49,7 +49,7 @@ class Evaluation:
     date: date
     position: int
     eta: datetime | None
-    warnings: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     route: list[dict[str, Any]] = field(default_factory=list)
     committed: bool = False
     timezone: str = "UTC"

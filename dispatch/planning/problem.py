@@ -145,8 +145,9 @@ def build_problem(
 ) -> Built:
     """The optimiser problem for ``snapshot``; travel times from ``geo``'s provider.
 
-    ``history=False`` leaves out previous assignments and locks: for timing a given order on
-    one engineer, where other engineers are not part of the problem. ``extra_points`` become
+    ``history=False`` leaves out previous assignments and engineer locks: for timing a given
+    order on one engineer, where other engineers are not part of the problem (a visit locked in
+    time still starts at its time there: its windows begin then). ``extra_points`` become
     matrix locations too (e.g. where an engineer is busy). ``keep_locks=False`` is the
     fallback when no plan honours the locks: freeze locks are not made and dispatchers' locks
     are released, each with a ``lock_broken`` note. ``pins`` (request id -> service start)
