@@ -423,3 +423,49 @@ def test_intake_bookings_are_reservations_until_a_run_publishes_them(
         session, session_factory, geo, area.id, early, MONDAY_8.date(), taken.request.id
     )
     assert not visit.reserved and promised()
+
+
+def test_an_urgent_call_is_planned_with_room_before_its_due_when_an_engineer_can_give_it(
+    session: Session,
+) -> None:
+    """An urgent call on a day whose booked work holds the only engineer past the call's
+    due is planned at least 15 minutes before the due, first in the route."""
+    from dispatch.planning.capacity import URGENT_ROOM_S
+
+    area = create_area(session)
+    engineer = create_engineer(session, area=area, home=(31.23, 121.47))
+    customer = create_customer(session)
+    capacity, geo = CapacityIndex(), GeoContext()
+    near = create_site(session, customer=customer, at=(31.235, 121.475), name="Booked plant")
+    booked = take_request(
+        session,
+        now=MONDAY_8,
+        actor="test",
+        site_id=near.id,
+        channel="phone",
+        tier="general",
+        service_minutes=95,
+        availability=[{"start": MONDAY_8, "end": MONDAY_8 + timedelta(hours=9)}],
+    ).request
+    _book(session, booked.id, engineer.id)
+    site = create_site(session, customer=customer, at=(31.24, 121.48), name="Urgent plant")
+    urgent = take_request(
+        session,
+        now=MONDAY_8,
+        actor="test",
+        geo=geo,
+        capacity=capacity,
+        settings=IntakeSettings(replan_on_urgent=False),
+        site_id=site.id,
+        channel="phone",
+        tier="urgent",
+        service_minutes=30,
+    )
+    prediction, request = urgent.prediction, urgent.request
+    assert prediction is not None and prediction.within_sla
+    assert request.arrival_due is not None
+    assert prediction.eta <= request.arrival_due - timedelta(seconds=URGENT_ROOM_S)
+    first = session.scalars(
+        select(Visit).where(Visit.engineer_id == engineer.id).order_by(Visit.sequence)
+    ).first()
+    assert first is not None and first.request_id == request.id
