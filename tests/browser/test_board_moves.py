@@ -90,15 +90,21 @@ def test_drag_a_visit_to_a_colleague_with_a_preview_then_undo(board: Board) -> N
     puts it back with the engineer and lock it had."""
     plan = day_plan(board)
     route, visit = movable(plan)[0]
-    other = next(r for r in plan["routes"] if r["engineer"]["id"] != route["engineer"]["id"])
+    # The colleague on a neighbouring row (rows follow the plan's order) with a shift that
+    # day: both rows are on screen together, so the pointer can carry the visit across.
+    rows = plan["routes"]
+    mine = next(i for i, r in enumerate(rows) if r["engineer"]["id"] == route["engineer"]["id"])
+    other = min(
+        (r for i, r in enumerate(rows) if i != mine and r["shift"]),
+        key=lambda r: abs(rows.index(r) - mine),
+    )
     before = where(board, visit["request_id"])
     board.sign_in()
     page = board.page
     bar = bar_of(board, visit["request_id"])
     target = track_of(board, other["engineer"]["id"])
-    page.get_by_test_id("engineer-row").first.scroll_into_view_if_needed()
-    target.scroll_into_view_if_needed()
     bar.scroll_into_view_if_needed()
+    target.scroll_into_view_if_needed()
     drag(board, bar, target, x=0.5)
     confirm_if_asked(board, visit["external_ref"])
     assert other["engineer"]["name"] in said(board, re.escape(visit["external_ref"]))
