@@ -623,8 +623,8 @@ def _job(
         windows = tuple(_merge(found)) if found else (TimeWindow(0, 0),)
         lock = _lock(j, snapshot, sec, freeze) if history else None
         if not history:
-            held = visit is not None and visit.lock in (LockKind.TIME.value, LockKind.BOTH.value)
-            pin = pin or (visit.locked_arrival if held and visit is not None else None)
+            if visit is not None and visit.lock in (LockKind.TIME.value, LockKind.BOTH.value):
+                pin = pin or visit.locked_arrival
             if pin is not None:
                 windows = _pinned(windows, max(sec(pin), now_s))
     previous = None

@@ -242,25 +242,16 @@ def test_a_visit_dropped_at_a_time_is_kept_there_through_retiming_and_runs(
     ).json()
     eta = datetime.fromisoformat(best["eta"]) + timedelta(minutes=20)
     keep = eta + timedelta(minutes=(-eta.minute) % 5, seconds=-eta.second)
-    check = _move(
-        client,
-        auth,
-        request_id=target.id,
-        engineer_id=visit.engineer_id,
-        arrival=keep.isoformat(),
-        dry_run=True,
-    ).json()
+    kept_there = {
+        "request_id": target.id,
+        "engineer_id": visit.engineer_id,
+        "arrival": keep.isoformat(),
+    }
+    check = _move(client, auth, **kept_there, dry_run=True).json()
     assert datetime.fromisoformat(check["eta"]) == keep and check["committed"] is False
     assert "time" not in [w["code"] for w in check["warnings"]]
     assert [r["request_id"] for r in check["route"]][check["position"]] == target.id
-    done = _move(
-        client,
-        auth,
-        request_id=target.id,
-        engineer_id=visit.engineer_id,
-        arrival=keep.isoformat(),
-        accept_warnings=True,
-    ).json()
+    done = _move(client, auth, **kept_there, accept_warnings=True).json()
     assert done["committed"] is True
     session.expire_all()
     visit = session.get(Visit, visit.id)

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it, beforeEach } from "node:test";
 
 import { ROUTE_COLOURS, routeColour } from "../../api/static/js/colours.js";
-import { choices, countMatches, isActive, matches, NO_FILTERS } from "../../api/static/js/find.js";
+import { choices, countMatches, isActive, matches, namedBy, NO_FILTERS } from "../../api/static/js/find.js";
 import { matchLocale, t, useCatalogue } from "../../api/static/js/i18n.js";
 import { dateIn, dayHm, dayText, hm, minutesText, windowText } from "../../api/static/js/time.js";
 import { shortRef, snapTime } from "../../api/static/js/timeline.js";
@@ -133,6 +133,12 @@ describe("search and filters", () => {
     assert.ok(!matches(visit, { ...NO_FILTERS, tier: "general" }));
     assert.ok(!matches(visit, { ...NO_FILTERS, skill: "hvac" }));
     assert.ok(matches(plan.unassigned[0], { ...NO_FILTERS, status: "unassigned" }));
+  });
+
+  it("shows an engineer found by name only when the search is text alone", () => {
+    assert.ok(namedBy({ ...NO_FILTERS, text: " wang " }, "王伟 Wang Wei"));
+    assert.ok(!namedBy({ ...NO_FILTERS, text: "wang", tier: "urgent" }, "王伟 Wang Wei"));
+    assert.ok(!namedBy(NO_FILTERS, "王伟 Wang Wei"));
   });
 
   it("offers the day's own choices and counts the matches", () => {

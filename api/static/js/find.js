@@ -35,6 +35,13 @@ export function matches(item, filters, engineerName = "") {
   return true;
 }
 
+/** Whether the search is only for text and ``name`` (an engineer's) holds it: that
+ * engineer's row shows even on a day without visits. */
+export function namedBy(filters, name) {
+  const only = filters.text.trim() && !filters.skill && !filters.tier && !filters.state && !filters.status;
+  return Boolean(only) && fold(name).includes(fold(filters.text.trim()));
+}
+
 /** The choices the day offers: skills, tiers, states and statuses present in the plan. */
 export function choices(plan) {
   const all = plan ? [...plan.routes.flatMap((r) => r.visits), ...plan.unassigned] : [];

@@ -10,7 +10,7 @@ import { MOVABLE, renderTimeline } from "./timeline.js";
 import { choices, countMatches, isActive, matches, NO_FILTERS } from "./find.js";
 import { renderMultiDay } from "./multiday.js";
 import { addDays, dateIn, dayHm, dayText, hm } from "./time.js";
-import { currentLocale, LOCALES, num, preferredLocale, setLocale, t } from "./i18n.js";
+import { currentLocale, LOCALES, preferredLocale, setLocale, t } from "./i18n.js";
 
 const KEY = "onsite.apiKey";
 const AREA = "onsite.area";

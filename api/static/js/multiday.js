@@ -2,12 +2,12 @@
 // visits on that day's working hours; trips show where the engineer sleeps. A visit opens
 // its day on the full timeline.
 
-import { h, stateLabel } from "./dom.js";
+import { h } from "./dom.js";
 import { isActive, matches, NO_FILTERS } from "./find.js";
 import { t } from "./i18n.js";
 import { routeColour } from "./colours.js";
-import { axisFor } from "./timeline.js";
-import { dayText, hm, windowText } from "./time.js";
+import { axisFor, visitLabel } from "./timeline.js";
+import { dayText, hm } from "./time.js";
 
 const ms = (iso) => (iso ? Date.parse(iso) : null);
 
@@ -60,11 +60,7 @@ export function renderMultiDay(container, plans, { timeZone, filters = NO_FILTER
         const from = ms(done ? v.arrived_at : v.planned_start);
         const to = ms(done ? (v.completed_at || v.planned_end) : v.planned_end);
         const hit = matches(v, filters, engineer.name);
-        const label = t("timeline.visit_label", {
-          ref: v.external_ref, customer: v.customer,
-          window: windowText(v.window_start, v.window_end, timeZone, plan.date),
-          eta: hm(v.eta, timeZone), state: stateLabel(v.promise_state),
-        });
+        const label = visitLabel(v, timeZone, plan.date);
         cell.append(h("button", {
           type: "button",
           class: `md-visit state-${v.promise_state} status-${v.status}${filtering && !hit ? " dim" : ""}`,

@@ -2,7 +2,7 @@
 // break, travel, each visit's promised window with its service bar and the ETA against it.
 
 import { h, stateLabel } from "./dom.js";
-import { isActive, matches, NO_FILTERS } from "./find.js";
+import { isActive, matches, namedBy, NO_FILTERS } from "./find.js";
 import { t } from "./i18n.js";
 import { routeColour } from "./colours.js";
 import { ceilLocalHour, floorLocalHour, hm, windowText } from "./time.js";
@@ -145,8 +145,7 @@ export function renderTimeline(container, plan, {
       track.append(...parts);
     }
     // An engineer found by name shows even on a day without visits.
-    const named = filters.text.trim() && !filters.skill && !filters.tier && !filters.state && !filters.status &&
-      route.engineer.name.toLowerCase().includes(filters.text.trim().toLowerCase());
+    const named = namedBy(filters, route.engineer.name);
     if (showNow) track.append(h("div", { class: "tl-now", style: { left: `${pct(axis, nowMs)}%` }, title: t("timeline.now", { time: hm(nowMs, timeZone) }) }));
 
     const late = route.visits.filter((v) => v.promise_state === "late").length;
@@ -235,6 +234,15 @@ export function shortRef(ref) {
   return match ? match[1] : ref.slice(-4);
 }
 
+/** A visit in words, for its bar's title and screen readers. */
+export function visitLabel(v, timeZone, day) {
+  return t("timeline.visit_label", {
+    ref: v.external_ref, customer: v.customer,
+    window: windowText(v.window_start, v.window_end, timeZone, day),
+    eta: hm(v.eta, timeZone), state: stateLabel(v.promise_state),
+  });
+}
+
 function visitParts(axis, v, route, timeZone, day, { selected, chosen, onVisit }, now) {
   const parts = [];
   const state = v.promise_state;
@@ -266,11 +274,7 @@ function visitParts(axis, v, route, timeZone, day, { selected, chosen, onVisit }
   const wEnd = ms(v.window_end);
   const clipped = wStart < axis.start || wEnd > axis.end;
   const eta = ms(v.eta);
-  const label = t("timeline.visit_label", {
-    ref: v.external_ref, customer: v.customer,
-    window: windowText(v.window_start, v.window_end, timeZone, day),
-    eta: hm(v.eta, timeZone), state: stateLabel(state),
-  });
+  const label = visitLabel(v, timeZone, day);
   const windowBar = h("button", {
     type: "button",
     class: `tl-window state-${state}${clipped ? " clipped" : ""}${isSelected ? " selected" : ""}`,
