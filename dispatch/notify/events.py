@@ -239,7 +239,9 @@ def _write(session: Session) -> None:
             continue
         session.info[WRITTEN_KEY] = True
         type_, build = FROM_TIMELINE[entry.type]
-        payload = {"engineer": _engineer(session, request.id), **(entry.payload or {})}
+        payload = dict(entry.payload or {})
+        if "engineer" not in payload:  # an assignment's entry names the engineer already
+            payload["engineer"] = _engineer(session, request.id)
         session.add(outbox_row(type_, at=entry.at, data=build(request, payload), request=request))
 
 

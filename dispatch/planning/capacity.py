@@ -31,8 +31,9 @@ from dispatch.planning.problem import (
     lengthened,
     request_of,
 )
+from dispatch.planning.publish import lock_scopes
 from dispatch.planning.snapshot import plan_versions, snapshot_of
-from dispatch.planning.timing import day_visits
+from dispatch.planning.timing import Timed, TimedRoute, day_visits
 from dispatch.promise.calibration import Leg
 from geo.matrix import UNREACHABLE
 from optimizer import Engineer as OptimizerEngineer
@@ -73,6 +74,7 @@ ROUTE_STATUSES = (
     VisitStatus.EN_ROUTE.value,
     VisitStatus.ARRIVED.value,
 )
+MOVABLE_STATUSES = (VisitStatus.PLANNED.value, VisitStatus.ACCEPTED.value)
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,37 @@ class Quoted:
     problem: Problem
     job: Job
     site: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A quoted request booked from its quote: the engineer-day's stored visits (route order,
+    read under the area's turn) and its timed route with the request in it."""
+
+    visits: list[Visit]
+    route: Route
+    built: Built
+
+    def timed(self) -> TimedRoute:
+        """The timed route in the instants the plan stores."""
+        built, route = self.built, self.route
+        return TimedRoute(
+            visits=[
+                Timed(
+                    request_id=request_of(v.job_id),
+                    arrival=built.instant(v.arrival),
+                    start=built.instant(v.start),
+                    departure=built.instant(v.departure),
+                    travel_s=v.travel_s,
+                    missed=False,
+                )
+                for v in route.visits
+            ],
+            break_start=(
+                built.instant(route.break_start) if route.break_start is not None else None
+            ),
+            break_end=built.instant(route.break_end) if route.break_end is not None else None,
+        )
 
 
 class CapacityIndex:
@@ -246,6 +279,64 @@ class CapacityIndex:
                     )
 
         event.listen(session, "after_commit", _patch, once=True)
+
+    def booking(
+        self,
+        session: Session,
+        area_id: int,
+        quoted: Quoted,
+        *,
+        request_id: int,
+        engineer_id: int,
+        day: date,
+        position: int,
+        window_start: datetime | None,
+        due: datetime | None,
+        now: datetime,
+    ) -> Booking | None:
+        """Book a quoted request from the quote itself: after taking the area's turn, when
+        the plan is still the one quoted from (same version, and the engineer-day's route
+        stored as the context holds it, nothing under way on it), the route with the request
+        at the quoted place is timed on the quote's problem. None when anything moved on: the
+        caller then books it the long way (reading and timing the engineer-day afresh).
+
+        The context is updated with the booking once the transaction commits.
+        """
+        lock_scopes(session, [area_id])
+        version = plan_versions(session, [area_id])[area_id]
+        with self._lock:
+            found = self._contexts.get(area_id)
+        if found is None or found.key != quoted.key or quoted.key[0] != version:
+            return None
+        built = found.built
+        engineer, shift_day = engineer_key(engineer_id), built.day_key(day)
+        held = next(
+            (r for r in found.routes if (r.engineer_id, r.day) == (engineer, shift_day)), None
+        )
+        held_ids = [request_of(v.job_id) for v in held.visits] if held is not None else []
+        visits = day_visits(session, engineer_id, day, fresh=True)
+        in_route = [v for v in visits if v.status in ROUTE_STATUSES]
+        if [v.request_id for v in in_route] != held_ids or any(
+            v.status not in MOVABLE_STATUSES for v in in_route
+        ):
+            return None
+        order = [*held_ids[:position], request_id, *held_ids[position:]]
+        booked = _with_booking(
+            found, quoted, request_id, engineer_id, day, order, window_start, due, now=now
+        )
+        if booked is None:
+            return None
+        route = next(r for r in booked.routes if (r.engineer_id, r.day) == (engineer, shift_day))
+
+        def _patch(_session: Session) -> None:
+            with self._lock:
+                if self._contexts.get(area_id) is found:
+                    self._contexts[area_id] = dataclasses.replace(
+                        booked, key=(version + 1, *quoted.key[1:])
+                    )
+
+        event.listen(session, "after_commit", _patch, once=True)
+        return Booking(visits=visits, route=route, built=booked.built)
 
     def _build(
         self, session: Session, geo: GeoContext, area_id: int, now: datetime, key: tuple[Any, ...]
@@ -408,9 +499,12 @@ def _with_booking(
     order: Sequence[int],
     window_start: datetime | None,
     due: datetime | None,
+    *,
+    now: datetime | None = None,
 ) -> Context | None:
     """The context with a booked request in its engineer-day, or None if the route as stored
-    cannot be timed in it (the caller then rebuilds)."""
+    cannot be timed in it (the caller then rebuilds). Given ``now``, a day already started is
+    timed from then (the context may have been built a few minutes before)."""
     built = context.built
     job = quoted.job
     floor = built.seconds(window_start) if window_start is not None else 0
@@ -430,7 +524,22 @@ def _with_booking(
     shift_day = built.day_key(day)
     if job.id not in ids or problem.engineer(engineer) is None:
         return None
-    route, missed = plan_route(problem, engineer, shift_day, ids)
+    slot = next(
+        (
+            s
+            for s in context.slots
+            if problem.engineers[s.engineer].id == engineer
+            and problem.engineers[s.engineer].shifts[s.shift].day == shift_day
+        ),
+        None,
+    )
+    if slot is None:
+        return None
+    now_s = built.seconds(now) if now is not None else None
+    late_start = now_s if now_s is not None and slot.start_time < now_s else None
+    route, missed = plan_route(
+        problem, engineer, shift_day, ids, time=late_start, slots=context.slots
+    )
     if missed:
         return None
     routes = [r for r in context.routes if (r.engineer_id, r.day) != (engineer, shift_day)]
@@ -794,4 +903,4 @@ def _legs_before(
     return tuple(legs), not before and starts_later
 
 
-__all__ = ["CapacityIndex", "Context", "Prediction", "insertion_options", "predict"]
+__all__ = ["Booking", "CapacityIndex", "Context", "Prediction", "insertion_options", "predict"]

@@ -131,12 +131,7 @@ def evaluate_assignment(
     ]
     fixed = sum(1 for v in route if v.status not in MOVABLE)
     pending = [v for v in route if v.status in MOVABLE]
-    shift = session.query(Shift).filter_by(engineer_id=engineer_id, date=day).one_or_none()
-    if shift is None:
-        from dispatch.engineers.service import generate_shifts
-
-        generated = generate_shifts(session, [engineer_id], day, day)
-        shift = generated[0] if generated else None
+    shift = _ensure_shift(session, engineer_id, day)
     if shift is None:
         raise Conflict(f"{engineer.name} has no shift on {day.isoformat()}", field="date")
     requests = {request.id: request}
@@ -258,6 +253,18 @@ def evaluate_assignment(
             )
     evaluation.route = [{"request_id": t.request_id, "eta": t.start.isoformat()} for t in timed]
     return evaluation, pending, timed_route
+
+
+def _ensure_shift(session: Session, engineer_id: int, day: date) -> Shift | None:
+    """The engineer's shift that day, stored from the weekly template when it is not yet;
+    None when the engineer does not work that day."""
+    shift = session.query(Shift).filter_by(engineer_id=engineer_id, date=day).one_or_none()
+    if shift is None:
+        from dispatch.engineers.service import generate_shifts
+
+        generated = generate_shifts(session, [engineer_id], day, day)
+        shift = generated[0] if generated else None
+    return shift
 
 
 def candidates(
@@ -382,10 +389,90 @@ def assign(
             f"the assignment has warnings ({codes}); check them and send accept_warnings=true",
             field="accept_warnings",
         )
+    _write(
+        session,
+        geo,
+        evaluation,
+        pending,
+        timed_route,
+        actor=actor,
+        now=now,
+        lock=lock,
+        reserve=reserve,
+        arrival=arrival,
+        lock_kind=lock_kind,
+    )
+    return evaluation
+
+
+def book_timed(
+    session: Session,
+    *,
+    request_id: int,
+    engineer_id: int,
+    day: date,
+    visits: list[Visit],
+    timed_route: TimedRoute,
+    position: int,
+    timezone: str,
+    actor: str,
+    now: datetime,
+) -> Evaluation:
+    """Book a new request into an engineer-day whose route the caller has already read under
+    the area's turn (``visits``, in route order) and timed with the request at ``position``
+    (intake booking from its quote): written as ``assign`` writes a reservation, without
+    reading and timing the day a second time. Its own lateness is the only check made: the
+    quote chose the place among those the engineer is qualified, on shift and in time for."""
     request = session.get(RepairRequest, request_id)
     assert request is not None
-    engineer = session.get(Engineer, engineer_id)
-    assert engineer is not None
+    mine = next(t for t in timed_route.visits if t.request_id == request_id)
+    evaluation = Evaluation(request_id, engineer_id, day, position, mine.start, timezone=timezone)
+    if request.window_end is not None and mine.start > request.window_end:
+        evaluation.warn(
+            "promise",
+            f"arrival {mine.start.isoformat()} is after the promised window",
+            arrival_time=mine.start,
+            window_end_time=request.window_end,
+        )
+    if request.arrival_target is not None and mine.start > request.arrival_target:
+        evaluation.warn("sla", "arrival would be after the SLA's arrival deadline")
+    pending = [v for v in visits if v.status in MOVABLE and v.request_id != request_id]
+    moving = {v.request_id for v in pending} | {request_id}
+    timed = TimedRoute(
+        [t for t in timed_route.visits if t.request_id in moving],
+        timed_route.break_start,
+        timed_route.break_end,
+    )
+    _ensure_shift(session, engineer_id, day)
+    _write(
+        session, None, evaluation, pending, timed, actor=actor, now=now, lock=False, reserve=True
+    )
+    return evaluation
+
+
+def _write(
+    session: Session,
+    geo: GeoContext | None,
+    evaluation: Evaluation,
+    pending: list[Visit],
+    timed_route: TimedRoute,
+    *,
+    actor: str,
+    now: datetime,
+    lock: bool,
+    reserve: bool,
+    arrival: datetime | None = None,
+    lock_kind: str | None = None,
+) -> None:
+    """Store an evaluated assignment: the visit, the re-timed route (``pending`` are its movable
+    visits), the break, the timeline event and the plan version."""
+    request_id, engineer_id, day = evaluation.request_id, evaluation.engineer_id, evaluation.date
+    request = session.get(RepairRequest, request_id)
+    assert request is not None
+    # Only the name and area are needed: no engineer (with skills) loaded for them.
+    engineer = session.execute(
+        select(Engineer.name, Engineer.service_area_id).where(Engineer.id == engineer_id)
+    ).one()
     visit = _current_visit(session, request_id)
     previous: tuple[int, date] | None = None
     if visit is None:
@@ -419,6 +506,10 @@ def assign(
     timed = timed_route.visits
     # A new visit is complete only after this loop: nothing may be flushed before then.
     with session.no_autoflush:
+        # The route's requests in one query (the loop then finds them in the session).
+        session.scalars(
+            select(RepairRequest).where(RepairRequest.id.in_([t.request_id for t in timed]))
+        ).all()
         for offset, t in enumerate(timed):
             v = by_request[t.request_id]
             v.sequence = offset
@@ -456,6 +547,7 @@ def assign(
     )
     session.flush()
     if previous is not None and previous != (engineer_id, day):
+        assert geo is not None  # a visit moved: only ``assign`` moves one, with its geo
         retime_route(session, geo, previous[0], previous[1], now)
     areas = {engineer.service_area_id}
     if previous is not None:
@@ -465,7 +557,6 @@ def assign(
     versions = bump_plan_version(session, sorted(areas))
     visit.plan_version = versions[engineer.service_area_id]
     evaluation.committed = True
-    return evaluation
 
 
 def _take_turn(session: Session, request_id: int, engineer_id: int) -> None:

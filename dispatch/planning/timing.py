@@ -36,19 +36,23 @@ class Timed:
     missed: bool
 
 
-def day_visits(session: Session, engineer_id: int, day: date) -> list[Visit]:
-    """The engineer's visits that day, in route order."""
-    return list(
-        session.scalars(
-            select(Visit)
-            .where(
-                Visit.engineer_id == engineer_id,
-                Visit.date == day,
-                Visit.status != VisitStatus.CANCELLED.value,
-            )
-            .order_by(Visit.sequence, Visit.id)
+def day_visits(
+    session: Session, engineer_id: int, day: date, *, fresh: bool = False
+) -> list[Visit]:
+    """The engineer's visits that day, in route order; ``fresh`` reads them anew even when the
+    session holds them already (after waiting for a lock)."""
+    query = (
+        select(Visit)
+        .where(
+            Visit.engineer_id == engineer_id,
+            Visit.date == day,
+            Visit.status != VisitStatus.CANCELLED.value,
         )
+        .order_by(Visit.sequence, Visit.id)
     )
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return list(session.scalars(query))
 
 
 def engineer_day_problem(

@@ -329,6 +329,12 @@ def _book(
             return False, None
         start = prediction.trip_start or prediction.day
         return False, _urgent_run(session, runner, settings, request, start, 2, now)
+    if _book_from_quote(session, capacity, request, prediction, now):
+        return True, (
+            None
+            if not urgent
+            else _urgent_run(session, runner, settings, request, prediction.day, 1, now)
+        )
     # ``assign`` takes its turn with other changes to the area (bookings, a dispatcher's moves,
     # a publishing run) and reads the route after the wait.
     manual.assign(
@@ -362,6 +368,56 @@ def _book(
     if not urgent:
         return True, None
     return True, _urgent_run(session, runner, settings, request, prediction.day, 1, now)
+
+
+def _book_from_quote(
+    session: Session,
+    capacity: CapacityIndex | None,
+    request: RepairRequest,
+    prediction: Prediction,
+    now: datetime,
+) -> bool:
+    """Book the request where its quote placed it, timed on the quote's problem, when the
+    area's plan has not moved since (the common case: one booking after another); False when
+    it must be booked the long way."""
+    quoted = prediction.quoted
+    if (
+        capacity is None
+        or quoted is None
+        or prediction.diverted
+        or prediction.position is None
+        or prediction.engineer_id is None
+        or prediction.day is None
+        or request.base_area_id is None
+    ):
+        return False
+    booking = capacity.booking(
+        session,
+        request.base_area_id,
+        quoted,
+        request_id=request.id,
+        engineer_id=prediction.engineer_id,
+        day=prediction.day,
+        position=prediction.position,
+        window_start=request.window_start,
+        due=request.plan_by or request.window_end,
+        now=now,
+    )
+    if booking is None:
+        return False
+    manual.book_timed(
+        session,
+        request_id=request.id,
+        engineer_id=prediction.engineer_id,
+        day=prediction.day,
+        visits=booking.visits,
+        timed_route=booking.timed(),
+        position=prediction.position,
+        timezone=booking.built.snapshot.timezone,
+        actor="auto:urgent insertion" if request.tier == "urgent" else "auto:booked at intake",
+        now=now,
+    )
+    return True
 
 
 def _urgent_run(

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.db import unit_of_work
 from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RepairRequest, Site, Visit
-from dispatch.planning import manual
-from dispatch.planning.capacity import CapacityIndex, insertion_options
+from dispatch.planning import manual, timing
+from dispatch.planning.capacity import CapacityIndex, insertion_options, predict
 from dispatch.requests.intake import take_request
 from tests.conftest import migrated_factory
 from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
@@ -240,3 +240,114 @@ def test_a_dispatcher_assigning_while_bookings_land_is_never_refused(
         )
         assert {v.request_id for v in visits if v.date == day} >= set(waiting)
         assert check_published_routes(session) == len(visits)
+
+
+class BookingIndex(CapacityIndex):
+    """A capacity index that counts the bookings it made from their quote."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.from_quote = 0
+
+    def booking(self, *args: Any, **kwargs: Any) -> Any:
+        found = super().booking(*args, **kwargs)
+        self.from_quote += found is not None
+        return found
+
+
+def test_bookings_made_from_their_quote_store_the_times_a_fresh_timing_gives(
+    area_with_sites: dict[str, Any],
+) -> None:
+    """Requests booked one after another are booked from their quote (no second reading and
+    timing of the day), and every stored visit starts when timing its stored route afresh
+    says it does."""
+    factory: sessionmaker[Session] = area_with_sites["factory"]
+    sites: list[int] = area_with_sites["sites"]
+    capacity = BookingIndex()
+    for site in sites[:8]:
+        _book(factory, capacity, site, at=0)
+    assert capacity.from_quote == 8
+    geo = GeoContext()
+    with factory() as session:
+        visits = session.scalars(select(Visit).order_by(Visit.date, Visit.sequence)).all()
+        assert len(visits) == 8
+        engineer = session.scalars(select(Engineer)).one()
+        for day in sorted({v.date for v in visits}):
+            route = [v for v in visits if v.date == day]
+            timed = timing.time_sequence(
+                session, geo, engineer, day, [v.request_id for v in route], NOW
+            )
+            assert timed is not None
+            assert [(t.request_id, t.start) for t in timed.visits] == [
+                (v.request_id, v.planned_start) for v in route
+            ]
+        assert check_published_routes(session) == 8
+
+
+def test_a_quote_the_plan_moved_on_from_is_not_booked_from_it(
+    area_with_sites: dict[str, Any],
+) -> None:
+    """When the area's plan changed between a quote and its booking (here a dispatcher's
+    assignment into the same day), the quote is not booked from: intake then books the
+    request the long way, and the routes still check out."""
+    factory: sessionmaker[Session] = area_with_sites["factory"]
+    sites: list[int] = area_with_sites["sites"]
+    geo = GeoContext()
+    capacity = BookingIndex()
+    _book(factory, capacity, sites[0], at=0)
+    with unit_of_work(factory) as session:
+        waiting = take_request(
+            session,
+            now=NOW,
+            actor="test",
+            site_id=sites[1],
+            channel="phone",
+            tier="general",
+            service_minutes=30,
+        ).request
+        engineer_id = session.scalars(select(Engineer.id)).one()
+        area_id = session.scalar(select(Site.base_area_id).where(Site.id == sites[2]))
+        context = capacity.context(session, geo, area_id, NOW)
+        prediction = predict(
+            context,
+            geo,
+            site=(31.2, 121.45),
+            skills={},
+            service_minutes=30,
+            tier="general",
+            earliest=NOW,
+            latest=context.until,
+            availability=[],
+            arrival_due=NOW + timedelta(hours=8),
+        )
+        assert prediction.quoted is not None and prediction.day is not None
+        manual.assign(
+            session,
+            geo,
+            request_id=waiting.id,
+            engineer_id=engineer_id,
+            day=prediction.day,
+            position=None,
+            dry_run=False,
+            accept_warnings=True,
+            actor="dispatcher",
+            now=NOW,
+        )
+        stale = capacity.booking(
+            session,
+            area_id,
+            prediction.quoted,
+            request_id=waiting.id,
+            engineer_id=engineer_id,
+            day=prediction.day,
+            position=prediction.position or 0,
+            window_start=None,
+            due=None,
+            now=NOW,
+        )
+        assert stale is None
+    _book(factory, capacity, sites[2], at=0)
+    with factory() as session:
+        visits = session.scalars(select(Visit)).all()
+        assert len(visits) == 3
+        assert check_published_routes(session) == 3
