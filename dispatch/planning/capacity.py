@@ -169,6 +169,8 @@ class Booking:
     visits: list[Visit]
     route: Route
     built: Built
+    position: int
+    """Where in the route the request went."""
 
     def timed(self) -> TimedRoute:
         """The timed route in the instants the plan stores."""
@@ -289,7 +291,6 @@ class CapacityIndex:
         request_id: int,
         engineer_id: int,
         day: date,
-        position: int,
         window_start: datetime | None,
         due: datetime | None,
         now: datetime,
@@ -297,8 +298,10 @@ class CapacityIndex:
         """Book a quoted request from the quote itself: after taking the area's turn, when
         the plan is still the one quoted from (same version, and the engineer-day's route
         stored as the context holds it, nothing under way on it), the route with the request
-        at the quoted place is timed on the quote's problem. None when anything moved on: the
-        caller then books it the long way (reading and timing the engineer-day afresh).
+        in each place is timed on the quote's problem and the best kept, as an assignment
+        chooses (fewest visits out of their windows, then least lateness against the promised
+        windows, then least travel). None when anything moved on, or no place keeps every
+        window: the caller then books it the long way (reading and timing the day afresh).
 
         The context is updated with the booking once the transaction commits.
         """
@@ -320,13 +323,33 @@ class CapacityIndex:
             v.status not in MOVABLE_STATUSES for v in in_route
         ):
             return None
-        order = [*held_ids[:position], request_id, *held_ids[position:]]
-        booked = _with_booking(
-            found, quoted, request_id, engineer_id, day, order, window_start, due, now=now
+        ends = dict(
+            session.execute(
+                select(RepairRequest.id, RepairRequest.window_end).where(
+                    RepairRequest.id.in_([*held_ids, request_id])
+                )
+            ).all()
         )
-        if booked is None:
+        best: tuple[tuple[int, int], Context, Route] | None = None
+        for position in range(len(held_ids) + 1):
+            order = [*held_ids[:position], request_id, *held_ids[position:]]
+            tried = _with_booking(
+                found, quoted, request_id, engineer_id, day, order, window_start, due, now=now
+            )
+            if tried is None:
+                continue
+            timed = next(r for r in tried.routes if (r.engineer_id, r.day) == (engineer, shift_day))
+            late = sum(
+                max(0, v.start - built.seconds(end))
+                for v in timed.visits
+                if (end := ends.get(request_of(v.job_id))) is not None
+            )
+            score = (late, sum(v.travel_s for v in timed.visits))
+            if best is None or score < best[0]:
+                best = (score, tried, timed)
+        if best is None:
             return None
-        route = next(r for r in booked.routes if (r.engineer_id, r.day) == (engineer, shift_day))
+        _, booked, route = best
 
         def _patch(_session: Session) -> None:
             with self._lock:
@@ -336,7 +359,8 @@ class CapacityIndex:
                     )
 
         event.listen(session, "after_commit", _patch, once=True)
-        return Booking(visits=visits, route=route, built=booked.built)
+        position = next(i for i, v in enumerate(route.visits) if v.job_id == job_key(request_id))
+        return Booking(visits=visits, route=route, built=booked.built, position=position)
 
     def _build(
         self, session: Session, geo: GeoContext, area_id: int, now: datetime, key: tuple[Any, ...]

@@ -385,7 +385,6 @@ def _book_from_quote(
         capacity is None
         or quoted is None
         or prediction.diverted
-        or prediction.position is None
         or prediction.engineer_id is None
         or prediction.day is None
         or request.base_area_id is None
@@ -398,7 +397,6 @@ def _book_from_quote(
         request_id=request.id,
         engineer_id=prediction.engineer_id,
         day=prediction.day,
-        position=prediction.position,
         window_start=request.window_start,
         due=request.plan_by or request.window_end,
         now=now,
@@ -412,7 +410,7 @@ def _book_from_quote(
         day=prediction.day,
         visits=booking.visits,
         timed_route=booking.timed(),
-        position=prediction.position,
+        position=booking.position,
         timezone=booking.built.snapshot.timezone,
         actor="auto:urgent insertion" if request.tier == "urgent" else "auto:booked at intake",
         now=now,

@@ -340,7 +340,6 @@ def test_a_quote_the_plan_moved_on_from_is_not_booked_from_it(
             request_id=waiting.id,
             engineer_id=engineer_id,
             day=prediction.day,
-            position=prediction.position or 0,
             window_start=None,
             due=None,
             now=NOW,
