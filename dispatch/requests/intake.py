@@ -23,7 +23,7 @@ from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RepairRequest, ServiceArea, Visit
 from dispatch.planning import manual
 from dispatch.planning.capacity import CapacityIndex, Prediction, insertion_options, predict
-from dispatch.planning.publish import bump_plan_version
+from dispatch.planning.publish import bump_plan_version, lock_scopes
 from dispatch.planning.runner import JobRunner, submit_after_commit
 from dispatch.planning.runs import create_run
 from dispatch.planning.snapshot import ACTIVE_VISIT
@@ -265,6 +265,12 @@ def take_request(
     prediction = None
     site = draft.site
     if capacity is not None and geo is not None and site.base_area_id is not None:
+        urgent = promise.tier.value == "urgent"
+        if settings.assign_on_intake or (urgent and settings.replan_on_urgent):
+            # The area's turn is taken before the capacity check, not only for the booking:
+            # the promise is made on the plan as it is (two callers at once are never both
+            # promised the same free time), and the booking can then be made from the quote.
+            lock_scopes(session, [site.base_area_id])
         promise, prediction = place_by_capacity(
             session,
             geo,
