@@ -22,6 +22,7 @@ from optimizer.problem import (
     TimeWindow,
     TripRules,
     VisitStatus,
+    extended_matrix,
 )
 from optimizer.solution import Kpis, Plan, PlanStatus, Route, Trip, Unassigned, Visit
 from optimizer.solve import solve
@@ -56,6 +57,7 @@ __all__ = [
     "VisitStatus",
     "Weights",
     "best_insertions",
+    "extended_matrix",
     "on_the_road",
     "plan_route",
     "solve",

@@ -413,16 +413,53 @@ class Job:
         return self.windows[-1].end if self.windows else None
 
 
-def _square_matrix(name: str, matrix: Sequence[Sequence[int]]) -> tuple[tuple[int, ...], ...]:
-    rows = tuple(tuple(row) for row in matrix)
-    n = len(rows)
-    for i, row in enumerate(rows):
+class Matrix(tuple[tuple[int, ...], ...]):
+    """A square matrix of integers >= 0 already checked: a problem made from another one's
+    matrices (``dataclasses.replace`` with other jobs, as every quote and booking does) does not
+    check its million entries again."""
+
+    __slots__ = ()
+
+
+def _check_rows(name: str, rows: Sequence[tuple[int, ...]], n: int, first: int = 0) -> None:
+    for i, row in enumerate(rows, start=first):
         if len(row) != n:
             raise ValueError(f"Problem.{name}: row {i} has {len(row)} entries, expected {n}")
         # Checked with C-level builtins: matrices of a million entries are common.
         if row and (set(map(type, row)) != {int} or min(row) < 0):
             raise ValueError(f"Problem.{name}: row {i} must hold only integers >= 0")
-    return rows
+
+
+def _square_matrix(name: str, matrix: Sequence[Sequence[int]]) -> Matrix:
+    if isinstance(matrix, Matrix):
+        return matrix
+    rows = tuple(tuple(row) for row in matrix)
+    _check_rows(name, rows, len(rows))
+    return Matrix(rows)
+
+
+def extended_matrix(
+    matrix: Sequence[Sequence[int]],
+    to_new: Sequence[Sequence[int]],
+    from_new: Sequence[Sequence[int]],
+    name: str = "matrix",
+) -> Matrix:
+    """``matrix`` (n x n) with k new locations appended: ``to_new`` (n x k) holds the entries
+    from the old locations to the new ones, ``from_new`` (k x (n + k)) those from the new ones
+    to every location. Only the new entries are checked when ``matrix`` is a checked one."""
+    base = _square_matrix(name, matrix)
+    n, k = len(base), len(from_new)
+    if len(to_new) != n:
+        raise ValueError(f"{name}: {len(to_new)} rows to the new locations, expected {n}")
+    cols = [tuple(c) for c in to_new]
+    for i, col in enumerate(cols):
+        if len(col) != k:
+            raise ValueError(f"{name}: row {i} has {len(col)} new entries, expected {k}")
+        if col and (set(map(type, col)) != {int} or min(col) < 0):
+            raise ValueError(f"{name}: row {i} must hold only integers >= 0")
+    rows = [tuple(r) for r in from_new]
+    _check_rows(name, rows, n + k, first=n)
+    return Matrix((*(row + cols[i] for i, row in enumerate(base)), *rows))
 
 
 @dataclass(frozen=True)

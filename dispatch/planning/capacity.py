@@ -37,7 +37,16 @@ from dispatch.planning.timing import Timed, TimedRoute, day_visits
 from dispatch.promise.calibration import Leg
 from geo.matrix import UNREACHABLE
 from optimizer import Engineer as OptimizerEngineer
-from optimizer import InsertionOption, Job, Problem, Route, TimeWindow, plan_route, trip_insertions
+from optimizer import (
+    InsertionOption,
+    Job,
+    Problem,
+    Route,
+    TimeWindow,
+    extended_matrix,
+    plan_route,
+    trip_insertions,
+)
 from optimizer import best_insertions as optimizer_best_insertions
 from optimizer.eligibility import RouteSlot, route_slots
 from optimizer.insertion import explain_unassigned
@@ -621,11 +630,12 @@ def _with_sites(
         return d if d == UNREACHABLE else round(d * factor)
 
     cols_d = [[scaled(d) for d in row] for row in to_sites.durations.tolist()]
-    cols_m = to_sites.distances.tolist()
-    rows_d = [tuple(scaled(d) for d in row) for row in from_sites.durations.tolist()]
-    rows_m = [tuple(row) for row in from_sites.distances.tolist()]
-    durations = [(*row, *cols_d[i]) for i, row in enumerate(problem.durations)] + rows_d
-    distances = [(*row, *cols_m[i]) for i, row in enumerate(problem.distances)] + rows_m
+    rows_d = [[scaled(d) for d in row] for row in from_sites.durations.tolist()]
+    # Only the new sites' entries are checked: the area's matrix was when the context was built.
+    durations = extended_matrix(problem.durations, cols_d, rows_d, "durations")
+    distances = extended_matrix(
+        problem.distances, to_sites.distances.tolist(), from_sites.distances.tolist(), "distances"
+    )
     return (
         Problem(
             durations=durations, distances=distances, jobs=problem.jobs, engineers=problem.engineers
