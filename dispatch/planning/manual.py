@@ -428,9 +428,11 @@ def book_timed(
     mine = next(t for t in timed_route.visits if t.request_id == request_id)
     evaluation = Evaluation(request_id, engineer_id, day, position, mine.start, timezone=timezone)
     if request.window_end is not None and mine.start > request.window_end:
+        zone = ZoneInfo(timezone)
         evaluation.warn(
             "promise",
-            f"arrival {mine.start.isoformat()} is after the promised window",
+            f"arrival {mine.start.astimezone(zone):%H:%M} is after the promised window "
+            f"(ends {request.window_end.astimezone(zone):%H:%M})",
             arrival_time=mine.start,
             window_end_time=request.window_end,
         )
