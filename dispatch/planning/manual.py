@@ -407,6 +407,7 @@ def assign(
 
 def book_timed(
     session: Session,
+    geo: GeoContext,
     *,
     request_id: int,
     engineer_id: int,
@@ -446,15 +447,13 @@ def book_timed(
         timed_route.break_end,
     )
     _ensure_shift(session, engineer_id, day)
-    _write(
-        session, None, evaluation, pending, timed, actor=actor, now=now, lock=False, reserve=True
-    )
+    _write(session, geo, evaluation, pending, timed, actor=actor, now=now, lock=False, reserve=True)
     return evaluation
 
 
 def _write(
     session: Session,
-    geo: GeoContext | None,
+    geo: GeoContext,
     evaluation: Evaluation,
     pending: list[Visit],
     timed_route: TimedRoute,
@@ -549,7 +548,6 @@ def _write(
     )
     session.flush()
     if previous is not None and previous != (engineer_id, day):
-        assert geo is not None  # a visit moved: only ``assign`` moves one, with its geo
         retime_route(session, geo, previous[0], previous[1], now)
     areas = {engineer.service_area_id}
     if previous is not None:

@@ -335,7 +335,7 @@ def _book(
             return False, None
         start = prediction.trip_start or prediction.day
         return False, _urgent_run(session, runner, settings, request, start, 2, now)
-    if _book_from_quote(session, capacity, request, prediction, now):
+    if _book_from_quote(session, geo, capacity, request, prediction, now):
         return True, (
             None
             if not urgent
@@ -378,6 +378,7 @@ def _book(
 
 def _book_from_quote(
     session: Session,
+    geo: GeoContext,
     capacity: CapacityIndex | None,
     request: RepairRequest,
     prediction: Prediction,
@@ -411,6 +412,7 @@ def _book_from_quote(
         return False
     manual.book_timed(
         session,
+        geo,
         request_id=request.id,
         engineer_id=prediction.engineer_id,
         day=prediction.day,
