@@ -307,10 +307,12 @@ class CapacityIndex:
         """Book a quoted request from the quote itself: after taking the area's turn, when
         the plan is still the one quoted from (same version, and the engineer-day's route
         stored as the context holds it, nothing under way on it), the route with the request
-        in each place is timed on the quote's problem and the best kept, as an assignment
-        chooses (fewest visits out of their windows, then least lateness against the promised
-        windows, then least travel). None when anything moved on, or no place keeps every
-        window: the caller then books it the long way (reading and timing the day afresh).
+        in each place is timed on the quote's problem, and of the places where every visit
+        can still be served in its windows the one an assignment would choose is kept (least
+        lateness against the promised windows, then least travel). None when anything moved
+        on, or no place serves every visit: the caller then books it the long way (reading
+        and timing the day afresh, where a visit that cannot be served is weighed, not ruled
+        out).
 
         The context is updated with the booking once the transaction commits.
         """
