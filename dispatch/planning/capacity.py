@@ -279,9 +279,8 @@ class CapacityIndex:
                 found = self._contexts.get(area_id)
                 if found is None or found.key != quoted.key:
                     return
-                booked = _with_booking(
-                    found, quoted, request_id, engineer_id, day, order, window_start, due
-                )
+                problem = _booked_problem(found, quoted, request_id, window_start, due)
+                booked = _with_booking(found, quoted, problem, request_id, engineer_id, day, order)
                 if booked is None:
                     del self._contexts[area_id]
                 else:
@@ -341,11 +340,12 @@ class CapacityIndex:
                 )
             ).all()
         )
+        problem = _booked_problem(found, quoted, request_id, window_start, due)
         best: tuple[tuple[int, int], Context, Route] | None = None
         for position in range(len(held_ids) + 1):
             order = [*held_ids[:position], request_id, *held_ids[position:]]
             tried = _with_booking(
-                found, quoted, request_id, engineer_id, day, order, window_start, due, now=now
+                found, quoted, problem, request_id, engineer_id, day, order, now=now
             )
             if tried is None:
                 continue
@@ -525,21 +525,15 @@ def _refreshed(
     )
 
 
-def _with_booking(
+def _booked_problem(
     context: Context,
     quoted: Quoted,
     request_id: int,
-    engineer_id: int,
-    day: date,
-    order: Sequence[int],
     window_start: datetime | None,
     due: datetime | None,
-    *,
-    now: datetime | None = None,
-) -> Context | None:
-    """The context with a booked request in its engineer-day, or None if the route as stored
-    cannot be timed in it (the caller then rebuilds). Given ``now``, a day already started is
-    timed from then (the context may have been built a few minutes before)."""
+) -> Problem:
+    """The quote's problem with the quoted job as the booked request: its id, its windows from
+    the promised window's start, its promise due."""
     built = context.built
     job = quoted.job
     floor = built.seconds(window_start) if window_start is not None else 0
@@ -552,12 +546,29 @@ def _with_booking(
         windows=windows,
         promise_due=built.seconds(due) if due is not None else job.promise_due,
     )
-    problem = dataclasses.replace(quoted.problem, jobs=(*quoted.problem.jobs, job))
-    known = {j.id for j in problem.jobs}
-    ids = [job_key(r) for r in order if job_key(r) in known]
+    return dataclasses.replace(quoted.problem, jobs=(*quoted.problem.jobs, job))
+
+
+def _with_booking(
+    context: Context,
+    quoted: Quoted,
+    problem: Problem,
+    request_id: int,
+    engineer_id: int,
+    day: date,
+    order: Sequence[int],
+    *,
+    now: datetime | None = None,
+) -> Context | None:
+    """The context with a booked request in its engineer-day (``problem``: the
+    ``_booked_problem``), or None if the route as stored cannot be timed in it (the caller then
+    rebuilds). Given ``now``, a day already started is timed from then (the context may have
+    been built a few minutes before)."""
+    built = context.built
+    ids = [job_key(r) for r in order if problem.job(job_key(r)) is not None]
     engineer = engineer_key(engineer_id)
     shift_day = built.day_key(day)
-    if job.id not in ids or problem.engineer(engineer) is None:
+    if job_key(request_id) not in ids or problem.engineer(engineer) is None:
         return None
     slot = next(
         (

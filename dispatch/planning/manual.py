@@ -7,7 +7,7 @@ run solving meanwhile notices) and is written to the request's timeline.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -220,16 +220,7 @@ def evaluate_assignment(
         )
     if mine.missed:
         evaluation.warn("availability", "the customer's availability cannot be met")
-    if request.window_end is not None and mine.start > request.window_end:
-        evaluation.warn(
-            "promise",
-            f"arrival {local(mine.start)} is after the promised window "
-            f"(ends {local(request.window_end)})",
-            arrival_time=mine.start,
-            window_end_time=request.window_end,
-        )
-    if request.arrival_target is not None and mine.start > request.arrival_target:
-        evaluation.warn("sla", "arrival would be after the SLA's arrival deadline")
+    _warn_if_late(evaluation, request, mine.start, zone)
     was_late = {
         t.request_id
         for t in (before or [])
@@ -253,6 +244,23 @@ def evaluate_assignment(
             )
     evaluation.route = [{"request_id": t.request_id, "eta": t.start.isoformat()} for t in timed]
     return evaluation, pending, timed_route
+
+
+def _warn_if_late(
+    evaluation: Evaluation, request: RepairRequest, start: datetime, zone: tzinfo
+) -> None:
+    """Warn when the visit would start after its promised window, or after the SLA's arrival
+    deadline (times on the area's clock, ``zone``)."""
+    if request.window_end is not None and start > request.window_end:
+        evaluation.warn(
+            "promise",
+            f"arrival {start.astimezone(zone):%H:%M} is after the promised window "
+            f"(ends {request.window_end.astimezone(zone):%H:%M})",
+            arrival_time=start,
+            window_end_time=request.window_end,
+        )
+    if request.arrival_target is not None and start > request.arrival_target:
+        evaluation.warn("sla", "arrival would be after the SLA's arrival deadline")
 
 
 def _ensure_shift(session: Session, engineer_id: int, day: date) -> Shift | None:
@@ -428,17 +436,7 @@ def book_timed(
     assert request is not None
     mine = next(t for t in timed_route.visits if t.request_id == request_id)
     evaluation = Evaluation(request_id, engineer_id, day, position, mine.start, timezone=timezone)
-    if request.window_end is not None and mine.start > request.window_end:
-        zone = ZoneInfo(timezone)
-        evaluation.warn(
-            "promise",
-            f"arrival {mine.start.astimezone(zone):%H:%M} is after the promised window "
-            f"(ends {request.window_end.astimezone(zone):%H:%M})",
-            arrival_time=mine.start,
-            window_end_time=request.window_end,
-        )
-    if request.arrival_target is not None and mine.start > request.arrival_target:
-        evaluation.warn("sla", "arrival would be after the SLA's arrival deadline")
+    _warn_if_late(evaluation, request, mine.start, ZoneInfo(timezone))
     pending = [v for v in visits if v.status in MOVABLE and v.request_id != request_id]
     moving = {v.request_id for v in pending} | {request_id}
     timed = TimedRoute(
