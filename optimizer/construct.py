@@ -41,6 +41,7 @@ def construct_routes(
     slots: Sequence[RouteSlot],
     candidates: dict[int, tuple[int, ...]],
     weights: Weights,
+    start: Sequence[Sequence[int | None]] | None = None,
 ) -> list[list[int | None]]:
     """Return job indices per slot, from cheapest feasible insertion of each job in turn.
 
@@ -54,6 +55,9 @@ def construct_routes(
         For each job index to plan, the slots allowed to serve it.
     weights
         Objective weights (insertion costs use them).
+    start
+        Feasible routes to insert into (breaks marked); their jobs are not inserted again.
+        Empty routes by default.
 
     Returns
     -------
@@ -61,11 +65,24 @@ def construct_routes(
         Job indices in visiting order for each slot, ``None`` marking where the break is
         taken; jobs that fit nowhere are left out.
     """
-    sequences: list[list[int | None]] = [
-        [None] if slot.break_ is not None else [] for slot in slots
-    ]
-    stops = [empty_stops(problem, slot, weights) for slot in slots]
-    order = sorted(candidates, key=lambda j: _difficulty(problem, j, candidates))
+    if start is None:
+        sequences: list[list[int | None]] = [
+            [None] if slot.break_ is not None else [] for slot in slots
+        ]
+        stops = [empty_stops(problem, slot, weights) for slot in slots]
+    else:
+        sequences = [list(seq) for seq in start]
+        stops = [
+            sequence_stops(
+                problem, slot, [None if k is None else problem.jobs[k] for k in seq], weights
+            )
+            for slot, seq in zip(slots, sequences, strict=True)
+        ]
+    placed = {j for seq in sequences for j in seq if j is not None}
+    order = sorted(
+        (j for j in candidates if j not in placed),
+        key=lambda j: _difficulty(problem, j, candidates),
+    )
     for j in order:
         job = problem.jobs[j]
         best = cheapest_insertion(problem, slots, stops, job, weights, candidates[j])

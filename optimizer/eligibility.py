@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from optimizer.params import Weights
-from optimizer.problem import Break, Engineer, Job, Problem, VisitStatus
+from optimizer.problem import Break, Engineer, Job, Problem, Shift, VisitStatus
 
 
 class Reason(StrEnum):
@@ -78,8 +78,12 @@ def route_slots(problem: Problem) -> list[RouteSlot]:
     """Return the usable engineer-shifts of a problem, in engineer then shift-start order.
 
     A shift that ended before the engineer's current time is not usable and is left out; the
-    current position replaces the start of the shift it falls in (or the next one).
+    current position replaces the start of the shift it falls in (or the next one). A visit
+    under way is a fact the plan keeps: when finishing it (and the break) and driving to the
+    end of the day takes the engineer past the shift's end, that day ends when they can be
+    back, and nothing else fits in it.
     """
+    under_way = {j.in_progress.engineer_id: j for j in problem.jobs if j.in_progress is not None}
     slots: list[RouteSlot] = []
     for e, eng in enumerate(problem.engineers):
         current_idx = eng.current_shift_index()
@@ -87,12 +91,16 @@ def route_slots(problem: Problem) -> list[RouteSlot]:
         for s in order:
             shift = eng.shifts[s]
             start_location, start_time = shift.start_location, shift.start
+            end_time = shift.end
             if eng.current is not None:
                 if shift.end < eng.current.time:
                     continue
                 if s == current_idx:
                     start_location = eng.current.location
                     start_time = max(shift.start, eng.current.time)
+                    busy = under_way.get(eng.id)
+                    if busy is not None:
+                        end_time = max(end_time, _back_after(problem, eng, shift, busy))
             slots.append(
                 RouteSlot(
                     engineer=e,
@@ -100,7 +108,7 @@ def route_slots(problem: Problem) -> list[RouteSlot]:
                     start_location=start_location,
                     start_time=start_time,
                     end_location=shift.end_location,
-                    end_time=shift.end,
+                    end_time=end_time,
                     break_=shift.break_,
                     max_work_s=shift.max_work_s,
                     max_visits=shift.max_visits,
@@ -108,6 +116,19 @@ def route_slots(problem: Problem) -> list[RouteSlot]:
                 )
             )
     return slots
+
+
+def _back_after(problem: Problem, eng: Engineer, shift: Shift, busy: Job) -> int:
+    """The earliest time the engineer can end the day after the visit under way."""
+    assert eng.current is not None and busy.in_progress is not None
+    dur = problem.durations
+    ip, now = busy.in_progress, eng.current.time
+    if ip.status is VisitStatus.ON_SITE and ip.started_at is not None:
+        done = max(now, ip.started_at + busy.service_s)
+    else:
+        done = now + dur[eng.current.location][busy.location] + busy.service_s
+    rest = shift.break_.duration_s if shift.break_ is not None else 0
+    return done + rest + dur[busy.location][shift.end_location]
 
 
 def is_qualified(engineer: Engineer, job: Job) -> bool:

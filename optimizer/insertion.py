@@ -268,20 +268,25 @@ def _best_in_route(
     # order of detour, stopping once the detour alone costs more than the best feasible one.
     detours: list[tuple[int, int, int, int, int, int]] = []
     start_p = first_free
-    if lo is not None:
+    # A visit under way is where the route begins: the engineer is on it now. One on site
+    # started when it did, whatever time the route starts (the engineer is already there).
+    ip = job.in_progress
+    pinned = ip.started_at if ip is not None and ip.status is VisitStatus.ON_SITE else None
+    last_p = 0 if ip is not None else n
+    if lo is not None and ip is None:
         # Latest starts only grow along the route: before a visit whose latest start is earlier
         # than this job could even finish, there is no room. A break just before the first
         # position left is kept: the travel after it changes with the job's site.
         start_p = max(first_free, bisect.bisect_left(latest, lo + job.service_s))
         if start_p > first_free and stops.jobs[start_p - 1] is None:
             start_p -= 1
-    for p in range(start_p, n + 1):
+    for p in range(start_p, last_p + 1):
         if p > 0:
             prev_loc = locations[p - 1]
             prev_dep = earliest[p - 1] + service[p - 1]
         else:
             prev_loc, prev_dep = slot.start_location, stops.departure
-        if hi_uncapped is not None and prev_dep > hi_uncapped:
+        if hi_uncapped is not None and prev_dep > hi_uncapped and pinned is None:
             # Departures only grow along the route: no later position can start in time.
             break
         if p < n and stops.jobs[p] is None:
@@ -299,7 +304,11 @@ def _best_in_route(
         if best is not None and cost > best[0]:
             break
         arrival = prev_dep + dur[prev_loc][jl]
-        s = earliest_feasible_start(job, arrival if lo is None or arrival >= lo else lo)
+        s = (
+            pinned
+            if pinned is not None
+            else earliest_feasible_start(job, arrival if lo is None or arrival >= lo else lo)
+        )
         if s is None:
             continue
         if hi is not None and s > hi:

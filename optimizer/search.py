@@ -24,7 +24,7 @@ from optimizer.insertion import (
     sequence_stops,
 )
 from optimizer.params import Weights
-from optimizer.problem import Job, Problem
+from optimizer.problem import Job, Problem, VisitStatus
 
 _MAX_STRING = 10
 _AVG_REMOVED = 10
@@ -164,6 +164,18 @@ def timed_routes(
     return out
 
 
+def route_fits(
+    problem: Problem, slot: RouteSlot, weights: Weights, route: Sequence[int | None]
+) -> bool:
+    """Whether ``route`` (its break placed where the day can take it) keeps every hard
+    constraint of its engineer-day."""
+    seq = with_break(problem, slot, route)
+    stops = sequence_stops(
+        problem, slot, [None if j is None else problem.jobs[j] for j in seq], weights
+    )
+    return _feasible(stops, slot)
+
+
 def with_break(problem: Problem, slot: RouteSlot, route: Sequence[int | None]) -> list[int | None]:
     """``route`` with the break marked (``None``) when its engineer-day has one.
 
@@ -198,6 +210,9 @@ def _break_index(problem: Problem, slot: RouteSlot, route: Sequence[int]) -> int
         job = problem.jobs[j]
         arrive = t + dur[loc][job.location]
         start = max(arrive, job.earliest_start() or arrive)
+        ip = job.in_progress
+        if ip is not None and ip.status is VisitStatus.ON_SITE and ip.started_at is not None:
+            start = ip.started_at  # under way since then, wherever the route starts
         if start + job.service_s > brk.latest_start:
             return i
         loc, t = job.location, start + job.service_s

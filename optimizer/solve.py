@@ -20,7 +20,7 @@ from optimizer.model import RawRoute, RawSolution, RoutingModel
 from optimizer.params import FirstSolution, Metaheuristic, SearchCore, SolveParams, Weights
 from optimizer.problem import Job, Problem
 from optimizer.schedule import build_route, forward_times
-from optimizer.search import ruin_and_recreate, timed_routes, with_break
+from optimizer.search import route_fits, ruin_and_recreate, timed_routes, with_break
 from optimizer.solution import Kpis, Plan, PlanStatus, Route, Unassigned
 from optimizer.trips import solve_with_trips
 
@@ -414,13 +414,34 @@ def _initial_routes(
     candidates: dict[int, tuple[int, ...]],
     params: SolveParams,
 ) -> list[list[int | None]] | None:
-    """Warm start from the previous plan if there is one, else Onsite's own construction."""
+    """Warm start from the previous plan if there is one, else Onsite's own construction.
+
+    A previous plan the day has overtaken (a visit under way that ran long, an engineer gone
+    home) keeps what still fits of each route, in its order; the rest is inserted again.
+    """
     warm = _warm_start(problem, slots, candidates)
     if warm is not None:
-        return warm
+        if timed_routes(problem, slots, params.weights, warm) is not None:
+            return warm
+        kept = [
+            _fitting(problem, slot, params.weights, seq)
+            for slot, seq in zip(slots, warm, strict=True)
+        ]
+        return construct_routes(problem, slots, candidates, params.weights, start=kept)
     if params.first_solution in (FirstSolution.AUTO, FirstSolution.INSERTION):
         return construct_routes(problem, slots, candidates, params.weights)
     return None
+
+
+def _fitting(
+    problem: Problem, slot: RouteSlot, weights: Weights, sequence: list[int | None]
+) -> list[int | None]:
+    """The jobs of ``sequence`` that still fit its engineer-day, in order (break marked)."""
+    kept: list[int] = []
+    for j in sequence:
+        if j is not None and route_fits(problem, slot, weights, [*kept, j]):
+            kept.append(j)
+    return with_break(problem, slot, kept)
 
 
 def _warm_start(

@@ -142,7 +142,14 @@ def check_plan(problem: Problem, plan: Plan, max_lateness_s: int | None = None) 
         gaps.append((t, route.end_time, back))
         travel_total += back
         dist_total += dist[loc][shift.end_location]
-        _require(route.end_time <= shift.end, f"{eng.id}: returns after the shift ends")
+        latest_end = shift.end
+        only = problem.job(route.visits[0].job_id) if len(route.visits) == 1 else None
+        if only is not None and only.in_progress is not None:
+            # Only the visit under way: the engineer finishes it, and the day ends when they
+            # can be back, past the shift's end if need be.
+            rest = brk.duration_s if brk is not None and route.break_start is not None else 0
+            latest_end = max(latest_end, t + rest + back)
+        _require(route.end_time <= latest_end, f"{eng.id}: returns after the shift ends")
         _require(route.travel_s == travel_total, f"{eng.id}: travel total is wrong")
         _require(route.distance == dist_total, f"{eng.id}: distance total is wrong")
         _require(route.load == load, f"{eng.id}: load total is wrong")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from optimizer import (
@@ -26,10 +28,14 @@ from optimizer import (
     Weights,
     solve,
 )
+from optimizer.construct import construct_routes
+from optimizer.eligibility import route_slots
 from tests.unit.optimizer.checker import check_plan
 from tests.unit.optimizer.conftest import engineer, make_problem
 
 FAST = SolveParams(time_limit_s=0.3, solution_limit=200)
+# As the simulator searches: by iterations, OR-Tools stopping at its first plan.
+BY_ITERATIONS: dict[str, Any] = {"time_limit_s": None, "solution_limit": 1, "ruin_iterations": 50}
 
 
 def run(problem: Problem, params: SolveParams = FAST) -> Plan:
@@ -248,6 +254,79 @@ def test_on_site_visit_stays_first_from_its_start() -> None:
     plan = run(make_problem([0, 10, 20], [busy, nxt], [e1, e2]))
     assert routes(plan) == {"e1/0": ["busy"], "e2/0": ["next"]}
     assert times(plan, "busy") == (90, 90, 120, 0)
+
+
+def test_on_site_visit_begun_before_now_is_planned_first_on_a_day_with_a_break() -> None:
+    """An on-site visit that began before the route's start is planned first, before the break,
+    when there is no previous plan to start from."""
+    brk = Break(earliest_start=100, latest_end=400, duration_s=30)
+    shift = Shift(0, 0, 1000, 0, 0, break_=brk)
+    e = Engineer("e", {}, (shift,), current=CurrentPosition(location=1, time=100))
+    busy = Job("busy", 1, 60, in_progress=InProgress("e", VisitStatus.ON_SITE, started_at=90))
+    nxt = Job("next", 2, 10)
+    for first in (FirstSolution.AUTO, FirstSolution.INSERTION):
+        params = SolveParams(first_solution=first, **BY_ITERATIONS)
+        plan = run(make_problem([0, 10, 20], [busy, nxt], [e]), params)
+        assert plan.is_feasible()
+        assert routes(plan) == {"e/0": ["busy", "next"]}
+        assert times(plan, "busy") == (90, 90, 150, 0)
+
+
+def test_construction_starts_a_route_with_the_on_site_visit_before_its_break() -> None:
+    """Onsite's construction places an on-site visit that began before the route's start first,
+    before the break (it used to find no place for it and leave the plan to OR-Tools)."""
+    brk = Break(earliest_start=100, latest_end=400, duration_s=30)
+    e = Engineer("e", {}, (Shift(0, 0, 1000, 0, 0, break_=brk),), current=CurrentPosition(1, 100))
+    busy = Job("busy", 1, 60, in_progress=InProgress("e", VisitStatus.ON_SITE, started_at=90))
+    nxt = Job("next", 2, 10)
+    problem = make_problem([0, 10, 20], [busy, nxt], [e])
+    slots = route_slots(problem)
+    (route,) = construct_routes(problem, slots, {0: (0,), 1: (0,)}, Weights())
+    assert route[0] == 0 and sorted(route, key=str) == [0, 1, None]
+
+
+def test_construction_from_given_routes_inserts_only_the_rest() -> None:
+    """Given routes are kept as they are and only the jobs not on them are inserted."""
+    e = Engineer("e", {}, (Shift(0, 0, 1000, 0, 0),))
+    jobs = [Job("a", 2, 0), Job("b", 1, 0), Job("c", 3, 0)]
+    problem = make_problem([0, 10, 20, 30], jobs, [e])
+    slots = route_slots(problem)
+    every = {0: (0,), 1: (0,), 2: (0,)}
+    # a and b keep their order; c goes first, its cheapest place (0-30-20-10-0 is 60 s).
+    assert construct_routes(problem, slots, every, Weights(), start=[[0, 1]]) == [[2, 0, 1]]
+
+
+def test_a_previous_plan_overtaken_by_a_long_visit_keeps_what_still_fits() -> None:
+    """When the visit under way runs long and the previous plan no longer fits the day, the
+    plan keeps the visit under way and what still fits, in the previous order, rather than
+    finding no plan at all."""
+    e = Engineer("e", {}, (Shift(0, 0, 200, 0, 0),), current=CurrentPosition(location=1, time=100))
+    busy = Job(
+        "busy",
+        1,
+        60,
+        in_progress=InProgress("e", VisitStatus.ON_SITE, started_at=90),
+        previous=Assignment("e", 0, 0),
+    )
+    a = Job("a", 2, 10, previous=Assignment("e", 0, 1))
+    b = Job("b", 3, 10, previous=Assignment("e", 0, 2))
+    plan = run(make_problem([0, 10, 20, 30], [busy, a, b], [e]), SolveParams(**BY_ITERATIONS))
+    assert plan.is_feasible()
+    assert routes(plan) == {"e/0": ["busy", "a"]}
+    assert [u.job_id for u in plan.unassigned] == ["b"]
+
+
+def test_a_visit_under_way_past_the_shift_end_is_kept_and_nothing_else_added() -> None:
+    """A visit under way that keeps its engineer past the end of the shift stays on their
+    route (the day ends when they can be home); no other visit is added after it."""
+    e1 = Engineer("e1", {}, (Shift(0, 0, 100, 0, 0),), current=CurrentPosition(1, 80))
+    e2 = Engineer("e2", {}, (Shift(0, 0, 1000, 0, 0),))
+    busy = Job("busy", 1, 30, in_progress=InProgress("e1", VisitStatus.ON_SITE, started_at=70))
+    other = Job("other", 1, 5)
+    plan = run(make_problem([0, 10], [busy, other], [e1, e2]))
+    assert plan.is_feasible()
+    assert routes(plan) == {"e1/0": ["busy"], "e2/0": ["other"]}
+    assert plan.routes[0].end_time == 110
 
 
 def test_en_route_visit_stays_first_even_when_another_order_is_shorter() -> None:
