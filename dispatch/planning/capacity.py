@@ -40,6 +40,7 @@ from optimizer import Engineer as OptimizerEngineer
 from optimizer import (
     InsertionOption,
     Job,
+    Priority,
     Problem,
     Route,
     TimeWindow,
@@ -842,8 +843,9 @@ def _diversion(
 ) -> tuple[InsertionOption, tuple[Route, ...]] | None:
     """An engineer who reaches an urgent site by ``due_s``, and before the end of their
     shift, when sent there straight after the visit at hand: the one setting aside (making
-    late, or pushing past the shift) fewest of their other promised visits, preferably at most
-    ``MAX_SET_ASIDE``, then one who needs no overtime, then the soonest there.
+    late, or pushing past the shift) fewest of their other urgent visits, then of their other
+    promised visits, preferably no urgent one and at most ``MAX_SET_ASIDE`` in all, then one
+    who needs no overtime, then the soonest there.
 
     The whole shift counts (the headroom kept for running late is what an urgent call uses),
     and the policy's urgent overtime after it for the urgent visit itself (the re-plan grants
@@ -876,14 +878,16 @@ def _diversion(
     by_route = {(r.engineer_id, r.day): r for r in context.routes}
     with_job = dataclasses.replace(longer, jobs=(*longer.jobs, job))
     due_of = {j.id: j.promise_due for j in problem.jobs}
+    urgent = {j.id for j in problem.jobs if j.priority is Priority.URGENT}
 
-    def set_aside(o: InsertionOption) -> int:
+    def set_aside(o: InsertionOption) -> tuple[int, int]:
         """The promised visits of the route that the urgent one, put straight after the visit
         at hand, makes late (or later) or pushes past the shift: what the re-plan must give to
-        colleagues or break."""
+        colleagues or break. Urgent ones first: diverting an engineer from one urgent call
+        to another only moves the breach."""
         route = by_route.get((o.engineer_id, o.day))
         if route is None:
-            return 0
+            return 0, 0
         ids = [v.job_id for v in route.visits]
         rest = [i for i in ids if not under_way(i)]
         order = [*(i for i in ids if under_way(i)), job.id, *rest]
@@ -891,19 +895,20 @@ def _diversion(
         before = {v.job_id: v.start for v in route.visits}
         after = {v.job_id: v for v in timed.visits}
         end = shift_end[(o.engineer_id, o.day)]
-        count = 0
+        count = urgent_count = 0
         for i in rest:
             visit, due = after[i], due_of.get(i)
             late = due is not None and visit.start > max(due, before[i])
             if i in missed or late or visit.departure > end:
                 count += 1
-        return count
+                urgent_count += i in urgent
+        return urgent_count, count
 
-    def rank(o: InsertionOption) -> tuple[int, bool, int, int]:
+    def rank(o: InsertionOption) -> tuple[tuple[int, int], bool, int, int]:
         needs_overtime = o.start + job.service_s > shift_end[(o.engineer_id, o.day)]
         return set_aside(o), needs_overtime, o.start, o.cost
 
-    fair = [o for o in meeting if set_aside(o) <= MAX_SET_ASIDE]
+    fair = [o for o in meeting if set_aside(o) <= (0, MAX_SET_ASIDE)]
     if fair:
         return min(fair, key=rank), routes
     # Everyone who could be there in time would set more aside: an urgent call still gets the

@@ -597,16 +597,22 @@ def _job(
     in_progress = None
     windows: tuple[TimeWindow, ...] = ()
     lock = None
+    service_s = j.service_minutes * 60
     if visit is not None and visit.status in (
         VisitStatus.EN_ROUTE.value,
         VisitStatus.ARRIVED.value,
     ):
         on_site = visit.status == VisitStatus.ARRIVED.value
+        started = sec(visit.arrived_at) if on_site and visit.arrived_at else None
         in_progress = InProgress(
             engineer_id=engineer_key(visit.engineer_id),
             status=OptVisitStatus.ON_SITE if on_site else OptVisitStatus.EN_ROUTE,
-            started_at=sec(visit.arrived_at) if on_site and visit.arrived_at else None,
+            started_at=started,
         )
+        if started is not None:
+            # Work running over its planned time is not done yet: it lasts at least until
+            # now (as ``_busy_until`` says), so nothing after it is timed to leave in the past.
+            service_s = max(service_s, now_s - started)
     else:
         # The promised window opens the door (the customer expects us from its start on);
         # availability windows are hard; nothing can start in the past.
@@ -634,7 +640,7 @@ def _job(
     return Job(
         id=job_key(j.request_id),
         location=points(j.site),
-        service_s=j.service_minutes * 60,
+        service_s=service_s,
         demand=j.parts_volume,
         windows=windows,
         promise_due=sec(j.plan_by if j.plan_by is not None else j.window_end),

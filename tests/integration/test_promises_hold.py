@@ -186,6 +186,50 @@ def test_an_engineer_is_planned_from_the_visit_just_completed(session: Session) 
     assert position is not None and position[:2] == pytest.approx((31.25, 121.49))
 
 
+def test_a_visit_running_over_lasts_until_now_in_the_plan(session: Session) -> None:
+    """An engineer on site past the visit's planned time is not planned to have left in the
+    past: the visit lasts at least until now, so the next leg sets off from now at earliest."""
+    from dispatch.field import service as field
+
+    area = create_area(session)
+    engineer = create_engineer(session, area=area)
+    site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
+    request = take_request(
+        session,
+        now=MONDAY_8,
+        actor="test",
+        site_id=site.id,
+        channel="phone",
+        tier="general",
+        service_minutes=30,
+    ).request
+    _book(session, request.id, engineer.id)
+    visit = session.scalars(select(Visit).where(Visit.request_id == request.id)).one()
+    for kind, minutes in (("accepted", 0), ("en_route", 0), ("arrived", 20)):
+        field.report_visit_event(
+            session,
+            GeoContext(),
+            engineer_id=engineer.id,
+            visit_id=visit.id,
+            type_=kind,
+            at=None,
+            now=MONDAY_8 + timedelta(minutes=minutes),
+            actor="test",
+        )
+
+    def service_s(minutes_after_arrival: int) -> int:
+        now = MONDAY_8 + timedelta(minutes=20 + minutes_after_arrival)
+        snapshot = read_snapshot(
+            session, area_ids=[area.id], horizon_start=MONDAY_8.date(), days=1, now=now
+        )
+        job = build_problem(snapshot, GeoContext()).problem.job(job_key(request.id))
+        assert job is not None and job.in_progress is not None
+        return job.service_s
+
+    assert service_s(10) == 30 * 60  # still within its planned half hour
+    assert service_s(75) == 75 * 60  # 45 minutes over: it lasts until now at least
+
+
 def test_new_promises_leave_the_day_room_to_run_late(session: Session) -> None:
     """Capacity offers no slot in the last 45 minutes of a shift (the headroom), while runs
     still plan to its end."""
@@ -251,6 +295,45 @@ def test_an_urgent_call_on_a_full_day_diverts_the_engineer(
         select(Visit).where(Visit.engineer_id == engineer.id).order_by(Visit.sequence)
     ).first()
     assert first is not None and first.request_id == urgent.request.id
+
+
+def test_an_urgent_call_diverts_a_colleague_rather_than_break_another_urgent_promise(
+    session: Session,
+) -> None:
+    """Of two engineers who would each set one promise aside, the one nearer the urgent call
+    is not diverted when that would make his own urgent visit late: the one whose general
+    visit is set aside goes, and the first urgent promise stays in its window."""
+    area = create_area(session)
+    near = create_engineer(session, area=area, name="Near", home=(31.235, 121.475))
+    other = create_engineer(session, area=area, name="Other", home=(31.16, 121.40))
+    customer = create_customer(session)
+    capacity = CapacityIndex()
+
+    def booked(at: tuple[float, float], tier: str, minutes: int, engineer_id: int) -> Any:
+        site = create_site(session, customer=customer, at=at, name=f"Plant at {at}")
+        request = take_request(
+            session,
+            now=MONDAY_8,
+            actor="test",
+            site_id=site.id,
+            channel="phone",
+            tier=tier,
+            service_minutes=minutes,
+        ).request
+        _book(session, request.id, engineer_id)
+        return request
+
+    first = booked((31.32, 121.56), "urgent", 60, near.id)  # far out: after it, no room
+    booked((31.165, 121.405), "general", 480, other.id)  # a full day
+    site = create_site(session, customer=customer, at=(31.23, 121.47), name="Urgent plant")
+    urgent = _urgent_call(
+        session, MONDAY_8, capacity, site_id=site.id, channel="phone", service_minutes=90
+    )
+    prediction = urgent.prediction
+    assert prediction is not None and prediction.diverted and prediction.within_sla
+    assert prediction.engineer_id == other.id
+    visit = session.scalars(select(Visit).where(Visit.request_id == first.id)).one()
+    assert visit.engineer_id == near.id and visit.planned_arrival <= first.window_end
 
 
 def _run_and_reload(
