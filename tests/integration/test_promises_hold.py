@@ -149,10 +149,27 @@ def _book(session: Session, request_id: int, engineer_id: int) -> None:
     )
 
 
-def test_an_engineer_is_planned_from_the_visit_just_completed(session: Session) -> None:
-    """Without a position ping, an engineer who completed a visit is where that visit was."""
+def _report(
+    session: Session, engineer_id: int, visit_id: int, steps: tuple[tuple[str, int], ...]
+) -> None:
+    """The engineer's app reports each (event, minutes after 08:00) in turn."""
     from dispatch.field import service as field
 
+    for kind, minutes in steps:
+        field.report_visit_event(
+            session,
+            GeoContext(),
+            engineer_id=engineer_id,
+            visit_id=visit_id,
+            type_=kind,
+            at=None,
+            now=MONDAY_8 + timedelta(minutes=minutes),
+            actor="test",
+        )
+
+
+def test_an_engineer_is_planned_from_the_visit_just_completed(session: Session) -> None:
+    """Without a position ping, an engineer who completed a visit is where that visit was."""
     area = create_area(session)
     engineer = create_engineer(session, area=area)
     site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
@@ -167,17 +184,12 @@ def test_an_engineer_is_planned_from_the_visit_just_completed(session: Session) 
     ).request
     _book(session, request.id, engineer.id)
     visit = session.scalars(select(Visit).where(Visit.request_id == request.id)).one()
-    for kind, minutes in (("accepted", 0), ("en_route", 0), ("arrived", 20), ("completed", 60)):
-        field.report_visit_event(
-            session,
-            GeoContext(),
-            engineer_id=engineer.id,
-            visit_id=visit.id,
-            type_=kind,
-            at=None,
-            now=MONDAY_8 + timedelta(minutes=minutes),
-            actor="test",
-        )
+    _report(
+        session,
+        engineer.id,
+        visit.id,
+        (("accepted", 0), ("en_route", 0), ("arrived", 20), ("completed", 60)),
+    )
     later = MONDAY_8 + timedelta(minutes=70)
     snapshot = read_snapshot(
         session, area_ids=[area.id], horizon_start=MONDAY_8.date(), days=1, now=later
@@ -189,8 +201,6 @@ def test_an_engineer_is_planned_from_the_visit_just_completed(session: Session) 
 def test_a_visit_running_over_lasts_until_now_in_the_plan(session: Session) -> None:
     """An engineer on site past the visit's planned time is not planned to have left in the
     past: the visit lasts at least until now, so the next leg sets off from now at earliest."""
-    from dispatch.field import service as field
-
     area = create_area(session)
     engineer = create_engineer(session, area=area)
     site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
@@ -205,17 +215,7 @@ def test_a_visit_running_over_lasts_until_now_in_the_plan(session: Session) -> N
     ).request
     _book(session, request.id, engineer.id)
     visit = session.scalars(select(Visit).where(Visit.request_id == request.id)).one()
-    for kind, minutes in (("accepted", 0), ("en_route", 0), ("arrived", 20)):
-        field.report_visit_event(
-            session,
-            GeoContext(),
-            engineer_id=engineer.id,
-            visit_id=visit.id,
-            type_=kind,
-            at=None,
-            now=MONDAY_8 + timedelta(minutes=minutes),
-            actor="test",
-        )
+    _report(session, engineer.id, visit.id, (("accepted", 0), ("en_route", 0), ("arrived", 20)))
 
     def service_s(minutes_after_arrival: int) -> int:
         now = MONDAY_8 + timedelta(minutes=20 + minutes_after_arrival)
