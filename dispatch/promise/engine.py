@@ -221,7 +221,7 @@ def compute_promise(request: PromiseRequest) -> Promise:
     resolution_after_arrival = resolution_due > resolution_on_clock
 
     width = timedelta(minutes=policy.window_minutes)
-    earliest = now + timedelta(minutes=policy.min_lead_minutes)
+    earliest = now + policy.lead(tier)
     window_calendar = calendar if rule.clock is Clock.BUSINESS_HOURS else None
     customer_chosen = False
     risk_reason: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -228,6 +229,14 @@ class SlaPolicy:
                         f"{locality.value.replace('_', ' ')} up to {reach} of travel",
                     )
                 self._index[(tier, locality)] = tuple(matching)
+
+    def lead(self, tier: Tier | str) -> timedelta:
+        """How soon after the call the customer's window may open: ``min_lead_minutes``,
+        except for an urgent call, which is answered by sending an engineer now (a line
+        stopped or a safety risk: the nearest engineer goes, however soon they can be there)."""
+        if _parse_enum(Tier, tier, "tier") is Tier.URGENT:
+            return timedelta(0)
+        return timedelta(minutes=self.min_lead_minutes)
 
     def rule_for(self, tier: Tier | str, locality: Locality | str, travel_s: int) -> SlaRule:
         """The rule of the narrowest band holding ``travel_s``; sites out of range are refused."""

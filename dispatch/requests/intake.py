@@ -102,7 +102,7 @@ def place_by_capacity(
             )
             promise = dataclasses.replace(promise, explanation=explain(promise))
         return promise, Prediction.beyond(context.until)
-    lead = timedelta(minutes=policy.min_lead_minutes)
+    lead = policy.lead(promise.tier)
     prediction = predict(
         context,
         geo,
@@ -540,7 +540,7 @@ def offer_slots(
     if area is None:  # pragma: no cover - the foreign key keeps it
         return []
     context = capacity.context(session, geo, area.id, now)
-    lead = timedelta(minutes=policy_for(session, location.contract).policy.min_lead_minutes)
+    lead = policy_for(session, location.contract).policy.lead(promise.tier)
     offers = []
     for start, end in _blocks(area, now + lead, context.until, slot_minutes):
         options, _, _ = insertion_options(

@@ -76,9 +76,9 @@ def test_no_qualified_engineer_is_said_not_promised(client: TestClient, auth, wo
 def test_late_in_the_day_the_answer_gives_the_earliest_feasible_arrival(
     client: TestClient, auth, world, app
 ) -> None:
-    """At 16:45 an urgent job (due 18:45) cannot be done before shifts end at 17:00: the
+    """At 16:59 an urgent job (due 18:59) cannot be reached before shifts end at 17:00: the
     answer gives tomorrow morning's arrival and says the SLA cannot be met."""
-    app.state.clock.current = datetime(2026, 11, 23, 8, 45, tzinfo=UTC)
+    app.state.clock.current = datetime(2026, 11, 23, 8, 59, tzinfo=UTC)
     body = {"site_id": world["site"].id, "tier": "urgent"}
     q = client.post("/v1/promises/quote", json=body, headers=auth("service_desk")).json()
     cap = q["capacity"]
@@ -86,7 +86,7 @@ def test_late_in_the_day_the_answer_gives_the_earliest_feasible_arrival(
     assert cap["eta"].startswith("2026-11-24T00:")  # Tuesday from 08:00 local
     assert "no engineer can be on site before" in cap["message"]
     assert q["at_risk"] is True
-    assert q["arrival_due"] == "2026-11-23T10:45:00Z"
+    assert q["arrival_due"] == "2026-11-23T10:59:00Z"
 
 
 def test_slots_are_offered_and_booking_one_makes_it_the_promise(

@@ -372,6 +372,12 @@ def test_unassign_returns_the_request_to_the_queue(
     assert [u["external_ref"] for u in plan["unassigned"]] == ["CASE-3"]
 
 
+def _before(arrival: datetime, *, minutes: int) -> datetime:
+    """``minutes`` before an arrival, but not before the requests were made (an urgent one's
+    first visit can be minutes after the call)."""
+    return max(arrival - timedelta(minutes=minutes), NOW)
+
+
 def _my_first_visit(client: TestClient, auth, engineer_id: int) -> tuple[dict, dict[str, str]]:
     headers = auth("engineer", engineer_id=engineer_id)
     route = client.get(f"/v1/me/route?date={DAY}&geometry=true", headers=headers).json()
@@ -614,8 +620,8 @@ def test_an_arrival_stops_a_response_clock_nobody_stopped(
         app,
         visit["visit_id"],
         headers,
-        ("accepted", arrival - timedelta(minutes=30)),
-        ("en_route", arrival - timedelta(minutes=20)),
+        ("accepted", _before(arrival, minutes=30)),
+        ("en_route", _before(arrival, minutes=20)),
         ("arrived", arrival),
         ("completed", arrival + timedelta(minutes=40)),
     )
@@ -645,8 +651,8 @@ def _to_the_door(
         app,
         visit["visit_id"],
         headers,
-        ("accepted", arrival - timedelta(minutes=30)),
-        ("en_route", arrival - timedelta(minutes=20)),
+        ("accepted", _before(arrival, minutes=30)),
+        ("en_route", _before(arrival, minutes=20)),
         ("arrived", arrival),
     )
     return arrival
@@ -965,7 +971,7 @@ def test_only_a_visit_of_mine_not_yet_under_way_can_be_declined(
         app,
         visit["visit_id"],
         headers,
-        ("accepted", arrival - timedelta(minutes=30)),
+        ("accepted", _before(arrival, minutes=30)),
         ("en_route", arrival),
     )
     late = client.post(url, json={"reason": "changed my mind"}, headers=headers)

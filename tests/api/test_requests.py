@@ -51,7 +51,8 @@ def body(site_id: int, **overrides: Any) -> dict[str, Any]:
 
 
 def test_urgent_same_city_request_is_promised_at_once(client: TestClient, auth, world) -> None:
-    """Urgent in Shanghai at 10:00: respond by 10:15, on site by 12:00, window 10:30-12:00."""
+    """Urgent in Shanghai at 10:00: respond by 10:15, on site by 12:00, window 10:00-12:00 (an
+    urgent call has no lead time: an engineer is sent now)."""
     r = client.post(
         "/v1/requests",
         json=body(world["inside"].id, tier="urgent", external_ref="CASE-1"),
@@ -64,7 +65,7 @@ def test_urgent_same_city_request_is_promised_at_once(client: TestClient, auth, 
     assert p["locality"] == "same_city" and p["policy_version"] == 1
     assert p["first_response_due"] == "2026-11-23T02:15:00Z"
     assert p["arrival_due"] == "2026-11-23T04:00:00Z"
-    assert (p["window_start"], p["window_end"]) == ("2026-11-23T02:30:00Z", "2026-11-23T04:00:00Z")
+    assert (p["window_start"], p["window_end"]) == ("2026-11-23T02:00:00Z", "2026-11-23T04:00:00Z")
     assert p["explanation"].startswith("urgent, same city (Shanghai), 24x7: on site by")
     events = client.get(f"/v1/requests/{req['id']}/events", headers=auth("service_desk")).json()
     assert [e["type"] for e in events] == ["created", "promised"]
@@ -162,7 +163,7 @@ def test_correction_re_promises_and_keeps_the_earlier_promise(
     fixed = r.json()
     # The SLA clock still runs from receipt (10:00), so urgent is due by 12:00.
     assert fixed["promise"]["arrival_due"] == "2026-11-23T04:00:00Z"
-    assert fixed["promise"]["window_start"] == "2026-11-23T02:50:00Z"  # now 10:20 + 30 min lead
+    assert fixed["promise"]["window_start"] == "2026-11-23T02:20:00Z"  # now 10:20: no lead
     events = client.get(f"/v1/requests/{req['id']}/events", headers=auth("service_desk")).json()
     assert [e["type"] for e in events] == ["created", "promised", "corrected", "re_promised"]
     assert events[-1]["payload"]["previous"]["arrival_due"] == "2026-11-23T10:00:00+00:00"

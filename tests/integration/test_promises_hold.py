@@ -416,7 +416,9 @@ def test_an_urgent_call_after_the_last_arrival_on_shift_waits_for_the_morning(
     area = create_area(session)
     create_engineer(session, area=area)
     site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
-    late = MONDAY_8 + timedelta(hours=8, minutes=50)  # 16:50 local, 30 min lead, shift to 17:00
+    # 16:58 local, the site some 6 minutes away, the shift to 17:00 (an urgent call has no
+    # lead: at 16:50 the engineer would still be there on shift, and is sent).
+    late = MONDAY_8 + timedelta(hours=8, minutes=58)
     urgent = _urgent_call(
         session, late, CapacityIndex(), site_id=site.id, channel="phone", service_minutes=30
     )

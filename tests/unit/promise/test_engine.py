@@ -65,7 +65,7 @@ CASES = [
     # 24x7: +15 min, +2 h; resolution = arrival due + 60 min service (> received + 2 h).
     ("in hours", URG, SC, IN_HOURS,
      utc(2025, 10, 14, 8, 15), utc(2025, 10, 14, 10), utc(2025, 10, 14, 11),
-     utc(2025, 10, 14, 8, 30), utc(2025, 10, 14, 10)),
+     utc(2025, 10, 14, 8), utc(2025, 10, 14, 10)),
     ("in hours", URG, OT, IN_HOURS,
      utc(2025, 10, 14, 8, 15), utc(2025, 10, 14, 20), utc(2025, 10, 14, 21),
      utc(2025, 10, 14, 18), utc(2025, 10, 14, 20)),
@@ -88,7 +88,7 @@ CASES = [
     # -- off hours: Tue 19:30 CEST; business clocks start Wed 09:00 CEST (07:00Z) --
     ("off hours", URG, SC, OFF_HOURS,
      utc(2025, 10, 14, 17, 45), utc(2025, 10, 14, 19, 30), utc(2025, 10, 14, 20, 30),
-     utc(2025, 10, 14, 18), utc(2025, 10, 14, 19, 30)),
+     utc(2025, 10, 14, 17, 30), utc(2025, 10, 14, 19, 30)),
     ("off hours", URG, OT, OFF_HOURS,
      utc(2025, 10, 14, 17, 45), utc(2025, 10, 15, 5, 30), utc(2025, 10, 15, 6, 30),
      utc(2025, 10, 15, 3, 30), utc(2025, 10, 15, 5, 30)),
@@ -109,7 +109,7 @@ CASES = [
     # -- weekend: Sat 11:00 CEST; business clocks start Mon 13 Oct 09:00 CEST --
     ("weekend", URG, SC, WEEKEND,
      utc(2025, 10, 11, 9, 15), utc(2025, 10, 11, 11), utc(2025, 10, 11, 12),
-     utc(2025, 10, 11, 9, 30), utc(2025, 10, 11, 11)),
+     utc(2025, 10, 11, 9), utc(2025, 10, 11, 11)),
     ("weekend", URG, OT, WEEKEND,
      utc(2025, 10, 11, 9, 15), utc(2025, 10, 11, 21), utc(2025, 10, 11, 22),
      utc(2025, 10, 11, 19), utc(2025, 10, 11, 21)),
@@ -128,7 +128,7 @@ CASES = [
     # -- public holiday: Whit Monday 9 Jun 2025 10:00 CEST; clocks start Tue 09:00 CEST --
     ("holiday", URG, SC, HOLIDAY,
      utc(2025, 6, 9, 8, 15), utc(2025, 6, 9, 10), utc(2025, 6, 9, 11),
-     utc(2025, 6, 9, 8, 30), utc(2025, 6, 9, 10)),
+     utc(2025, 6, 9, 8), utc(2025, 6, 9, 10)),
     ("holiday", URG, OT, HOLIDAY,
      utc(2025, 6, 9, 8, 15), utc(2025, 6, 9, 20), utc(2025, 6, 9, 21),
      utc(2025, 6, 9, 18), utc(2025, 6, 9, 20)),
@@ -149,7 +149,7 @@ CASES = [
     # 24x7 across the night the clocks go back: 2 h after 01:30 CEST is 02:30 CET.
     ("dst", URG, SC, DST_NIGHT,
      utc(2025, 10, 25, 23, 45), utc(2025, 10, 26, 1, 30), utc(2025, 10, 26, 2, 30),
-     utc(2025, 10, 26, 0), utc(2025, 10, 26, 1, 30)),
+     utc(2025, 10, 25, 23, 30), utc(2025, 10, 26, 1, 30)),
     # 12 h after 01:30 CEST is 12:30 CET (11 h on the wall clock).
     ("dst", URG, OT, DST_NIGHT,
      utc(2025, 10, 25, 23, 45), utc(2025, 10, 26, 11, 30), utc(2025, 10, 26, 12, 30),
@@ -243,7 +243,7 @@ def test_the_issue_example_explanation() -> None:
     assert promise.tier_reason == "problem type system_down is urgent"
     assert promise.arrival_due == utc(2025, 10, 14, 8, 40)
     assert promise.explanation == (
-        "urgent, same city (Shanghai), 24x7: on site by 16:40, window 15:10-16:40"
+        "urgent, same city (Shanghai), 24x7: on site by 16:40, window 14:40-16:40"
     )
 
 
@@ -311,7 +311,7 @@ def test_window_goes_into_the_earliest_availability_meeting_the_sla() -> None:
     promise = compute_promise(
         request(
             IN_HOURS,
-            URG,
+            IMP,
             availability=(
                 (utc(2025, 10, 14, 9, 30), utc(2025, 10, 14, 14)),
                 (utc(2025, 10, 14, 8), utc(2025, 10, 14, 9)),
@@ -325,7 +325,7 @@ def test_window_goes_into_the_earliest_availability_meeting_the_sla() -> None:
     )
     assert promise.window_bounds == (utc(2025, 10, 14, 8, 30), utc(2025, 10, 14, 9))
     assert not promise.customer_chosen
-    assert promise.arrival_target == utc(2025, 10, 14, 10)
+    assert promise.arrival_target == utc(2025, 10, 14, 12)
 
 
 def test_business_hours_window_inside_availability_stays_in_open_time() -> None:
@@ -363,11 +363,12 @@ def test_customer_chosen_window_when_no_availability_meets_the_sla() -> None:
 
 
 def test_availability_ending_inside_the_lead_time_is_skipped() -> None:
-    """A window ending before now + lead cannot hold the visit; the next one is used."""
+    """A window ending before now + lead cannot hold the visit; the next one is used, the
+    window at its end by the due (an important call: 4 business hours)."""
     promise = compute_promise(
         request(
             IN_HOURS,
-            URG,
+            IMP,
             availability=(
                 (utc(2025, 10, 14, 7), utc(2025, 10, 14, 8, 20)),
                 (utc(2025, 10, 14, 9), utc(2025, 10, 14, 12)),
@@ -375,19 +376,19 @@ def test_availability_ending_inside_the_lead_time_is_skipped() -> None:
         )
     )
     assert (promise.window_start, promise.window_end) == (
-        utc(2025, 10, 14, 9),
         utc(2025, 10, 14, 10),
+        utc(2025, 10, 14, 12),
     )
 
 
 def test_a_late_quote_is_at_risk_not_moved() -> None:
-    """Quoting after the arrival due keeps the due and says the SLA is at risk."""
-    promise = compute_promise(request(IN_HOURS, URG, now=utc(2025, 10, 14, 9, 45)))
-    assert promise.arrival_due == utc(2025, 10, 14, 10)
+    """Quoting within the lead of the arrival due keeps the due and says the SLA is at risk."""
+    promise = compute_promise(request(IN_HOURS, IMP, now=utc(2025, 10, 14, 11, 45)))
+    assert promise.arrival_due == utc(2025, 10, 14, 12)
     assert promise.at_risk
     assert (promise.window_start, promise.window_end) == (
-        utc(2025, 10, 14, 10, 15),
         utc(2025, 10, 14, 12, 15),
+        utc(2025, 10, 14, 14, 15),
     )
     assert promise.explanation.endswith(
         "; at risk: the earliest possible arrival (now plus the minimum lead) is after the due"
@@ -429,7 +430,11 @@ def test_a_late_quote_is_at_risk_not_moved() -> None:
             ("availability", 0, "start"),
         ),
         (
-            {"availability": ((utc(2025, 10, 14, 7), utc(2025, 10, 14, 8, 10)),)},
+            # Every availability ends within the lead (an urgent call has none).
+            {
+                "tier": "important",
+                "availability": ((utc(2025, 10, 14, 7), utc(2025, 10, 14, 8, 10)),),
+            },
             ("availability",),
         ),
     ],
@@ -463,7 +468,9 @@ def test_promises_are_frozen() -> None:
 
 
 def test_a_custom_window_width_and_lead() -> None:
-    """The policy's window width and lead time shape the window."""
+    """The policy's window width and lead time shape the window; the lead never holds an
+    urgent call back (an engineer is sent now), so its window ends at the due, opening at once
+    if need be."""
     policy = SlaPolicy(
         name="tight",
         version=1,
@@ -474,8 +481,11 @@ def test_a_custom_window_width_and_lead() -> None:
     )
     promise = compute_promise(request(IN_HOURS, URG, policy=policy))
     assert (promise.window_start, promise.window_end) == (
-        utc(2025, 10, 14, 9, 30),
+        utc(2025, 10, 14, 9),
         utc(2025, 10, 14, 10),
     )
+    soon = compute_promise(request(IN_HOURS, URG, policy=policy, now=utc(2025, 10, 14, 9, 45)))
+    assert not soon.at_risk
+    assert (soon.window_start, soon.window_end) == (utc(2025, 10, 14, 9, 45), utc(2025, 10, 14, 10))
     out = compute_promise(request(IN_HOURS, IMP, policy=policy))
     assert (out.window_start, out.window_end) == (utc(2025, 10, 14, 11), utc(2025, 10, 14, 12))
