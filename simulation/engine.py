@@ -61,6 +61,17 @@ class _Engineer:
     waiting: int | None = None
     """While the engineer waits (for a visit's start or for work), the token of the wake-up
     scheduled; a route change wakes them at once and makes the scheduled one void."""
+    driving: _Drive | None = None
+    """The leg under way, if the engineer is on the road to a visit."""
+
+
+@dataclass(frozen=True)
+class _Drive:
+    request_id: int
+    origin: tuple[float, float]
+    set_off: datetime
+    arrive: datetime
+    travel_s: float
 
 
 @dataclass(order=True)
@@ -393,7 +404,34 @@ class Simulator:
                 )
             record.cancelled_at = now
         except Conflict:
-            pass
+            return
+        driver = next(
+            (
+                e
+                for e in self.engineers.values()
+                if e.driving is not None and e.driving.request_id == record.request_id
+            ),
+            None,
+        )
+        if driver is not None:
+            self._turn_off(driver)
+
+    def _turn_off(self, engineer: _Engineer) -> None:
+        """The app tells an engineer on the way that the visit is cancelled: they stop where
+        they are on the road and take the next visit of their route."""
+        drive = engineer.driving
+        assert drive is not None
+        now = self.clock.now()
+        whole = (drive.arrive - drive.set_off).total_seconds()
+        done = min(1.0, (now - drive.set_off).total_seconds() / whole) if whole > 0 else 1.0
+        site = engineer.position
+        engineer.position = (
+            drive.origin[0] + (site[0] - drive.origin[0]) * done,
+            drive.origin[1] + (site[1] - drive.origin[1]) * done,
+        )
+        engineer.travel_s -= drive.travel_s * (1.0 - done)
+        engineer.driving = None
+        self._next(engineer)
 
     # -- engineers ---------------------------------------------------------------------------
 
@@ -566,10 +604,18 @@ class Simulator:
             request_id, self.sigma[area], now, self.timezone[area]
         )
         engineer.travel_s += real
-        engineer.position = site
+        origin, engineer.position = engineer.position, site
         arrive = now + timedelta(seconds=real)
         window_start = visit["window_start"]
-        self.at(arrive, lambda: self._arrive(engineer, visit_id, request_id, window_start))
+        drive = _Drive(request_id, origin, now, arrive, real)
+        engineer.driving = drive
+
+        def reached() -> None:
+            if engineer.driving is drive:
+                engineer.driving = None
+                self._arrive(engineer, visit_id, request_id, window_start)
+
+        self.at(arrive, reached)
 
     def _arrive(
         self, engineer: _Engineer, visit_id: int, request_id: int, window_start: datetime | None

@@ -119,3 +119,44 @@ def test_the_world_is_made_through_the_services(tmp_path: Path) -> None:
     assert len({(s.lat, s.lon) for s in world.sites}) == len(world.sites)
     assert all(_inside([tuple(p) for p in SQUARE], s.lat, s.lon) for s in city)
     assert not any(_inside([tuple(p) for p in SQUARE], s.lat, s.lon) for s in away)
+
+
+class _Watched(Simulator):
+    """The simulator, noting where engineers were when told a visit on the way was cancelled."""
+
+    turned: list[tuple[tuple[float, float], tuple[float, float], tuple[float, float]]]
+
+    def _turn_off(self, engineer: Any) -> None:
+        drive = engineer.driving
+        site = engineer.position
+        super()._turn_off(engineer)
+        # Either waiting where they stopped, or already on the next leg, which starts there.
+        after = engineer.driving
+        stopped = engineer.position if after is None else after.origin
+        assert after is None or after.set_off == self.clock.now()
+        self.turned = [*getattr(self, "turned", []), (drive.origin, stopped, site)]
+
+
+def test_an_engineer_told_of_a_cancellation_on_the_way_stops_on_the_road(tmp_path: Path) -> None:
+    """Every call cancelled within hours: an engineer on the way to a visit cancelled meanwhile
+    stops where they are on the road (between the start of the leg and the site) and goes on
+    with the route, rather than driving to the door to find the visit gone."""
+    scenario = parse_scenario(
+        tiny(
+            demand={
+                "requests": 12,
+                "hours": [8, 11],
+                "tiers": {"general": 1},
+                "availability": 0.0,
+                "cancellations": 1.0,
+            }
+        )
+    )
+    sim = _Watched(scenario, seed=5)
+    report = sim.run()
+    assert report.cancelled > 0
+    assert sim.turned, "no engineer was on the way to a cancelled visit"
+    for origin, stopped, site in sim.turned:
+        for k in (0, 1):
+            low, high = sorted((origin[k], site[k]))
+            assert low <= stopped[k] <= high
