@@ -85,7 +85,7 @@ def _solve_fixed(problem: Problem, params: SolveParams) -> Plan:
             unassigned[j] = Unassigned(problem.jobs[j].id, Reason.LOCK, _NO_SOLUTION_MESSAGE)
         return _plan(problem, slots, PlanStatus.NO_SOLUTION, [], unassigned, 0, started)
 
-    routes = _build_routes(problem, slots, raw)
+    routes = _build_routes(problem, slots, raw, weights)
     served = {problem.job_position(v.job_id) for r in routes for v in r.visits}
     for j in candidates:
         if j not in served:
@@ -313,7 +313,9 @@ def _cost(
     return cost + sum(drop_penalty(problem.jobs[j], weights) for j in candidates if j not in served)
 
 
-def _build_routes(problem: Problem, slots: list[RouteSlot], raw: RawSolution) -> list[Route]:
+def _build_routes(
+    problem: Problem, slots: list[RouteSlot], raw: RawSolution, weights: Weights
+) -> list[Route]:
     routes = []
     for r in raw.routes:
         if not r.jobs:
@@ -323,7 +325,7 @@ def _build_routes(problem: Problem, slots: list[RouteSlot], raw: RawSolution) ->
         if problem.engineers[slot.engineer].traffic:
             # The search drove on the matrices; the published times follow the traffic of the
             # hour each leg sets off in.
-            route = _timed_in_traffic(problem, slot, jobs, r.departure)
+            route = _timed_in_traffic(problem, slot, jobs, r.departure, weights)
             if route is not None:
                 routes.append(route)
             continue
@@ -332,14 +334,15 @@ def _build_routes(problem: Problem, slots: list[RouteSlot], raw: RawSolution) ->
 
 
 def _timed_in_traffic(
-    problem: Problem, slot: RouteSlot, jobs: list[Job], departure: int
+    problem: Problem, slot: RouteSlot, jobs: list[Job], departure: int, weights: Weights
 ) -> Route | None:
     """The route re-timed with the traffic of each leg's hour; ``None`` when nothing is left.
 
     Slower legs at rush hours than the search's representative matrix can push the drive home
-    past the end of the shift. Then the visit whose removal brings the engineer home earliest
-    is left out (never a visit under way), until the route ends in time; the jobs left out are
-    reported unassigned with their reason.
+    past the end of the shift. Then the visit cheapest to leave out (its drop penalty: a
+    general visit before an urgent one), and of those the one whose removal brings the
+    engineer home earliest, is left out (never a visit under way), until the route ends in
+    time; the jobs left out are reported unassigned with their reason.
     """
     while True:
         starts, break_start, _ = forward_times(problem, slot, jobs, departure)
@@ -347,8 +350,11 @@ def _timed_in_traffic(
         movable = [i for i, job in enumerate(jobs) if job.in_progress is None]
         if route.end_time <= slot.end_time or not movable:
             return route
+        cheapest = min(drop_penalty(jobs[i], weights) for i in movable)
         best: tuple[int, list[Job]] | None = None
         for i in movable:
+            if drop_penalty(jobs[i], weights) != cheapest:
+                continue
             rest = jobs[:i] + jobs[i + 1 :]
             if not rest:
                 return None

@@ -514,7 +514,12 @@ def _refreshed(
             continue
         if problem.engineer(engineer) is None:
             return None
-        route, missed = plan_route(problem, engineer, day, order)
+        try:
+            route, missed = plan_route(problem, engineer, day, order)
+        except ValueError:
+            # No usable day left in the context's view (an urgent visit booked into the
+            # shift's headroom, or its overtime, after the shift the context offers ended).
+            return None
         if missed:
             return None
         routes[(engineer, day)] = route

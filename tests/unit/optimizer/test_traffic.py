@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from optimizer import Engineer, Job, Shift, SolveParams, solve
+from optimizer import Engineer, Job, Priority, Shift, SolveParams, solve
 from optimizer.planmode import plan_route
 from tests.unit.optimizer.checker import check_plan
 from tests.unit.optimizer.conftest import make_problem
@@ -66,6 +66,23 @@ def test_a_route_that_rush_hours_push_past_the_shift_end_leaves_a_visit_out() ->
     assert [v.job_id for v in timed.routes[0].visits] == ["a"]
     assert timed.routes[0].end_time <= 6000
     assert [u.job_id for u in timed.unassigned] == ["b"]
+
+
+def test_rush_hours_leave_out_the_general_visit_before_the_urgent_one() -> None:
+    """When rush hours push the drive home past the shift, the visit cheapest to leave out
+    goes, not the one whose removal brings the engineer home soonest: the urgent visit stays
+    (its removal would have saved more time) and the general one is reported unassigned."""
+    jobs = [Job("a", 1, 600), Job("b", 2, 600, priority=Priority.URGENT)]
+    engineer = Engineer("e", {}, (Shift(0, 0, 9000, 0, 0),), traffic=(2.0,) * 10)
+    flat = make_problem([0, 1000, 2000], jobs, [dataclasses.replace(engineer, traffic=())])
+    rush = dataclasses.replace(flat, engineers=(engineer,))
+    params = SolveParams(time_limit_s=0.3, solution_limit=50)
+    assert sorted(v.job_id for v in solve(flat, params).routes[0].visits) == ["a", "b"]
+    timed = solve(rush, params)
+    check_plan(rush, timed)
+    assert [v.job_id for v in timed.routes[0].visits] == ["b"]
+    assert timed.routes[0].end_time <= 9000
+    assert [u.job_id for u in timed.unassigned] == ["a"]
 
 
 def test_a_long_drive_meets_each_hour_at_that_hours_pace() -> None:
