@@ -149,6 +149,23 @@ def _book(session: Session, request_id: int, engineer_id: int) -> None:
     )
 
 
+def _booked(
+    session: Session, site_id: int, engineer_id: int, *, tier: str = "general", minutes: int = 30
+) -> Any:
+    """A request for the site taken at 08:00 and put into the engineer's route today."""
+    request = take_request(
+        session,
+        now=MONDAY_8,
+        actor="test",
+        site_id=site_id,
+        channel="phone",
+        tier=tier,
+        service_minutes=minutes,
+    ).request
+    _book(session, request.id, engineer_id)
+    return request
+
+
 def _report(
     session: Session, engineer_id: int, visit_id: int, steps: tuple[tuple[str, int], ...]
 ) -> None:
@@ -173,16 +190,7 @@ def test_an_engineer_is_planned_from_the_visit_just_completed(session: Session) 
     area = create_area(session)
     engineer = create_engineer(session, area=area)
     site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
-    request = take_request(
-        session,
-        now=MONDAY_8,
-        actor="test",
-        site_id=site.id,
-        channel="phone",
-        tier="general",
-        service_minutes=30,
-    ).request
-    _book(session, request.id, engineer.id)
+    request = _booked(session, site.id, engineer.id)
     visit = session.scalars(select(Visit).where(Visit.request_id == request.id)).one()
     _report(
         session,
@@ -204,16 +212,7 @@ def test_a_visit_running_over_lasts_until_now_in_the_plan(session: Session) -> N
     area = create_area(session)
     engineer = create_engineer(session, area=area)
     site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
-    request = take_request(
-        session,
-        now=MONDAY_8,
-        actor="test",
-        site_id=site.id,
-        channel="phone",
-        tier="general",
-        service_minutes=30,
-    ).request
-    _book(session, request.id, engineer.id)
+    request = _booked(session, site.id, engineer.id)
     visit = session.scalars(select(Visit).where(Visit.request_id == request.id)).one()
     _report(session, engineer.id, visit.id, (("accepted", 0), ("en_route", 0), ("arrived", 20)))
 
@@ -259,16 +258,7 @@ def test_an_urgent_call_on_a_full_day_diverts_the_engineer(
     spots = ((31.21, 121.45), (31.25, 121.49))
     for i, (minutes, at) in enumerate(zip(lengths, spots[: len(lengths)], strict=True)):
         site = create_site(session, customer=customer, at=at, name=f"Plant {i}")
-        booked = take_request(
-            session,
-            now=MONDAY_8,
-            actor="test",
-            site_id=site.id,
-            channel="phone",
-            tier="general",
-            service_minutes=minutes,
-        ).request
-        _book(session, booked.id, engineer.id)
+        _booked(session, site.id, engineer.id, minutes=minutes)
     site = create_site(session, customer=customer, at=(31.23, 121.47), name="Urgent plant")
     fields = {"site_id": site.id, "channel": "phone", "service_minutes": 30}
     calm = take_request(
@@ -311,17 +301,7 @@ def test_an_urgent_call_diverts_a_colleague_rather_than_break_another_urgent_pro
 
     def booked(at: tuple[float, float], tier: str, minutes: int, engineer_id: int) -> Any:
         site = create_site(session, customer=customer, at=at, name=f"Plant at {at}")
-        request = take_request(
-            session,
-            now=MONDAY_8,
-            actor="test",
-            site_id=site.id,
-            channel="phone",
-            tier=tier,
-            service_minutes=minutes,
-        ).request
-        _book(session, request.id, engineer_id)
-        return request
+        return _booked(session, site.id, engineer_id, tier=tier, minutes=minutes)
 
     first = booked((31.32, 121.56), "urgent", 60, near.id)  # far out: after it, no room
     booked((31.165, 121.405), "general", 480, other.id)  # a full day
