@@ -153,9 +153,7 @@ def timed_routes(
         if all(j is None for j in given):
             continue
         slot = slots[v]
-        seq = with_break(problem, slot, given)
-        jobs: list[Job | None] = [None if j is None else problem.jobs[j] for j in seq]
-        stops = sequence_stops(problem, slot, jobs, weights)
+        seq, stops = _with_break_timed(problem, slot, weights, given)
         if not _feasible(stops, slot):
             return None
         starts = [stops.earliest[i] for i, j in enumerate(seq) if j is not None]
@@ -169,11 +167,17 @@ def route_fits(
 ) -> bool:
     """Whether ``route`` (its break placed where the day can take it) keeps every hard
     constraint of its engineer-day."""
-    seq = with_break(problem, slot, route)
-    stops = sequence_stops(
-        problem, slot, [None if j is None else problem.jobs[j] for j in seq], weights
-    )
+    _, stops = _with_break_timed(problem, slot, weights, route)
     return _feasible(stops, slot)
+
+
+def _with_break_timed(
+    problem: Problem, slot: RouteSlot, weights: Weights, route: Sequence[int | None]
+) -> tuple[list[int | None], _Stops]:
+    """``route`` with its break placed, and its earliest-time stops."""
+    seq = with_break(problem, slot, route)
+    jobs: list[Job | None] = [None if j is None else problem.jobs[j] for j in seq]
+    return seq, sequence_stops(problem, slot, jobs, weights)
 
 
 def with_break(problem: Problem, slot: RouteSlot, route: Sequence[int | None]) -> list[int | None]:
