@@ -62,16 +62,31 @@ class _Engineer:
     """While the engineer waits (for a visit's start or for work), the token of the wake-up
     scheduled; a route change wakes them at once and makes the scheduled one void."""
     driving: _Drive | None = None
-    """The leg under way, if the engineer is on the road to a visit."""
+    """The leg under way, if the engineer is on the road to a visit or home."""
 
 
 @dataclass(frozen=True)
 class _Drive:
-    request_id: int
+    request_id: int | None
+    """The visit's request, or ``None`` for the drive home at the end of the day."""
     origin: tuple[float, float]
+    destination: tuple[float, float]
     set_off: datetime
     arrive: datetime
     travel_s: float
+    service_s: float = 0.0
+    """The visit's planned service: how long a dispatcher expects the engineer to be busy
+    there after arriving."""
+
+    def done(self, now: datetime) -> float:
+        """The share of the leg driven by ``now``."""
+        whole = (self.arrive - self.set_off).total_seconds()
+        return min(1.0, (now - self.set_off).total_seconds() / whole) if whole > 0 else 1.0
+
+    def position(self, now: datetime) -> tuple[float, float]:
+        """Where on the road the engineer is at ``now`` (on the straight line)."""
+        done, (a, b), (c, d) = self.done(now), self.origin, self.destination
+        return a + (c - a) * done, b + (d - b) * done
 
 
 @dataclass(order=True)
@@ -360,8 +375,9 @@ class Simulator:
 
     def _urgent_eligible(self, spec: RequestSpec, now: datetime) -> bool:
         """Whether some engineer with the skill and level, on shift, could be on site within
-        2 h if diverted (from where they are, once the visit at hand is done), at a time the
-        customer said they are there (when they gave their availability)."""
+        2 h if diverted (from where they are, once the visit at hand is done: the one they
+        are on the way to or at; from the road when driving home), at a time the customer said
+        they are there (when they gave their availability)."""
         need, level = spec.problem.skill, spec.problem.min_level
         due = now + timedelta(hours=2)
         if spec.availability and not any(s < due and e > now for s, e in spec.availability):
@@ -372,8 +388,13 @@ class Simulator:
                 continue
             if not engineer.working or engineer.shift_end < now:
                 continue
-            free = max(now, engineer.busy_until or now)
-            travel = self._planned_travel(engineer.position, (spec.site.lat, spec.site.lon), now)
+            position, free = engineer.position, max(now, engineer.busy_until or now)
+            drive = engineer.driving
+            if drive is not None and drive.request_id is None:
+                position = drive.position(now)  # on the way home: turned round
+            elif drive is not None:  # on the way to a visit: free once it is done
+                free = max(now, drive.arrive + timedelta(seconds=drive.service_s))
+            travel = self._planned_travel(position, (spec.site.lat, spec.site.lon), now)
             if free + timedelta(seconds=travel) <= min(due, engineer.shift_end):
                 return True
         return False
@@ -417,19 +438,15 @@ class Simulator:
             self._turn_off(driver)
 
     def _turn_off(self, engineer: _Engineer) -> None:
-        """The app tells an engineer on the way that the visit is cancelled: they stop where
-        they are on the road and take the next visit of their route."""
+        """The app tells an engineer on the way that the visit is cancelled (or, on the way
+        home, that a visit was added): they stop where they are on the road and take the next
+        visit of their route."""
         drive = engineer.driving
-        assert drive is not None
+        if drive is None:
+            return  # arrived meanwhile
         now = self.clock.now()
-        whole = (drive.arrive - drive.set_off).total_seconds()
-        done = min(1.0, (now - drive.set_off).total_seconds() / whole) if whole > 0 else 1.0
-        site = engineer.position
-        engineer.position = (
-            drive.origin[0] + (site[0] - drive.origin[0]) * done,
-            drive.origin[1] + (site[1] - drive.origin[1]) * done,
-        )
-        engineer.travel_s -= drive.travel_s * (1.0 - done)
+        engineer.position = drive.position(now)
+        engineer.travel_s -= drive.travel_s * (1.0 - drive.done(now))
         engineer.driving = None
         self._next(engineer)
 
@@ -502,7 +519,7 @@ class Simulator:
             if now + POLL <= leave:
                 self._wait(engineer, min(now + IDLE_POLL, leave), lambda: self._next(engineer))
             else:
-                self.at(max(now, leave), lambda: self._go_home(engineer))
+                self._wait(engineer, max(now, leave), lambda: self._go_home(engineer))
             return
         visit = pending[0]
         site = (visit["site"]["lat"], visit["site"]["lon"])
@@ -543,6 +560,13 @@ class Simulator:
             if engineer.waiting is not None and engineer.working:
                 engineer.waiting = None
                 self.at(self.clock.now(), lambda e=engineer: self._next(e))
+            elif (
+                engineer.working
+                and engineer.driving is not None
+                and engineer.driving.request_id is None
+            ):
+                # Still on shift on the way home: the app's push turns them round.
+                self.at(self.clock.now(), lambda e=engineer: self._turn_round(e))
 
     def _report(self, engineer: _Engineer, visit_id: int, kind: str, **extra: Any) -> bool:
         now = self.clock.now()
@@ -607,7 +631,8 @@ class Simulator:
         origin, engineer.position = engineer.position, site
         arrive = now + timedelta(seconds=real)
         window_start = visit["window_start"]
-        drive = _Drive(request_id, origin, now, arrive, real)
+        service = visit["service_minutes"] * 60
+        drive = _Drive(request_id, origin, site, now, arrive, real, service)
         engineer.driving = drive
 
         def reached() -> None:
@@ -654,16 +679,30 @@ class Simulator:
         engineer.busy_until = now
         self._next(engineer)
 
+    def _turn_round(self, engineer: _Engineer) -> None:
+        if engineer.working and engineer.driving is not None:
+            self._turn_off(engineer)
+
     def _go_home(self, engineer: _Engineer) -> None:
-        if not engineer.working:
+        """The engineer drives home; on shift until there, so a visit added meanwhile turns
+        them round (``_route_changed``)."""
+        if not engineer.working or engineer.driving is not None:
             return
         now = self.clock.now()
         back = self._planned_travel(engineer.position, engineer.info.home, now)
         engineer.travel_s += back
-        engineer.position = engineer.info.home
-        engineer.finished_at = now + timedelta(seconds=back)
-        engineer.working = False
-        self._close_day(engineer)
+        origin, engineer.position = engineer.position, engineer.info.home
+        drive = _Drive(None, origin, engineer.info.home, now, now + timedelta(seconds=back), back)
+        engineer.driving = drive
+
+        def home() -> None:
+            if engineer.driving is drive:
+                engineer.driving = None
+                engineer.finished_at = drive.arrive
+                engineer.working = False
+                self._close_day(engineer)
+
+        self.at(drive.arrive, home)
 
     def _close_day(self, engineer: _Engineer) -> None:
         if engineer.day is None or engineer.started_at is None:

@@ -125,16 +125,20 @@ class _Watched(Simulator):
     """The simulator, noting where engineers were when told a visit on the way was cancelled."""
 
     turned: list[tuple[tuple[float, float], tuple[float, float], tuple[float, float]]]
+    homeward: list[int]
+    """Engineers turned round on the way home."""
 
     def _turn_off(self, engineer: Any) -> None:
         drive = engineer.driving
-        site = engineer.position
         super()._turn_off(engineer)
         # Either waiting where they stopped, or already on the next leg, which starts there.
         after = engineer.driving
         stopped = engineer.position if after is None else after.origin
         assert after is None or after.set_off == self.clock.now()
-        self.turned = [*getattr(self, "turned", []), (drive.origin, stopped, site)]
+        if drive.request_id is None:
+            self.homeward = [*getattr(self, "homeward", []), engineer.info.id]
+        else:
+            self.turned = [*getattr(self, "turned", []), (drive.origin, stopped, drive.destination)]
 
 
 def test_an_engineer_told_of_a_cancellation_on_the_way_stops_on_the_road(tmp_path: Path) -> None:
@@ -160,3 +164,15 @@ def test_an_engineer_told_of_a_cancellation_on_the_way_stops_on_the_road(tmp_pat
         for k in (0, 1):
             low, high = sorted((origin[k], site[k]))
             assert low <= stopped[k] <= high
+
+
+def test_an_engineer_on_the_way_home_turns_round_for_an_urgent_call() -> None:
+    """Urgent calls in the last hour of the shift: an engineer already driving home is still
+    on shift, so the app's push of a visit added to the route turns them round, and every
+    urgent call someone could reach in time is reached within 2 h."""
+    demand = {"requests": 3, "hours": [17, 18], "tiers": {"urgent": 1}}
+    sim = _Watched(parse_scenario(tiny(demand={**tiny()["demand"], **demand})), seed=8)
+    report = sim.run()
+    assert getattr(sim, "homeward", []), "no engineer was on the way home when a call came"
+    assert report.urgent_same_city_eligible > 0
+    assert report.urgent_same_city_on_site_2h == 1.0
