@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.geo_support import GeoContext
@@ -204,6 +204,39 @@ class Booking:
         )
 
 
+FIELD_STATUSES = (
+    VisitStatus.EN_ROUTE.value,
+    VisitStatus.ARRIVED.value,
+    VisitStatus.COMPLETED.value,
+    VisitStatus.CANNOT_COMPLETE.value,
+)
+
+
+def _field_state(
+    session: Session, engineers: Sequence[tuple[int, int]], now: datetime
+) -> tuple[tuple[str, int], ...]:
+    """How many of the engineers' visits around today each report from the field has
+    reached: an engineer who set off, arrived or finished changes it, so a context that
+    still sees them free (and would promise an urgent call from where they were, straight
+    away) is rebuilt rather than kept until it grows stale."""
+    if not engineers:
+        return ()
+    return tuple(
+        (status, count)
+        for status, count in session.execute(
+            select(Visit.status, func.count())
+            .where(
+                Visit.engineer_id.in_([e for e, _ in engineers]),
+                Visit.date >= now.date() - timedelta(days=1),
+                Visit.date <= now.date() + timedelta(days=1),
+                Visit.status.in_(FIELD_STATUSES),
+            )
+            .group_by(Visit.status)
+            .order_by(Visit.status)
+        )
+    )
+
+
 class CapacityIndex:
     """Per-process cache of capacity contexts, one per service area.
 
@@ -231,7 +264,7 @@ class CapacityIndex:
                 .order_by(Engineer.id)
             ).all()
         )
-        key = (version, hash(engineers_fp), now.date())
+        key = (version, hash(engineers_fp), now.date(), _field_state(session, engineers_fp, now))
         found = self._contexts.get(area_id)
         context = None
         if found is not None and now - found.built_at < self.ttl:
@@ -756,15 +789,13 @@ def predict(
         )
         trips = {o: t.first_day for o, t in away}
         options = [*options, *trips]
-    if not options:
-        reason, message = explain_unassigned(problem, context.routes, job, Weights(), context.slots)
-        return Prediction(None, None, None, None, None, False, reason.value, message, 0)
     meeting = [o for o in options if o.start <= due_s]
     diverted = None
     if tier == "urgent":
         # Room for the road first: a plan arriving minutes before the due is a coin toss in
         # traffic. The route as it is when it leaves that room, else a diverted engineer who
-        # does, else the route that meets the due at all, else a diversion that does.
+        # does, else the route that meets the due at all, else a diversion that does (also
+        # when every route is too full to take the visit at all).
         roomy = [o for o in meeting if o.start <= due_s - URGENT_ROOM_S]
         if roomy:
             meeting = roomy
@@ -772,6 +803,9 @@ def predict(
             diverted = _diversion(context, problem, job, due_s - URGENT_ROOM_S)
             if diverted is None and not meeting:
                 diverted = _diversion(context, problem, job, due_s)
+    if diverted is None and not options:
+        reason, message = explain_unassigned(problem, context.routes, job, Weights(), context.slots)
+        return Prediction(None, None, None, None, None, False, reason.value, message, 0)
     if diverted is not None:
         option, routes = diverted
         engineer_id = engineer_of(option.engineer_id)

@@ -229,6 +229,28 @@ def test_a_visit_running_over_lasts_until_now_in_the_plan(session: Session) -> N
     assert service_s(75) == 75 * 60  # 45 minutes over: it lasts until now at least
 
 
+def test_a_capacity_context_sees_an_engineer_set_off(session: Session) -> None:
+    """The capacity view is rebuilt when an engineer reports setting off, though the plan did
+    not change: a quote a minute later knows the visit is under way (and would not divert
+    the engineer from it), instead of waiting for the view to grow stale."""
+    area = create_area(session)
+    engineer = create_engineer(session, area=area)
+    site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
+    request = _booked(session, site.id, engineer.id)
+    visit = session.scalars(select(Visit).where(Visit.request_id == request.id)).one()
+    capacity, geo = CapacityIndex(), GeoContext()
+
+    def under_way(minutes: int) -> bool:
+        now = MONDAY_8 + timedelta(minutes=minutes)
+        job = capacity.context(session, geo, area.id, now).built.problem.job(job_key(request.id))
+        assert job is not None
+        return job.in_progress is not None
+
+    assert not under_way(0)
+    _report(session, engineer.id, visit.id, (("accepted", 1), ("en_route", 1)))
+    assert under_way(2)
+
+
 def test_new_promises_leave_the_day_room_to_run_late(session: Session) -> None:
     """Capacity offers no slot in the last 45 minutes of a shift (the headroom), while runs
     still plan to its end."""
@@ -285,6 +307,32 @@ def test_an_urgent_call_on_a_full_day_diverts_the_engineer(
         select(Visit).where(Visit.engineer_id == engineer.id).order_by(Visit.sequence)
     ).first()
     assert first is not None and first.request_id == urgent.request.id
+
+
+def test_an_urgent_call_no_route_can_take_diverts_the_engineer(session: Session) -> None:
+    """An urgent call that fits no route as it is (the day is full and the customer is there
+    today only) still diverts the engineer rather than go unplaced, unbooked and unplanned."""
+    area = create_area(session)
+    engineer = create_engineer(session, area=area)
+    customer = create_customer(session)
+    site = create_site(session, customer=customer, at=(31.21, 121.45), name="Plant")
+    _booked(session, site.id, engineer.id, minutes=480)
+    site = create_site(session, customer=customer, at=(31.23, 121.47), name="Urgent plant")
+    urgent = _urgent_call(
+        session,
+        MONDAY_8,
+        CapacityIndex(),
+        site_id=site.id,
+        channel="phone",
+        service_minutes=30,
+        availability=[{"start": MONDAY_8, "end": MONDAY_8 + timedelta(hours=3)}],
+    )
+    prediction = urgent.prediction
+    assert prediction is not None and prediction.diverted and prediction.within_sla
+    assert prediction.engineer_id == engineer.id
+    visit = session.scalars(select(Visit).where(Visit.request_id == urgent.request.id)).one()
+    assert visit.engineer_id == engineer.id
+    assert visit.planned_arrival <= MONDAY_8 + timedelta(hours=2)
 
 
 def test_an_urgent_call_diverts_a_colleague_rather_than_break_another_urgent_promise(
