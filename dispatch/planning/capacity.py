@@ -101,6 +101,8 @@ class Context:
     """The end of the last local day the context covers: capacity is known up to here."""
     full_shifts: tuple[OptimizerEngineer, ...] = ()
     """The engineers with their whole shifts (``built`` ends them early by the headroom)."""
+    field: tuple[tuple[str, int], ...] = ()
+    """The engineers' reports from the field when it was built (``_field_state``)."""
 
 
 @dataclass(frozen=True)
@@ -217,8 +219,8 @@ def _field_state(
 ) -> tuple[tuple[str, int], ...]:
     """How many of the engineers' visits around today each report from the field has
     reached: an engineer who set off, arrived or finished changes it, so a context that
-    still sees them free (and would promise an urgent call from where they were, straight
-    away) is rebuilt rather than kept until it grows stale."""
+    still sees them free (and would divert them to an urgent call from where they were) is
+    rebuilt for an urgent call rather than kept until it grows stale."""
     if not engineers:
         return ()
     return tuple(
@@ -254,8 +256,12 @@ class CapacityIndex:
         self._contexts: dict[int, Context] = {}
         self._lock = threading.Lock()
 
-    def context(self, session: Session, geo: GeoContext, area_id: int, now: datetime) -> Context:
-        """The area's context, rebuilt when the plan changed or it grew stale."""
+    def context(
+        self, session: Session, geo: GeoContext, area_id: int, now: datetime, *, fresh: bool = False
+    ) -> Context:
+        """The area's context, rebuilt when the plan changed or it grew stale; ``fresh`` (an
+        urgent call, whose engineer is chosen by the minute) also when an engineer reported
+        from the field since it was built. Other quotes take a view up to ``ttl`` old."""
         version = plan_versions(session, [area_id])[area_id]
         engineers_fp = tuple(
             session.execute(
@@ -264,10 +270,15 @@ class CapacityIndex:
                 .order_by(Engineer.id)
             ).all()
         )
-        key = (version, hash(engineers_fp), now.date(), _field_state(session, engineers_fp, now))
+        key = (version, hash(engineers_fp), now.date())
+        field = _field_state(session, engineers_fp, now) if fresh else None
         found = self._contexts.get(area_id)
         context = None
-        if found is not None and now - found.built_at < self.ttl:
+        if (
+            found is not None
+            and now - found.built_at < self.ttl
+            and (field is None or found.field == field)
+        ):
             if found.key == key:
                 return found
             if found.key[1:] == key[1:] and found.key[0] < version:
@@ -275,7 +286,9 @@ class CapacityIndex:
                 # only the engineer-days that changed, unless too much did (a run published).
                 context = _refreshed(session, geo, found, key, now)
         if context is None:
-            context = self._build(session, geo, area_id, now, key)
+            if field is None:
+                field = _field_state(session, engineers_fp, now)
+            context = self._build(session, geo, area_id, now, key, field)
         with self._lock:
             self._contexts[area_id] = context
         return context
@@ -408,7 +421,13 @@ class CapacityIndex:
         return Booking(visits=visits, route=route, built=booked.built, position=position)
 
     def _build(
-        self, session: Session, geo: GeoContext, area_id: int, now: datetime, key: tuple[Any, ...]
+        self,
+        session: Session,
+        geo: GeoContext,
+        area_id: int,
+        now: datetime,
+        key: tuple[Any, ...],
+        field: tuple[tuple[str, int], ...],
     ) -> Context:
         area = session.get(ServiceArea, area_id)
         assert area is not None
@@ -471,6 +490,7 @@ class CapacityIndex:
             names={e.id: e.name for e in engineers},
             full_shifts=whole.problem.engineers,
             until=datetime.combine(end + timedelta(days=1), datetime.min.time(), zone),
+            field=field,
         )
 
 

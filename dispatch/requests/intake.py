@@ -90,7 +90,8 @@ def place_by_capacity(
     Capacity is known for the days the index covers; a booking wholly after them is promised
     on the SLA alone (not at risk) and planned when its day comes into view.
     """
-    context = capacity.context(session, geo, base_area_id, now)
+    urgent = promise.tier.value == "urgent"
+    context = capacity.context(session, geo, base_area_id, now, fresh=urgent)
     if availability and all(start >= context.until for start, _ in availability):
         if policy.window_mode == "calibrated":
             # Too far ahead to know where the plan will put it: promise the customer's own

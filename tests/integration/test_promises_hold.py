@@ -230,9 +230,9 @@ def test_a_visit_running_over_lasts_until_now_in_the_plan(session: Session) -> N
 
 
 def test_a_capacity_context_sees_an_engineer_set_off(session: Session) -> None:
-    """The capacity view is rebuilt when an engineer reports setting off, though the plan did
-    not change: a quote a minute later knows the visit is under way (and would not divert
-    the engineer from it), instead of waiting for the view to grow stale."""
+    """The capacity view for an urgent call is rebuilt when an engineer reports setting off,
+    though the plan did not change: a quote a minute later knows the visit is under way (and
+    would not divert the engineer from it); other quotes keep the view until it grows stale."""
     area = create_area(session)
     engineer = create_engineer(session, area=area)
     site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
@@ -240,15 +240,17 @@ def test_a_capacity_context_sees_an_engineer_set_off(session: Session) -> None:
     visit = session.scalars(select(Visit).where(Visit.request_id == request.id)).one()
     capacity, geo = CapacityIndex(), GeoContext()
 
-    def under_way(minutes: int) -> bool:
+    def under_way(minutes: int, *, urgent: bool) -> bool:
         now = MONDAY_8 + timedelta(minutes=minutes)
-        job = capacity.context(session, geo, area.id, now).built.problem.job(job_key(request.id))
+        context = capacity.context(session, geo, area.id, now, fresh=urgent)
+        job = context.built.problem.job(job_key(request.id))
         assert job is not None
         return job.in_progress is not None
 
-    assert not under_way(0)
+    assert not under_way(0, urgent=False)
     _report(session, engineer.id, visit.id, (("accepted", 1), ("en_route", 1)))
-    assert under_way(2)
+    assert not under_way(2, urgent=False)
+    assert under_way(2, urgent=True)
 
 
 def test_new_promises_leave_the_day_room_to_run_late(session: Session) -> None:
