@@ -230,27 +230,30 @@ def test_a_visit_running_over_lasts_until_now_in_the_plan(session: Session) -> N
 
 
 def test_a_capacity_context_sees_an_engineer_set_off(session: Session) -> None:
-    """The capacity view for an urgent call is rebuilt when an engineer reports setting off,
-    though the plan did not change: a quote a minute later knows the visit is under way (and
-    would not divert the engineer from it); other quotes keep the view until it grows stale."""
+    """The capacity view is rebuilt when an engineer reports setting off, though the plan did
+    not change: an urgent call's quote a moment later knows the visit is under way (and would
+    not divert the engineer from it); another quote takes a view up to a minute old."""
     area = create_area(session)
     engineer = create_engineer(session, area=area)
     site = create_site(session, customer=create_customer(session), at=(31.25, 121.49))
     request = _booked(session, site.id, engineer.id)
     visit = session.scalars(select(Visit).where(Visit.request_id == request.id)).one()
-    capacity, geo = CapacityIndex(), GeoContext()
+    geo = GeoContext()
+    first, second = CapacityIndex(), CapacityIndex()
 
-    def under_way(minutes: int, *, urgent: bool) -> bool:
-        now = MONDAY_8 + timedelta(minutes=minutes)
+    def under_way(capacity: CapacityIndex, seconds: int, *, urgent: bool) -> bool:
+        now = MONDAY_8 + timedelta(seconds=seconds)
         context = capacity.context(session, geo, area.id, now, fresh=urgent)
         job = context.built.problem.job(job_key(request.id))
         assert job is not None
         return job.in_progress is not None
 
-    assert not under_way(0, urgent=False)
-    _report(session, engineer.id, visit.id, (("accepted", 1), ("en_route", 1)))
-    assert not under_way(2, urgent=False)
-    assert under_way(2, urgent=True)
+    assert not under_way(first, 0, urgent=False)
+    assert not under_way(second, 0, urgent=False)
+    _report(session, engineer.id, visit.id, (("accepted", 0), ("en_route", 0)))
+    assert not under_way(first, 30, urgent=False)
+    assert under_way(first, 30, urgent=True)
+    assert under_way(second, 90, urgent=False)
 
 
 def test_new_promises_leave_the_day_room_to_run_late(session: Session) -> None:
