@@ -9,6 +9,7 @@ runs on a virtual clock against a real database, through ``dispatch``'s public s
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import tempfile
@@ -566,7 +567,7 @@ class Simulator:
                 and engineer.driving.request_id is None
             ):
                 # Still on shift on the way home: the app's push turns them round.
-                self.at(self.clock.now(), lambda e=engineer: self._turn_round(e))
+                self.at(self.clock.now(), functools.partial(self._turn_round, engineer))
 
     def _report(self, engineer: _Engineer, visit_id: int, kind: str, **extra: Any) -> bool:
         now = self.clock.now()
@@ -680,7 +681,8 @@ class Simulator:
         self._next(engineer)
 
     def _turn_round(self, engineer: _Engineer) -> None:
-        if engineer.working and engineer.driving is not None:
+        """Told on the way home that a visit was added, if still on the way home."""
+        if engineer.working and engineer.driving and engineer.driving.request_id is None:
             self._turn_off(engineer)
 
     def _go_home(self, engineer: _Engineer) -> None:
