@@ -225,7 +225,7 @@ def _field_state(
     """How many of the engineers' visits around today each report from the field has
     reached: an engineer who set off, arrived or finished changes it, so a context that
     still sees them free (and would divert them to an urgent call from where they were) is
-    rebuilt for an urgent call rather than kept until it grows stale."""
+    rebuilt (``CapacityIndex.context``) rather than kept until it grows stale."""
     if not engineers:
         return ()
     return tuple(
