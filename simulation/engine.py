@@ -65,6 +65,11 @@ class _Engineer:
     driving: _Drive | None = None
     """The leg under way, if the engineer is on the road to a visit or home."""
 
+    @property
+    def heading_home(self) -> bool:
+        """On shift and on the way home at the end of the day."""
+        return self.working and self.driving is not None and self.driving.request_id is None
+
 
 @dataclass(frozen=True)
 class _Drive:
@@ -561,11 +566,7 @@ class Simulator:
             if engineer.waiting is not None and engineer.working:
                 engineer.waiting = None
                 self.at(self.clock.now(), lambda e=engineer: self._next(e))
-            elif (
-                engineer.working
-                and engineer.driving is not None
-                and engineer.driving.request_id is None
-            ):
+            elif engineer.heading_home:
                 # Still on shift on the way home: the app's push turns them round.
                 self.at(self.clock.now(), functools.partial(self._turn_round, engineer))
 
@@ -682,7 +683,7 @@ class Simulator:
 
     def _turn_round(self, engineer: _Engineer) -> None:
         """Told on the way home that a visit was added, if still on the way home."""
-        if engineer.working and engineer.driving and engineer.driving.request_id is None:
+        if engineer.heading_home:
             self._turn_off(engineer)
 
     def _go_home(self, engineer: _Engineer) -> None:

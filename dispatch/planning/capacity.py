@@ -792,7 +792,7 @@ def _margin_jobs(jobs: tuple[Job, ...], cut: int) -> tuple[Job, ...]:
     done = base[2] if base is not None else ()
     shifted = (*done, *(_shifted(j, cut) for j in jobs[len(done) :]))
     with _MARGIN_LOCK:
-        if len(_MARGIN_JOBS) >= 32:  # contexts come and go: keep the recent ones
+        if len(_MARGIN_JOBS) >= 32:  # contexts come and go: start afresh now and then
             _MARGIN_JOBS.clear()
         _MARGIN_JOBS[id(jobs)] = (jobs, cut, shifted)
     return shifted
