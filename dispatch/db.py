@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from dispatch.errors import Conflict, Unavailable
 
@@ -60,6 +61,30 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
     install()
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+Row = TypeVar("Row")
+
+
+def load_by_id(session: Session, model: type[Row], ids: Iterable[int]) -> dict[int, Row]:
+    """Rows by primary key: those the session holds as they are, the rest in one query.
+
+    The result holds them: the session's own references are weak, so rows loaded and let go
+    would be loaded again by the next ``session.get``.
+    """
+    found: dict[int, Row] = {}
+    missing: list[int] = []
+    for id_ in dict.fromkeys(ids):
+        held = session.identity_map.get(identity_key(model, id_))
+        if held is not None and not inspect(held).expired:
+            found[id_] = held
+        else:
+            missing.append(id_)
+    if missing:
+        key = inspect(model).primary_key[0]
+        rows = session.scalars(select(model).where(key.in_(missing)))
+        found.update((inspect(r).identity[0], r) for r in rows)
+    return found
 
 
 def translate_db_error(exc: Exception) -> Exception:

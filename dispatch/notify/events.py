@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from dispatch.db import load_by_id
 from dispatch.models import Engineer, OutboxEvent, RepairRequest, RequestEvent, Visit
 from dispatch.models.enums import VisitStatus
 
@@ -230,11 +231,14 @@ WAKERS: list[threading.Event] = []
 
 def _write(session: Session) -> None:
     session.flush()  # timeline entries still pending are collected by this flush
-    added: list[RequestEvent] = session.info.pop(INFO_KEY, [])
+    added: list[RequestEvent] = [
+        entry
+        for entry in session.info.pop(INFO_KEY, [])
+        if inspect(entry).persistent  # not undone with a savepoint
+    ]
+    held = load_by_id(session, RepairRequest, [entry.request_id for entry in added])
     for entry in added:
-        if not inspect(entry).persistent:  # undone with a savepoint
-            continue
-        request = session.get(RepairRequest, entry.request_id)
+        request = held.get(entry.request_id)
         if request is None:
             continue
         session.info[WRITTEN_KEY] = True

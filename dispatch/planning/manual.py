@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.clock import iso
 from dispatch.common.text import text
+from dispatch.db import load_by_id
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RepairRequest, RequestEvent, ServiceArea, Shift, Visit
@@ -135,10 +136,8 @@ def evaluate_assignment(
     if shift is None:
         raise Conflict(f"{engineer.name} has no shift on {day.isoformat()}", field="date")
     requests = {request.id: request}
-    for v in pending:
-        other = session.get(RepairRequest, v.request_id)
-        assert other is not None
-        requests[other.id] = other
+    requests.update(load_by_id(session, RepairRequest, [v.request_id for v in pending]))
+    assert all(v.request_id in requests for v in pending)
     order = [v.request_id for v in pending]
     if position is None and arrival is not None:
         position = sum(
@@ -505,10 +504,7 @@ def _write(
     timed = timed_route.visits
     # A new visit is complete only after this loop: nothing may be flushed before then.
     with session.no_autoflush:
-        # The route's requests in one query (the loop then finds them in the session).
-        session.scalars(
-            select(RepairRequest).where(RepairRequest.id.in_([t.request_id for t in timed]))
-        ).all()
+        route_requests = load_by_id(session, RepairRequest, [t.request_id for t in timed])
         for offset, t in enumerate(timed):
             v = by_request[t.request_id]
             v.sequence = offset
@@ -517,9 +513,7 @@ def _write(
             v.planned_end = t.departure
             v.travel_seconds = t.travel_s
             v.eta = t.start
-            other = session.get(RepairRequest, t.request_id)
-            assert other is not None
-            other.predicted_arrival = t.start
+            route_requests[t.request_id].predicted_arrival = t.start
     session.flush()
     save_break(session, engineer_id, day, timed_route)
     # Visits under way or done keep the front of the route; the re-timed order follows them.

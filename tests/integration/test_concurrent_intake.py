@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.db import unit_of_work
@@ -350,3 +350,32 @@ def test_a_quote_the_plan_moved_on_from_is_not_booked_from_it(
         visits = session.scalars(select(Visit)).all()
         assert len(visits) == 3
         assert check_published_routes(session) == 3
+
+
+def test_a_booking_reads_a_longer_route_in_as_many_statements(
+    area_with_sites: dict[str, Any],
+) -> None:
+    """Booking into a route of seven visits makes no more SQL statements than booking into a
+    route of one: the route's requests are read together, not one by one."""
+    factory: sessionmaker[Session] = area_with_sites["factory"]
+    sites: list[int] = area_with_sites["sites"]
+    capacity = CapacityIndex()
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    engine = factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        made = []
+        for site in sites[:8]:
+            statements.clear()
+            _book(factory, capacity, site, at=0)
+            made.append(len(statements))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    with factory() as session:
+        days = session.execute(select(Visit.date, func.count()).group_by(Visit.date)).all()
+    assert days == [(days[0][0], 8)]  # one route, grown from one visit to eight
+    assert made[-1] <= made[1]
