@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from dispatch.db import load_by_id
 from dispatch.models import Engineer, OutboxEvent, RepairRequest, RequestEvent, Visit
@@ -25,6 +26,7 @@ from dispatch.models.enums import VisitStatus
 SCHEMA_VERSION = 1
 INFO_KEY = "onsite_timeline_added"
 WRITTEN_KEY = "onsite_outbox_written"
+HELD_KEY = "onsite_timeline_requests"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -223,6 +225,13 @@ def _collect(session: Session, _context: Any) -> None:
     added = [o for o in session.new if isinstance(o, RequestEvent) and o.type in FROM_TIMELINE]
     if added:
         session.info.setdefault(INFO_KEY, []).extend(added)
+        # Their requests, held until the commit writes the outbox (the session's references
+        # are weak: a request the caller has let go would be read again, site and skills).
+        held = session.info.setdefault(HELD_KEY, {})
+        for entry in added:
+            request = session.identity_map.get(identity_key(RepairRequest, entry.request_id))
+            if request is not None:
+                held[entry.request_id] = request
 
 
 WAKERS: list[threading.Event] = []
@@ -236,7 +245,17 @@ def _write(session: Session) -> None:
         for entry in session.info.pop(INFO_KEY, [])
         if inspect(entry).persistent  # not undone with a savepoint
     ]
+    kept_alive = session.info.pop(HELD_KEY, {})  # load_by_id finds them in the session
     held = load_by_id(session, RepairRequest, [entry.request_id for entry in added])
+    del kept_alive
+    # An assignment's entry names the engineer: the request's other entries of this
+    # transaction (its promise, say) name the last one without asking the database.
+    named: dict[int, str] = {}
+    for e in added:
+        if "engineer" in (e.payload or {}):
+            named[e.request_id] = e.payload["engineer"]
+        elif e.type in ("unassigned", "cancelled"):
+            named.pop(e.request_id, None)
     for entry in added:
         request = held.get(entry.request_id)
         if request is None:
@@ -244,13 +263,16 @@ def _write(session: Session) -> None:
         session.info[WRITTEN_KEY] = True
         type_, build = FROM_TIMELINE[entry.type]
         payload = dict(entry.payload or {})
-        if "engineer" not in payload:  # an assignment's entry names the engineer already
-            payload["engineer"] = _engineer(session, request.id)
+        if "engineer" not in payload:
+            payload["engineer"] = (
+                named[request.id] if request.id in named else _engineer(session, request.id)
+            )
         session.add(outbox_row(type_, at=entry.at, data=build(request, payload), request=request))
 
 
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(INFO_KEY, None)
+    session.info.pop(HELD_KEY, None)
     session.info.pop(WRITTEN_KEY, None)
 
 

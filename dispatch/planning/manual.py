@@ -473,12 +473,19 @@ def _write(
     ).one()
     visit = _current_visit(session, request_id)
     previous: tuple[int, date] | None = None
+    areas = {engineer.service_area_id}
+    if visit is not None:
+        previous = (visit.engineer_id, visit.date)
+        old = session.get(Engineer, previous[0])
+        if old is not None:
+            areas.add(old.service_area_id)
+    # The plan versions move on first, so a new visit is inserted with its version.
+    versions = bump_plan_version(session, sorted(areas))
     if visit is None:
         visit = Visit(request_id=request_id, status=VisitStatus.PLANNED.value, lock="none")
         session.add(visit)
         event = "assigned"
     else:
-        previous = (visit.engineer_id, visit.date)
         if visit.engineer_id != engineer_id:
             visit.status = VisitStatus.PLANNED.value
             visit.accepted_at = None
@@ -486,6 +493,7 @@ def _write(
     visit.engineer_id = engineer_id
     visit.date = day
     visit.reserved = reserve
+    visit.plan_version = versions[engineer.service_area_id]
     if visit.lock is None:
         visit.lock = LockKind.NONE.value
     if lock_kind is not None:
@@ -501,6 +509,8 @@ def _write(
         visit.lock = LockKind.BOTH.value
     by_request = {v.request_id: v for v in pending}
     by_request[request_id] = visit
+    if request.status in (RequestStatus.PROMISED.value, RequestStatus.ACKNOWLEDGED.value):
+        request.status = RequestStatus.ASSIGNED.value
     timed = timed_route.visits
     # A new visit is complete only after this loop: nothing may be flushed before then.
     with session.no_autoflush:
@@ -522,8 +532,6 @@ def _write(
         v.sequence = i
     for offset, t in enumerate(timed):
         by_request[t.request_id].sequence = len(started) + offset
-    if request.status in (RequestStatus.PROMISED.value, RequestStatus.ACKNOWLEDGED.value):
-        request.status = RequestStatus.ASSIGNED.value
     session.add(
         RequestEvent(
             request_id=request_id,
@@ -541,13 +549,6 @@ def _write(
     session.flush()
     if previous is not None and previous != (engineer_id, day):
         retime_route(session, geo, previous[0], previous[1], now)
-    areas = {engineer.service_area_id}
-    if previous is not None:
-        old = session.get(Engineer, previous[0])
-        if old is not None:
-            areas.add(old.service_area_id)
-    versions = bump_plan_version(session, sorted(areas))
-    visit.plan_version = versions[engineer.service_area_id]
     evaluation.committed = True
 
 

@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 from dispatch.models import Engineer, PlanScope, RepairRequest, RequestEvent, Shift, Visit
 from dispatch.models.enums import LockKind, RequestStatus, VisitStatus
 from dispatch.planning.problem import Built, engineer_key, engineer_of, job_key, request_of
-from dispatch.planning.snapshot import active_visits, request_fingerprint
+from dispatch.planning.snapshot import (
+    active_visits,
+    locked_scopes,
+    remember_locked,
+    request_fingerprint,
+)
 from optimizer import Plan
 
 
@@ -46,6 +51,9 @@ def lock_scopes(session: Session, area_ids: Sequence[int]) -> dict[int, PlanScop
             )
         }
 
+    held = locked_scopes(session, area_ids)
+    if held is not None:  # locked earlier in this transaction: the locks last until its end
+        return held
     existing = locked()
     missing = [a for a in dict.fromkeys(area_ids) if a not in existing]
     if missing:
@@ -57,6 +65,7 @@ def lock_scopes(session: Session, area_ids: Sequence[int]) -> dict[int, PlanScop
             .on_conflict_do_nothing(index_elements=["service_area_id"])
         )
         existing = locked()
+    remember_locked(session, existing)
     return existing
 
 

@@ -215,8 +215,37 @@ def scope_area_ids(session: Session, area_ids: Sequence[int] | None) -> tuple[in
     )
 
 
+LOCKED_KEY = "onsite_locked_scopes"
+
+
+def locked_scopes(session: Session, area_ids: Sequence[int]) -> dict[int, PlanScope] | None:
+    """The scopes' rows when this transaction holds their locks already (taken outside any
+    savepoint: rolling one back releases the locks taken in it), else None."""
+    held = session.info.get(LOCKED_KEY)
+    if held is None or held[0] is not session.get_transaction():
+        return None
+    scopes: dict[int, PlanScope] = held[1]
+    if any(a not in scopes for a in area_ids):
+        return None
+    return {a: scopes[a] for a in area_ids}
+
+
+def remember_locked(session: Session, scopes: dict[int, PlanScope]) -> None:
+    """Note the scopes this transaction has just locked, for ``locked_scopes``."""
+    if session.get_nested_transaction() is not None:
+        return
+    transaction = session.get_transaction()
+    held = session.info.get(LOCKED_KEY)
+    if held is None or held[0] is not transaction:
+        held = session.info[LOCKED_KEY] = (transaction, {})
+    held[1].update(scopes)
+
+
 def plan_versions(session: Session, area_ids: Sequence[int]) -> dict[int, int]:
     """The published plan version of each area (0 when never planned)."""
+    locked = locked_scopes(session, area_ids)
+    if locked is not None:  # this transaction's own rows: no other can have moved them
+        return {a: s.plan_version for a, s in locked.items()}
     rows = dict(
         session.execute(
             select(PlanScope.service_area_id, PlanScope.plan_version).where(
