@@ -543,6 +543,7 @@ def persist(
         idempotency_key=draft.idempotency_key,
         idempotency_fingerprint=draft.fingerprint if draft.idempotency_key else None,
         site_id=site.id,
+        site=site,  # held: the outbox and the answer read it without loading it again
         channel=draft.channel,
         problem_type=draft.problem_type,
         description=draft.description,
