@@ -943,10 +943,10 @@ def _diversion(
     context: Context, problem: Problem, job: Job, due_s: int
 ) -> tuple[InsertionOption, tuple[Route, ...]] | None:
     """An engineer who reaches an urgent site by ``due_s``, and before the end of their
-    shift, when sent there straight after the visit at hand: the one setting aside (making
-    late, or pushing past the shift) fewest of their other urgent visits, then of their other
-    promised visits, preferably no urgent one and at most ``MAX_SET_ASIDE`` in all, then one
-    who needs no overtime, then the soonest there.
+    shift, when sent there straight after the visit at hand, without making another urgent
+    visit of theirs late: the one setting aside (making late, or pushing past the shift)
+    fewest of their promised visits, preferably at most ``MAX_SET_ASIDE``, then one who needs
+    no overtime, then the soonest there. None when no one can.
 
     The whole shift counts (the headroom kept for running late is what an urgent call uses),
     and the policy's urgent overtime after it for the urgent visit itself (the re-plan grants
@@ -1005,17 +1005,23 @@ def _diversion(
                 urgent_count += i in urgent
         return urgent_count, count
 
+    aside = {o: set_aside(o) for o in meeting}
+
     def rank(o: InsertionOption) -> tuple[tuple[int, int], bool, int, int]:
         needs_overtime = o.start + job.service_s > shift_end[(o.engineer_id, o.day)]
-        return set_aside(o), needs_overtime, o.start, o.cost
+        return aside[o], needs_overtime, o.start, o.cost
 
-    fair = [o for o in meeting if set_aside(o) <= (0, MAX_SET_ASIDE)]
+    fair = [o for o in meeting if aside[o] <= (0, MAX_SET_ASIDE)]
     if fair:
         return min(fair, key=rank), routes
     # Everyone who could be there in time would set more aside: an urgent call still gets the
     # engineer who sets aside fewest (the re-plan its booking queues gives those visits to
-    # colleagues), as a dispatcher diverts someone for a stopped line.
-    return min(meeting, key=rank), routes
+    # colleagues), as a dispatcher diverts someone for a stopped line. Never from another
+    # urgent call he would make late: that customer was promised first, and taking him away
+    # only moves the breach (and in a full evening pushed that call to the next morning).
+    # This call is then promised the soonest arrival after it, honestly late.
+    spared = [o for o in meeting if aside[o][0] == 0]
+    return (min(spared, key=rank), routes) if spared else None
 
 
 def _legs_before(

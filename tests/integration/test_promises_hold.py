@@ -369,6 +369,34 @@ def test_an_urgent_call_diverts_a_colleague_rather_than_break_another_urgent_pro
     assert visit.engineer_id == near.id and visit.planned_arrival <= first.window_end
 
 
+def test_a_second_urgent_call_only_his_engineer_can_reach_waits_for_the_first(
+    session: Session,
+) -> None:
+    """When the only engineer who could reach an urgent call in time would make his own urgent
+    visit late, he is not diverted: the first urgent customer keeps the promise made, and the
+    second is told honestly that the engineer comes after it."""
+    area = create_area(session)
+    near = create_engineer(session, area=area, name="Near", home=(31.235, 121.475))
+    customer = create_customer(session)
+    far = create_site(session, customer=customer, at=(31.32, 121.56), name="Far plant")
+    first = _booked(session, far.id, near.id, tier="urgent", minutes=60)
+    site = create_site(session, customer=customer, at=(31.23, 121.47), name="Urgent plant")
+    urgent = _urgent_call(
+        session, MONDAY_8, CapacityIndex(), site_id=site.id, channel="phone", service_minutes=90
+    )
+    prediction = urgent.prediction
+    assert prediction is not None and not prediction.diverted
+    assert not prediction.within_sla and prediction.reason == "late"
+    visits = session.scalars(
+        select(Visit).where(Visit.engineer_id == near.id).order_by(Visit.sequence)
+    ).all()
+    assert [v.request_id for v in visits] == [first.id, urgent.request.id]
+    assert visits[0].planned_arrival <= first.window_end
+    window = (urgent.request.window_start, urgent.request.window_end)
+    assert window[0] <= visits[1].planned_arrival <= window[1]
+    assert window[1] > MONDAY_8 + timedelta(hours=2)  # past the SLA, and said so
+
+
 def _run_and_reload(
     session: Session,
     session_factory: sessionmaker[Session],
