@@ -71,10 +71,14 @@ windows: each visit put in front of one adds a drive and a repair, whose times v
 its arrival depends on. Pushing a later visit into that last quarter of an hour (or further
 past its window) counts, for the quote, as making that promise later, so intake prefers a slot
 that keeps every earlier promise safe over one that merely keeps it on paper."""
-MAX_SET_ASIDE = 1
+URGENT_WAIT_S = 2 * 3600
+"""An urgent call waits for an engineer's earlier urgent visit, rather than take him from it,
+only when the routes can still serve it within this long after its due; otherwise he is
+diverted (a stopped line is not left for the next morning)."""
 URGENT_ROOM_S = 15 * 60
 """How long before its due an urgent visit is planned to arrive when anyone can: the road's
 noise (a quarter of the drive, give or take) must not turn a kept promise into a broken one."""
+MAX_SET_ASIDE = 1
 """An urgent request diverts an engineer only if it sets aside at most this many of their
 promised visits: each one set aside is a promise the re-plan may not find another way to keep.
 A visit counts as set aside when the diversion makes it late (or later) or pushes it past the
@@ -862,9 +866,12 @@ def predict(
         if roomy:
             meeting = roomy
         else:
-            diverted = _diversion(context, problem, job, due_s - URGENT_ROOM_S)
+            # Another urgent customer, promised first, keeps their engineer when this call can
+            # still be served soon after its due without him; else he is diverted all the same.
+            wait = bool(options) and min(o.start for o in options) <= due_s + URGENT_WAIT_S
+            diverted = _diversion(context, problem, job, due_s - URGENT_ROOM_S, spare_urgent=wait)
             if diverted is None and not meeting:
-                diverted = _diversion(context, problem, job, due_s)
+                diverted = _diversion(context, problem, job, due_s, spare_urgent=wait)
     if diverted is None and not options:
         reason, message = explain_unassigned(problem, context.routes, job, Weights(), context.slots)
         return Prediction(None, None, None, None, None, False, reason.value, message, 0)
@@ -940,13 +947,14 @@ def _choose(
 
 
 def _diversion(
-    context: Context, problem: Problem, job: Job, due_s: int
+    context: Context, problem: Problem, job: Job, due_s: int, *, spare_urgent: bool = True
 ) -> tuple[InsertionOption, tuple[Route, ...]] | None:
     """An engineer who reaches an urgent site by ``due_s``, and before the end of their
-    shift, when sent there straight after the visit at hand, without making another urgent
-    visit of theirs late: the one setting aside (making late, or pushing past the shift)
-    fewest of their promised visits, preferably at most ``MAX_SET_ASIDE``, then one who needs
-    no overtime, then the soonest there. None when no one can.
+    shift, when sent there straight after the visit at hand (with ``spare_urgent``, without
+    making another urgent visit of theirs late): the one setting aside (making late, or
+    pushing past the shift) fewest of their urgent, then other promised visits, preferably no
+    urgent one and at most ``MAX_SET_ASIDE`` in all, then one who needs no overtime, then the
+    soonest there. None when no one can.
 
     The whole shift counts (the headroom kept for running late is what an urgent call uses),
     and the policy's urgent overtime after it for the urgent visit itself (the re-plan grants
@@ -1016,10 +1024,12 @@ def _diversion(
         return min(fair, key=rank), routes
     # Everyone who could be there in time would set more aside: an urgent call still gets the
     # engineer who sets aside fewest (the re-plan its booking queues gives those visits to
-    # colleagues), as a dispatcher diverts someone for a stopped line. Never from another
-    # urgent call he would make late: that customer was promised first, and taking him away
-    # only moves the breach (and in a full evening pushed that call to the next morning).
-    # This call is then promised the soonest arrival after it, honestly late.
+    # colleagues), as a dispatcher diverts someone for a stopped line. Not from another urgent
+    # call he would make late (``spare_urgent``): that customer was promised first, and taking
+    # him away only moves the breach (in a full evening it pushed that call to the next
+    # morning). This call is then promised the soonest arrival the routes allow.
+    if not spare_urgent:
+        return min(meeting, key=rank), routes
     spared = [o for o in meeting if aside[o][0] == 0]
     return (min(spared, key=rank), routes) if spared else None
 
