@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -866,28 +866,42 @@ def predict(
         if roomy:
             meeting = roomy
         else:
-            # Another urgent customer, promised first, keeps their engineer when this call can
-            # still be served soon after its due without him; else he is diverted all the same.
-            wait = bool(options) and min(o.start for o in options) <= due_s + URGENT_WAIT_S
-            diverted = _diversion(context, problem, job, due_s - URGENT_ROOM_S, spare_urgent=wait)
+            diverted = _diversion(context, problem, job, due_s - URGENT_ROOM_S)
             if diverted is None and not meeting:
-                diverted = _diversion(context, problem, job, due_s, spare_urgent=wait)
+                diverted = _diversion(context, problem, job, due_s)
+            if diverted is None and not meeting:
+                # Only engineers whose own urgent visit it would make late could be there in
+                # time. That customer was promised first and keeps them: this call comes next
+                # after it (in the urgent overtime), or the soonest the routes allow, when that
+                # is soon after its due; else one is diverted all the same.
+                soonest = min((o.start for o in options), default=None)
+                queued = _diversion(context, problem, job, due_s + URGENT_WAIT_S, queue=True)
+                if queued is not None and (soonest is None or queued[0].start <= soonest):
+                    diverted = queued
+                elif soonest is None or soonest > due_s + URGENT_WAIT_S:
+                    diverted = _diversion(context, problem, job, due_s, spare_urgent=False)
     if diverted is None and not options:
         reason, message = explain_unassigned(problem, context.routes, job, Weights(), context.slots)
         return Prediction(None, None, None, None, None, False, reason.value, message, 0)
     if diverted is not None:
-        option, routes = diverted
+        option, routes, position = diverted
         engineer_id = engineer_of(option.engineer_id)
         legs, first_of_day = _legs_before(context, option, routes)
+        in_time = option.start <= due_s
         return Prediction(
             eta=built.instant(option.start),
             engineer_id=engineer_id,
             engineer_name=context.names.get(engineer_id),
             day=built.date_of(option.day),
-            position=0,
-            within_sla=True,
-            reason=None,
-            message=None,
+            position=position,
+            within_sla=in_time,
+            reason=None if in_time else "late",
+            message=None
+            if in_time
+            else (
+                f"the engineers who could be there in time are on another urgent call; the "
+                f"soonest arrival is {built.instant(option.start).isoformat()}"
+            ),
             options=len(options) + 1,
             legs=legs,
             first_of_day=first_of_day,
@@ -947,14 +961,25 @@ def _choose(
 
 
 def _diversion(
-    context: Context, problem: Problem, job: Job, due_s: int, *, spare_urgent: bool = True
-) -> tuple[InsertionOption, tuple[Route, ...]] | None:
+    context: Context,
+    problem: Problem,
+    job: Job,
+    due_s: int,
+    *,
+    spare_urgent: bool = True,
+    queue: bool = False,
+) -> tuple[InsertionOption, tuple[Route, ...], int] | None:
     """An engineer who reaches an urgent site by ``due_s``, and before the end of their
     shift, when sent there straight after the visit at hand (with ``spare_urgent``, without
     making another urgent visit of theirs late): the one setting aside (making late, or
     pushing past the shift) fewest of their urgent, then other promised visits, preferably no
     urgent one and at most ``MAX_SET_ASIDE`` in all, then one who needs no overtime, then the
-    soonest there. None when no one can.
+    soonest there. None when no one can. With ``queue``, only those whose urgent visit it would
+    make late: the soonest of them to arrive by ``due_s`` when put straight after their last
+    urgent visit.
+
+    Returns the option, the routes its legs are read from, and how many of the route's
+    movable visits go before it (0: the engineer goes there next).
 
     The whole shift counts (the headroom kept for running late is what an urgent call uses),
     and the policy's urgent overtime after it for the urgent visit itself (the re-plan grants
@@ -1019,9 +1044,19 @@ def _diversion(
         needs_overtime = o.start + job.service_s > shift_end[(o.engineer_id, o.day)]
         return aside[o], needs_overtime, o.start, o.cost
 
+    if queue:
+        return _behind_urgent(
+            [o for o in meeting if aside[o][0] > 0],
+            by_route,
+            with_job,
+            job,
+            urgent,
+            under_way,
+            due_s,
+        )
     fair = [o for o in meeting if aside[o] <= (0, MAX_SET_ASIDE)]
     if fair:
-        return min(fair, key=rank), routes
+        return min(fair, key=rank), routes, 0
     # Everyone who could be there in time would set more aside: an urgent call still gets the
     # engineer who sets aside fewest (the re-plan its booking queues gives those visits to
     # colleagues), as a dispatcher diverts someone for a stopped line. Not from another urgent
@@ -1029,9 +1064,44 @@ def _diversion(
     # him away only moves the breach (in a full evening it pushed that call to the next
     # morning). This call is then promised the soonest arrival the routes allow.
     if not spare_urgent:
-        return min(meeting, key=rank), routes
+        return min(meeting, key=rank), routes, 0
     spared = [o for o in meeting if aside[o][0] == 0]
-    return (min(spared, key=rank), routes) if spared else None
+    return (min(spared, key=rank), routes, 0) if spared else None
+
+
+def _behind_urgent(
+    candidates: Sequence[InsertionOption],
+    by_route: Mapping[tuple[str, int], Route],
+    with_job: Problem,
+    job: Job,
+    urgent: set[str],
+    under_way: Callable[[str], bool],
+    due_s: int,
+) -> tuple[InsertionOption, tuple[Route, ...], int] | None:
+    """The soonest arrival by ``due_s`` of the job put straight after the last urgent visit of
+    a candidate's route (its planned visits after it follow), with the route's options."""
+    best: tuple[InsertionOption, int] | None = None
+    for o in candidates:
+        route = by_route[(o.engineer_id, o.day)]
+        ids = [v.job_id for v in route.visits]
+        ahead = [i for i in ids if under_way(i)]
+        rest = [i for i in ids if not under_way(i)]
+        after = 1 + max((k for k, i in enumerate(rest) if i in urgent), default=-1)
+        order = [*ahead, *rest[:after], job.id, *rest[after:]]
+        timed, missed = plan_route(with_job, o.engineer_id, o.day, order)
+        if job.id in missed or any(i in missed for i in rest[:after]):
+            continue
+        visit = next(v for v in timed.visits if v.job_id == job.id)
+        if visit.start > due_s or (best is not None and visit.start >= best[0].start):
+            continue
+        placed = dataclasses.replace(
+            o, position=len(ahead) + after, arrival=visit.arrival, start=visit.start
+        )
+        best = (placed, after)
+    if best is None:
+        return None
+    routes = tuple(by_route.values())
+    return best[0], routes, best[1]
 
 
 def _legs_before(

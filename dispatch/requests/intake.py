@@ -350,8 +350,9 @@ def _book(
         request_id=request.id,
         engineer_id=prediction.engineer_id,
         day=prediction.day,
-        # A diverted engineer goes there next; otherwise the cheapest place in the route.
-        position=0 if prediction.diverted else None,
+        # A diverted engineer goes there next (or straight after an urgent visit of theirs);
+        # otherwise the cheapest place in the route.
+        position=prediction.position if prediction.diverted else None,
         dry_run=False,
         accept_warnings=True,
         actor="auto:urgent insertion" if urgent else "auto:booked at intake",

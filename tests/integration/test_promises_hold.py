@@ -385,7 +385,7 @@ def test_a_second_urgent_call_only_his_engineer_can_reach_waits_for_the_first(
         session, MONDAY_8, CapacityIndex(), site_id=site.id, channel="phone", service_minutes=90
     )
     prediction = urgent.prediction
-    assert prediction is not None and not prediction.diverted
+    assert prediction is not None and prediction.engineer_id == near.id
     assert not prediction.within_sla and prediction.reason == "late"
     visits = session.scalars(
         select(Visit).where(Visit.engineer_id == near.id).order_by(Visit.sequence)
@@ -397,32 +397,24 @@ def test_a_second_urgent_call_only_his_engineer_can_reach_waits_for_the_first(
     assert window[1] > MONDAY_8 + timedelta(hours=2)  # past the SLA, and said so
 
 
-def test_an_urgent_call_that_would_wait_till_tomorrow_diverts_the_engineer_all_the_same(
+def test_an_urgent_call_that_would_wait_hours_for_another_diverts_the_engineer_all_the_same(
     session: Session,
 ) -> None:
     """When the only engineer who could reach an urgent call in time holds an urgent visit
-    and the rest of his day is full, the call does not wait for the next free day: he is
-    diverted, as a dispatcher would, and the re-plan sorts out the other visit."""
+    that lasts hours, the call does not wait for it: he is diverted, as a dispatcher would
+    for a stopped line, and the re-plan sorts out the other visit."""
     area = create_area(session)
     near = create_engineer(session, area=area, name="Near", home=(31.235, 121.475))
     customer = create_customer(session)
     far = create_site(session, customer=customer, at=(31.32, 121.56), name="Far plant")
-    _booked(session, far.id, near.id, tier="urgent", minutes=60)
-    busy = create_site(session, customer=customer, at=(31.24, 121.48), name="Busy plant")
-    _booked(session, busy.id, near.id, minutes=420)
+    _booked(session, far.id, near.id, tier="urgent", minutes=300)
     site = create_site(session, customer=customer, at=(31.23, 121.47), name="Urgent plant")
     urgent = _urgent_call(
-        session,
-        MONDAY_8,
-        CapacityIndex(),
-        site_id=site.id,
-        channel="phone",
-        service_minutes=90,
-        availability=[{"start": MONDAY_8, "end": MONDAY_8 + timedelta(hours=3)}],
+        session, MONDAY_8, CapacityIndex(), site_id=site.id, channel="phone", service_minutes=90
     )
     prediction = urgent.prediction
     assert prediction is not None and prediction.diverted and prediction.within_sla
-    assert prediction.engineer_id == near.id
+    assert prediction.engineer_id == near.id and prediction.position == 0
 
 
 def _run_and_reload(
