@@ -1062,7 +1062,7 @@ def _diversion(
     # colleagues), as a dispatcher diverts someone for a stopped line. Not from another urgent
     # call he would make late (``spare_urgent``): that customer was promised first, and taking
     # him away only moves the breach (in a full evening it pushed that call to the next
-    # morning). This call is then promised the soonest arrival the routes allow.
+    # morning). ``predict`` then puts this call after that visit, or diverts him all the same.
     if not spare_urgent:
         return min(meeting, key=rank), routes, 0
     spared = [o for o in meeting if aside[o][0] == 0]
@@ -1079,7 +1079,7 @@ def _behind_urgent(
     due_s: int,
 ) -> tuple[InsertionOption, tuple[Route, ...], int] | None:
     """The soonest arrival by ``due_s`` of the job put straight after the last urgent visit of
-    a candidate's route (its planned visits after it follow), with the route's options."""
+    a candidate's route (its other planned visits follow), as ``_diversion`` returns it."""
     best: tuple[InsertionOption, int] | None = None
     for o in candidates:
         route = by_route[(o.engineer_id, o.day)]
