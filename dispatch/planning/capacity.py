@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -866,20 +866,21 @@ def predict(
         if roomy:
             meeting = roomy
         else:
-            diverted = _diversion(context, problem, job, due_s - URGENT_ROOM_S)
+            diversions = _Diversions(context, problem, job)
+            diverted = diversions.best(due_s - URGENT_ROOM_S)
             if diverted is None and not meeting:
-                diverted = _diversion(context, problem, job, due_s)
+                diverted = diversions.best(due_s)
             if diverted is None and not meeting:
                 # Only engineers whose own urgent visit it would make late could be there in
                 # time. That customer was promised first and keeps them: this call comes next
                 # after it (in the urgent overtime), or the soonest the routes allow, when that
                 # is soon after its due; else one is diverted all the same.
                 soonest = min((o.start for o in options), default=None)
-                queued = _diversion(context, problem, job, due_s + URGENT_WAIT_S, queue=True)
+                queued = diversions.behind_urgent(due_s + URGENT_WAIT_S)
                 if queued is not None and (soonest is None or queued[0].start <= soonest):
                     diverted = queued
                 elif soonest is None or soonest > due_s + URGENT_WAIT_S:
-                    diverted = _diversion(context, problem, job, due_s, spare_urgent=False)
+                    diverted = diversions.best(due_s, spare_urgent=False)
     if diverted is None and not options:
         reason, message = explain_unassigned(problem, context.routes, job, Weights(), context.slots)
         return Prediction(None, None, None, None, None, False, reason.value, message, 0)
@@ -960,148 +961,137 @@ def _choose(
     return min(meeting, key=by_cost) if meeting else min(options, key=by_start)
 
 
-def _diversion(
-    context: Context,
-    problem: Problem,
-    job: Job,
-    due_s: int,
-    *,
-    spare_urgent: bool = True,
-    queue: bool = False,
-) -> tuple[InsertionOption, tuple[Route, ...], int] | None:
-    """An engineer who reaches an urgent site by ``due_s``, and before the end of their
-    shift, when sent there straight after the visit at hand (with ``spare_urgent``, without
-    making another urgent visit of theirs late): the one setting aside (making late, or
-    pushing past the shift) fewest of their urgent, then other promised visits, preferably no
-    urgent one and at most ``MAX_SET_ASIDE`` in all, then one who needs no overtime, then the
-    soonest there. None when no one can. With ``queue``, only those whose urgent visit it would
-    make late: the soonest of them to arrive by ``due_s`` when put straight after their last
-    urgent visit.
+Diverted = tuple[InsertionOption, tuple[Route, ...], int]
+"""An urgent option, the routes its legs are read from, and how many of the route's movable
+visits go before it (0: the engineer goes there next)."""
 
-    Returns the option, the routes its legs are read from, and how many of the route's
-    movable visits go before it (0: the engineer goes there next).
+
+class _Diversions:
+    """Where an urgent job could go with an engineer sent there straight after the visit at
+    hand, for one quote: the options and what each sets aside are worked out once, then asked
+    for several dues (with room for the road, without, soon after).
 
     The whole shift counts (the headroom kept for running late is what an urgent call uses),
     and the policy's urgent overtime after it for the urgent visit itself (the re-plan grants
     the same, ``dispatch.planning.problem._fit_urgent``).
     """
-    engineers = context.full_shifts or problem.engineers
-    shift_end = {(e.id, s.day): s.end for e in engineers for s in e.shifts}
-    over = context.built.snapshot.urgent_overtime_s
-    longer = dataclasses.replace(
-        problem,
-        engineers=tuple(
-            dataclasses.replace(e, shifts=tuple(lengthened(s, over) for s in e.shifts))
-            for e in engineers
-        ),
-    )
 
-    def under_way(job_id: str) -> bool:
-        return problem.jobs[problem.job_position(job_id)].in_progress is not None
+    def __init__(self, context: Context, problem: Problem, job: Job) -> None:
+        engineers = context.full_shifts or problem.engineers
+        self.shift_end = {(e.id, s.day): s.end for e in engineers for s in e.shifts}
+        over = context.built.snapshot.urgent_overtime_s
+        longer = dataclasses.replace(
+            problem,
+            engineers=tuple(
+                dataclasses.replace(e, shifts=tuple(lengthened(s, over) for s in e.shifts))
+                for e in engineers
+            ),
+        )
+        self.problem, self.job = problem, job
+        self.routes = tuple(
+            dataclasses.replace(r, visits=tuple(v for v in r.visits if self.under_way(v.job_id)))
+            for r in context.routes
+        )
+        self.options = optimizer_best_insertions(
+            longer, self.routes, job, slots=route_slots(longer)
+        )
+        self.by_route = {(r.engineer_id, r.day): r for r in context.routes}
+        self.with_job = dataclasses.replace(longer, jobs=(*longer.jobs, job))
+        self.due_of = {j.id: j.promise_due for j in problem.jobs}
+        self.urgent = {j.id for j in problem.jobs if j.priority is Priority.URGENT}
+        self._aside: dict[InsertionOption, tuple[int, int]] = {}
 
-    routes = tuple(
-        dataclasses.replace(r, visits=tuple(v for v in r.visits if under_way(v.job_id)))
-        for r in context.routes
-    )
-    options = optimizer_best_insertions(longer, routes, job, slots=route_slots(longer))
-    meeting = [
-        o for o in options if o.start <= min(due_s, shift_end.get((o.engineer_id, o.day), o.start))
-    ]
-    if not meeting:
-        return None
-    by_route = {(r.engineer_id, r.day): r for r in context.routes}
-    with_job = dataclasses.replace(longer, jobs=(*longer.jobs, job))
-    due_of = {j.id: j.promise_due for j in problem.jobs}
-    urgent = {j.id for j in problem.jobs if j.priority is Priority.URGENT}
+    def under_way(self, job_id: str) -> bool:
+        return self.problem.jobs[self.problem.job_position(job_id)].in_progress is not None
 
-    def set_aside(o: InsertionOption) -> tuple[int, int]:
+    def meeting(self, due_s: int) -> list[InsertionOption]:
+        """The options arriving by ``due_s`` and before the end of the engineer's shift."""
+        return [
+            o
+            for o in self.options
+            if o.start <= min(due_s, self.shift_end.get((o.engineer_id, o.day), o.start))
+        ]
+
+    def set_aside(self, o: InsertionOption) -> tuple[int, int]:
         """The promised visits of the route that the urgent one, put straight after the visit
         at hand, makes late (or later) or pushes past the shift: what the re-plan must give to
         colleagues or break. Urgent ones first: diverting an engineer from one urgent call
         to another only moves the breach."""
-        route = by_route.get((o.engineer_id, o.day))
-        if route is None:
-            return 0, 0
-        ids = [v.job_id for v in route.visits]
-        rest = [i for i in ids if not under_way(i)]
-        order = [*(i for i in ids if under_way(i)), job.id, *rest]
-        timed, missed = plan_route(with_job, o.engineer_id, o.day, order)
-        before = {v.job_id: v.start for v in route.visits}
-        after = {v.job_id: v for v in timed.visits}
-        end = shift_end[(o.engineer_id, o.day)]
+        found = self._aside.get(o)
+        if found is not None:
+            return found
+        route = self.by_route.get((o.engineer_id, o.day))
         count = urgent_count = 0
-        for i in rest:
-            visit, due = after[i], due_of.get(i)
-            late = due is not None and visit.start > max(due, before[i])
-            if i in missed or late or visit.departure > end:
-                count += 1
-                urgent_count += i in urgent
+        if route is not None:
+            ids = [v.job_id for v in route.visits]
+            rest = [i for i in ids if not self.under_way(i)]
+            order = [*(i for i in ids if self.under_way(i)), self.job.id, *rest]
+            timed, missed = plan_route(self.with_job, o.engineer_id, o.day, order)
+            before = {v.job_id: v.start for v in route.visits}
+            after = {v.job_id: v for v in timed.visits}
+            end = self.shift_end[(o.engineer_id, o.day)]
+            for i in rest:
+                visit, due = after[i], self.due_of.get(i)
+                late = due is not None and visit.start > max(due, before[i])
+                if i in missed or late or visit.departure > end:
+                    count += 1
+                    urgent_count += i in self.urgent
+        self._aside[o] = (urgent_count, count)
         return urgent_count, count
 
-    aside = {o: set_aside(o) for o in meeting}
+    def best(self, due_s: int, *, spare_urgent: bool = True) -> Diverted | None:
+        """An engineer who reaches the site by ``due_s`` (with ``spare_urgent``, without making
+        another urgent visit of theirs late): the one setting aside fewest of their urgent,
+        then other promised visits, preferably no urgent one and at most ``MAX_SET_ASIDE`` in
+        all, then one who needs no overtime, then the soonest there. None when no one can."""
+        meeting = self.meeting(due_s)
 
-    def rank(o: InsertionOption) -> tuple[tuple[int, int], bool, int, int]:
-        needs_overtime = o.start + job.service_s > shift_end[(o.engineer_id, o.day)]
-        return aside[o], needs_overtime, o.start, o.cost
+        def rank(o: InsertionOption) -> tuple[tuple[int, int], bool, int, int]:
+            needs_overtime = o.start + self.job.service_s > self.shift_end[(o.engineer_id, o.day)]
+            return self.set_aside(o), needs_overtime, o.start, o.cost
 
-    if queue:
-        return _behind_urgent(
-            [o for o in meeting if aside[o][0] > 0],
-            by_route,
-            with_job,
-            job,
-            urgent,
-            under_way,
-            due_s,
-        )
-    fair = [o for o in meeting if aside[o] <= (0, MAX_SET_ASIDE)]
-    if fair:
-        return min(fair, key=rank), routes, 0
-    # Everyone who could be there in time would set more aside: an urgent call still gets the
-    # engineer who sets aside fewest (the re-plan its booking queues gives those visits to
-    # colleagues), as a dispatcher diverts someone for a stopped line. Not from another urgent
-    # call he would make late (``spare_urgent``): that customer was promised first, and taking
-    # him away only moves the breach (in a full evening it pushed that call to the next
-    # morning). ``predict`` then puts this call after that visit, or diverts him all the same.
-    if not spare_urgent:
-        return min(meeting, key=rank), routes, 0
-    spared = [o for o in meeting if aside[o][0] == 0]
-    return (min(spared, key=rank), routes, 0) if spared else None
+        fair = [o for o in meeting if self.set_aside(o) <= (0, MAX_SET_ASIDE)]
+        if fair:
+            return min(fair, key=rank), self.routes, 0
+        # Everyone who could be there in time would set more aside: an urgent call still gets
+        # the engineer who sets aside fewest (the re-plan its booking queues gives those visits
+        # to colleagues), as a dispatcher diverts someone for a stopped line. Not from another
+        # urgent call he would make late (``spare_urgent``): that customer was promised first,
+        # and taking him away only moves the breach (in a full evening it pushed that call to
+        # the next morning). ``predict`` then puts this call after that visit, or diverts him
+        # all the same.
+        if not spare_urgent:
+            return (min(meeting, key=rank), self.routes, 0) if meeting else None
+        spared = [o for o in meeting if self.set_aside(o)[0] == 0]
+        return (min(spared, key=rank), self.routes, 0) if spared else None
 
-
-def _behind_urgent(
-    candidates: Sequence[InsertionOption],
-    by_route: Mapping[tuple[str, int], Route],
-    with_job: Problem,
-    job: Job,
-    urgent: set[str],
-    under_way: Callable[[str], bool],
-    due_s: int,
-) -> tuple[InsertionOption, tuple[Route, ...], int] | None:
-    """The soonest arrival by ``due_s`` of the job put straight after the last urgent visit of
-    a candidate's route (its other planned visits follow), as ``_diversion`` returns it."""
-    best: tuple[InsertionOption, int] | None = None
-    for o in candidates:
-        route = by_route[(o.engineer_id, o.day)]
-        ids = [v.job_id for v in route.visits]
-        ahead = [i for i in ids if under_way(i)]
-        rest = [i for i in ids if not under_way(i)]
-        after = 1 + max((k for k, i in enumerate(rest) if i in urgent), default=-1)
-        order = [*ahead, *rest[:after], job.id, *rest[after:]]
-        timed, missed = plan_route(with_job, o.engineer_id, o.day, order)
-        if job.id in missed or any(i in missed for i in rest[:after]):
-            continue
-        visit = next(v for v in timed.visits if v.job_id == job.id)
-        if visit.start > due_s or (best is not None and visit.start >= best[0].start):
-            continue
-        placed = dataclasses.replace(
-            o, position=len(ahead) + after, arrival=visit.arrival, start=visit.start
-        )
-        best = (placed, after)
-    if best is None:
-        return None
-    routes = tuple(by_route.values())
-    return best[0], routes, best[1]
+    def behind_urgent(self, due_s: int) -> Diverted | None:
+        """Of the engineers who could be there by ``due_s`` only by making an urgent visit of
+        theirs late, the soonest there when the job is put straight after their last urgent
+        visit (their other planned visits follow)."""
+        best: tuple[InsertionOption, int] | None = None
+        for o in self.meeting(due_s):
+            if self.set_aside(o)[0] == 0:
+                continue
+            route = self.by_route[(o.engineer_id, o.day)]
+            ids = [v.job_id for v in route.visits]
+            ahead = [i for i in ids if self.under_way(i)]
+            rest = [i for i in ids if not self.under_way(i)]
+            after = 1 + max((k for k, i in enumerate(rest) if i in self.urgent), default=-1)
+            order = [*ahead, *rest[:after], self.job.id, *rest[after:]]
+            timed, missed = plan_route(self.with_job, o.engineer_id, o.day, order)
+            if self.job.id in missed or any(i in missed for i in rest[:after]):
+                continue
+            visit = next(v for v in timed.visits if v.job_id == self.job.id)
+            if visit.start > due_s or (best is not None and visit.start >= best[0].start):
+                continue
+            placed = dataclasses.replace(
+                o, position=len(ahead) + after, arrival=visit.arrival, start=visit.start
+            )
+            best = (placed, after)
+        if best is None:
+            return None
+        return best[0], tuple(self.by_route.values()), best[1]
 
 
 def _legs_before(
