@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.geo = GeoContext.from_settings(settings)
     app.state.clock = SystemClock()
     app.state.capacity = CapacityIndex(days=settings.capacity_days)
+    app.state.intake_gate = threading.BoundedSemaphore(settings.intake_concurrency)
     app.state.webhook_settings = webhook_settings(settings)
     if settings.broker_url:
         # A cluster: this process only stores runs and hands them to `onsite worker`s.

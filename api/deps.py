@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -53,6 +54,18 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+def get_intake_turn(request: Request) -> Iterator[None]:
+    """A new request's turn in this process (``intake_concurrency`` at once), held until its
+    transaction has committed: declared before the session, it is left after the session's
+    commit (both ``scope="function"``)."""
+    gate: threading.Semaphore = request.app.state.intake_gate
+    gate.acquire()
+    try:
+        yield
+    finally:
+        gate.release()
+
+
 def get_geo(request: Request) -> GeoContext:
     return request.app.state.geo
 
@@ -85,6 +98,7 @@ IntakeDep = Annotated[IntakeSettings, Depends(get_intake_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 GeoDep = Annotated[GeoContext, Depends(get_geo)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+IntakeTurn = Annotated[None, Depends(get_intake_turn, scope="function")]
 
 
 def get_auth_limit(request: Request) -> AuthFailureLimit:

@@ -121,6 +121,16 @@ class Settings(BaseSettings):
         le=13,
         description="days after today that capacity-aware promises and slot offers look at",
     )
+    intake_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "new requests one API process takes at once (the others wait their turn in the "
+            "process): Python runs one thread at a time, so more at once only stretch the time "
+            "each holds its area's turn, and every booking of that area waits longer"
+        ),
+    )
 
     # Paging limits for list endpoints.
     page_size_default: int = 50

@@ -12,6 +12,7 @@ from api.deps import (
     ClockDep,
     GeoDep,
     IntakeDep,
+    IntakeTurn,
     PagingDep,
     RunnerDep,
     SessionDep,
@@ -119,6 +120,7 @@ def slots(
 def create_request(
     body: RequestCreate,
     response: Response,
+    _turn: IntakeTurn,
     session: SessionDep,
     geo: GeoDep,
     capacity: CapacityDep,

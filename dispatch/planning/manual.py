@@ -33,6 +33,7 @@ from dispatch.planning.timing import (
     TimedRoute,
     day_visits,
     save_break,
+    set_predicted_arrivals,
     time_sequence,
     time_sequences,
 )
@@ -443,8 +444,19 @@ def book_timed(
         timed_route.break_start,
         timed_route.break_end,
     )
-    _ensure_shift(session, engineer_id, day)
-    _write(session, geo, evaluation, pending, timed, actor=actor, now=now, lock=False, reserve=True)
+    shift = _ensure_shift(session, engineer_id, day)
+    _write(
+        session,
+        geo,
+        evaluation,
+        pending,
+        timed,
+        actor=actor,
+        now=now,
+        lock=False,
+        reserve=True,
+        day_read=(visits, shift),
+    )
     return evaluation
 
 
@@ -461,9 +473,14 @@ def _write(
     reserve: bool,
     arrival: datetime | None = None,
     lock_kind: str | None = None,
+    day_read: tuple[list[Visit], Shift | None] | None = None,
 ) -> None:
     """Store an evaluated assignment: the visit, the re-timed route (``pending`` are its movable
-    visits), the break, the timeline event and the plan version."""
+    visits), the break, the timeline event and the plan version.
+
+    ``day_read`` is the engineer-day's visits and shift as the caller read them under the
+    area's turn, for a request that has no visit yet (a booking at intake): neither is read
+    again."""
     request_id, engineer_id, day = evaluation.request_id, evaluation.engineer_id, evaluation.date
     request = session.get(RepairRequest, request_id)
     assert request is not None
@@ -471,7 +488,7 @@ def _write(
     engineer = session.execute(
         select(Engineer.name, Engineer.service_area_id).where(Engineer.id == engineer_id)
     ).one()
-    visit = _current_visit(session, request_id)
+    visit = None if day_read is not None else _current_visit(session, request_id)
     previous: tuple[int, date] | None = None
     areas = {engineer.service_area_id}
     if visit is not None:
@@ -514,7 +531,6 @@ def _write(
     timed = timed_route.visits
     # A new visit is complete only after this loop: nothing may be flushed before then.
     with session.no_autoflush:
-        route_requests = load_by_id(session, RepairRequest, [t.request_id for t in timed])
         for offset, t in enumerate(timed):
             v = by_request[t.request_id]
             v.sequence = offset
@@ -523,11 +539,12 @@ def _write(
             v.planned_end = t.departure
             v.travel_seconds = t.travel_s
             v.eta = t.start
-            route_requests[t.request_id].predicted_arrival = t.start
+        set_predicted_arrivals(session, {t.request_id: t.start for t in timed})
     session.flush()
-    save_break(session, engineer_id, day, timed_route)
+    save_break(session, engineer_id, day, timed_route, day_read[1] if day_read else None)
     # Visits under way or done keep the front of the route; the re-timed order follows them.
-    started = [v for v in day_visits(session, engineer_id, day) if v.status not in MOVABLE]
+    read = day_read[0] if day_read is not None else day_visits(session, engineer_id, day)
+    started = [v for v in read if v.status not in MOVABLE]
     for i, v in enumerate(started):
         v.sequence = i
     for offset, t in enumerate(timed):

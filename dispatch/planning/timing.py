@@ -8,8 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import instance_state
+from sqlalchemy.orm.util import identity_key
 
 from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RepairRequest, RequestEvent, ServiceArea, Shift, Visit
@@ -184,9 +186,44 @@ def time_sequences(
     return timed
 
 
-def save_break(session: Session, engineer_id: int, day: date, timed: TimedRoute) -> None:
-    """Record where the re-timed day puts the break (when the day has one not yet taken)."""
-    shift = session.scalar(select(Shift).where(Shift.engineer_id == engineer_id, Shift.date == day))
+def set_predicted_arrivals(session: Session, arrivals: Mapping[int, datetime]) -> None:
+    """Store each request's predicted arrival: on the rows the session holds, and for the others
+    in one statement that loads nothing (a booking re-times a whole route, and loading every
+    request of it with its skills cost more than the rest of the write)."""
+    if not arrivals:
+        return
+    missing = []
+    for request_id, at in arrivals.items():
+        held = session.identity_map.get(identity_key(RepairRequest, request_id))
+        if held is not None and not instance_state(held).expired:
+            held.predicted_arrival = at
+        else:
+            missing.append({"request_id": request_id, "arrival": at})
+    if not missing:
+        return
+    table = RepairRequest.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("request_id"))
+        .values(
+            predicted_arrival=bindparam("arrival"),
+            # The row's version moves on as an ORM update would move it, so a change made
+            # from an older read of the request fails its version check.
+            version=table.c.version + 1,
+        )
+    )
+    session.connection().execute(statement, missing)
+
+
+def save_break(
+    session: Session, engineer_id: int, day: date, timed: TimedRoute, shift: Shift | None = None
+) -> None:
+    """Record where the re-timed day puts the break (when the day has one not yet taken);
+    ``shift`` is the day's shift when the caller holds it already."""
+    if shift is None:
+        shift = session.scalar(
+            select(Shift).where(Shift.engineer_id == engineer_id, Shift.date == day)
+        )
     if shift is not None and timed.break_start is not None:
         shift.planned_break_start, shift.planned_break_end = timed.break_start, timed.break_end
 

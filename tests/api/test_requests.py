@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,6 +70,35 @@ def test_urgent_same_city_request_is_promised_at_once(client: TestClient, auth, 
     assert p["explanation"].startswith("urgent, same city (Shanghai), 24x7: on site by")
     events = client.get(f"/v1/requests/{req['id']}/events", headers=auth("service_desk")).json()
     assert [e["type"] for e in events] == ["created", "promised"]
+
+
+def test_a_new_request_waits_for_its_turn_in_the_process(
+    app, client: TestClient, auth, world
+) -> None:
+    """With every intake turn of the process taken, a new request is not worked on until one
+    is given back, and is then taken as usual."""
+    gate = app.state.intake_gate
+    turns = app.state.settings.intake_concurrency
+    for _ in range(turns):
+        gate.acquire()
+    answers: list[int] = []
+    headers = auth("service_desk")
+    caller = threading.Thread(
+        target=lambda: answers.append(
+            client.post(
+                "/v1/requests",
+                json=body(world["inside"].id, external_ref="TURN-1"),
+                headers=headers,
+            ).status_code
+        )
+    )
+    caller.start()
+    caller.join(timeout=0.5)
+    assert caller.is_alive() and answers == []
+    for _ in range(turns):
+        gate.release()
+    caller.join(timeout=30)
+    assert answers == [201]
 
 
 def test_vip_raises_general_to_important_and_says_why(client: TestClient, auth, world) -> None:
