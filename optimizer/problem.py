@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import add
 from types import MappingProxyType
 
 MIN_SKILL_LEVEL = 1
@@ -452,14 +453,20 @@ def extended_matrix(
     if len(to_new) != n:
         raise ValueError(f"{name}: {len(to_new)} rows to the new locations, expected {n}")
     cols = [tuple(c) for c in to_new]
-    for i, col in enumerate(cols):
-        if len(col) != k:
-            raise ValueError(f"{name}: row {i} has {len(col)} new entries, expected {k}")
-        if col and (set(map(type, col)) != {int} or min(col) < 0):
-            raise ValueError(f"{name}: row {i} must hold only integers >= 0")
+    # Checked all at once with C-level builtins (one quote appends one site to a matrix of
+    # hundreds of rows); the row at fault is looked for only when there is one.
+    entries = list(itertools.chain.from_iterable(cols))
+    if (cols and set(map(len, cols)) != {k}) or (
+        entries and (set(map(type, entries)) != {int} or min(entries) < 0)
+    ):
+        for i, col in enumerate(cols):
+            if len(col) != k:
+                raise ValueError(f"{name}: row {i} has {len(col)} new entries, expected {k}")
+            if col and (set(map(type, col)) != {int} or min(col) < 0):
+                raise ValueError(f"{name}: row {i} must hold only integers >= 0")
     rows = [tuple(r) for r in from_new]
     _check_rows(name, rows, n + k, first=n)
-    return Matrix((*(row + cols[i] for i, row in enumerate(base)), *rows))
+    return Matrix((*map(add, base, cols), *rows))
 
 
 @dataclass(frozen=True)

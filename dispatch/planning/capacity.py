@@ -32,7 +32,7 @@ from dispatch.planning.problem import (
     request_of,
 )
 from dispatch.planning.publish import lock_scopes
-from dispatch.planning.snapshot import plan_versions, snapshot_of
+from dispatch.planning.snapshot import job_snaps, plan_versions, snapshot_of
 from dispatch.planning.timing import Timed, TimedRoute, day_visits
 from dispatch.promise.calibration import Leg
 from geo.matrix import UNREACHABLE
@@ -193,6 +193,7 @@ class Booking:
     built: Built
     position: int
     """Where in the route the request went."""
+    engineer_name: str
 
     def timed(self) -> TimedRoute:
         """The timed route in the instants the plan stores."""
@@ -430,7 +431,13 @@ class CapacityIndex:
 
         event.listen(session, "after_commit", _patch, once=True)
         position = next(i for i, v in enumerate(route.visits) if v.job_id == job_key(request_id))
-        return Booking(visits=visits, route=route, built=booked.built, position=position)
+        return Booking(
+            visits=visits,
+            route=route,
+            built=booked.built,
+            position=position,
+            engineer_name=found.names[engineer_id],
+        )
 
     def _build(
         self,
@@ -546,16 +553,11 @@ def _refreshed(
         requests = session.scalars(select(RepairRequest).where(RepairRequest.id.in_(new_ids))).all()
         area = session.get(ServiceArea, built.snapshot.area_ids[0])
         assert area is not None
+        # Only the new jobs are read: the rest of the snapshot (the area's traffic, the
+        # policy's overtime and trips, the lodgings) is the one the context was built on.
+        jobs = job_snaps(session, requests, None, {area.id: area}, now=now)
         mini = build_problem(
-            snapshot_of(
-                session,
-                areas=[area],
-                engineers=[],
-                requests=requests,
-                start=first,
-                days=built.snapshot.days,
-                now=now,
-            ),
+            dataclasses.replace(built.snapshot, now=now, engineers=(), jobs=jobs),
             geo,
             freeze=timedelta(0),
             history=False,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -413,6 +413,16 @@ def assign(
     return evaluation
 
 
+class DayRead(NamedTuple):
+    """An engineer-day as a booking at intake read it under the area's turn."""
+
+    visits: list[Visit]
+    """The day's visits, in route order."""
+    shift: Shift | None
+    engineer_name: str
+    area_id: int
+
+
 def book_timed(
     session: Session,
     geo: GeoContext,
@@ -424,6 +434,8 @@ def book_timed(
     timed_route: TimedRoute,
     position: int,
     timezone: str,
+    engineer_name: str,
+    area_id: int,
     actor: str,
     now: datetime,
 ) -> Evaluation:
@@ -431,7 +443,8 @@ def book_timed(
     the area's turn (``visits``, in route order) and timed with the request at ``position``
     (intake booking from its quote): written as ``assign`` writes a reservation, without
     reading and timing the day a second time. Its own lateness is the only check made: the
-    quote chose the place among those the engineer is qualified, on shift and in time for."""
+    quote chose the place among those the engineer (``engineer_name``, of ``area_id``) is
+    qualified, on shift and in time for."""
     request = session.get(RepairRequest, request_id)
     assert request is not None
     mine = next(t for t in timed_route.visits if t.request_id == request_id)
@@ -444,7 +457,7 @@ def book_timed(
         timed_route.break_start,
         timed_route.break_end,
     )
-    shift = _ensure_shift(session, engineer_id, day)
+    day_read = DayRead(visits, _ensure_shift(session, engineer_id, day), engineer_name, area_id)
     _write(
         session,
         geo,
@@ -455,7 +468,7 @@ def book_timed(
         now=now,
         lock=False,
         reserve=True,
-        day_read=(visits, shift),
+        day_read=day_read,
     )
     return evaluation
 
@@ -473,7 +486,7 @@ def _write(
     reserve: bool,
     arrival: datetime | None = None,
     lock_kind: str | None = None,
-    day_read: tuple[list[Visit], Shift | None] | None = None,
+    day_read: DayRead | None = None,
 ) -> None:
     """Store an evaluated assignment: the visit, the re-timed route (``pending`` are its movable
     visits), the break, the timeline event and the plan version.
@@ -484,13 +497,16 @@ def _write(
     request_id, engineer_id, day = evaluation.request_id, evaluation.engineer_id, evaluation.date
     request = session.get(RepairRequest, request_id)
     assert request is not None
-    # Only the name and area are needed: no engineer (with skills) loaded for them.
-    engineer = session.execute(
-        select(Engineer.name, Engineer.service_area_id).where(Engineer.id == engineer_id)
-    ).one()
+    if day_read is not None:
+        name, area_id = day_read.engineer_name, day_read.area_id
+    else:
+        # Only the name and area are needed: no engineer (with skills) loaded for them.
+        name, area_id = session.execute(
+            select(Engineer.name, Engineer.service_area_id).where(Engineer.id == engineer_id)
+        ).one()
     visit = None if day_read is not None else _current_visit(session, request_id)
     previous: tuple[int, date] | None = None
-    areas = {engineer.service_area_id}
+    areas = {area_id}
     if visit is not None:
         previous = (visit.engineer_id, visit.date)
         old = session.get(Engineer, previous[0])
@@ -510,7 +526,7 @@ def _write(
     visit.engineer_id = engineer_id
     visit.date = day
     visit.reserved = reserve
-    visit.plan_version = versions[engineer.service_area_id]
+    visit.plan_version = versions[area_id]
     if visit.lock is None:
         visit.lock = LockKind.NONE.value
     if lock_kind is not None:
@@ -541,9 +557,9 @@ def _write(
             v.eta = t.start
         set_predicted_arrivals(session, {t.request_id: t.start for t in timed})
     session.flush()
-    save_break(session, engineer_id, day, timed_route, day_read[1] if day_read else None)
+    save_break(session, engineer_id, day, timed_route, day_read.shift if day_read else None)
     # Visits under way or done keep the front of the route; the re-timed order follows them.
-    read = day_read[0] if day_read is not None else day_visits(session, engineer_id, day)
+    read = day_read.visits if day_read is not None else day_visits(session, engineer_id, day)
     started = [v for v in read if v.status not in MOVABLE]
     for i, v in enumerate(started):
         v.sequence = i
@@ -557,7 +573,7 @@ def _write(
             actor=actor,
             payload={
                 "engineer_id": engineer_id,
-                "engineer": first_name(engineer.name),
+                "engineer": first_name(name),
                 "planned_arrival": iso(evaluation.eta),
                 "warnings": [w["code"] for w in evaluation.warnings],
             },

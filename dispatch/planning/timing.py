@@ -7,8 +7,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import instance_state
 from sqlalchemy.orm.util import identity_key
@@ -201,7 +202,7 @@ def set_predicted_arrivals(session: Session, arrivals: Mapping[int, datetime]) -
             missing.append({"request_id": request_id, "arrival": at})
     if not missing:
         return
-    table = RepairRequest.__table__
+    table = cast(Table, RepairRequest.__table__)
     statement = (
         update(table)
         .where(table.c.id == bindparam("request_id"))

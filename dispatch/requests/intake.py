@@ -422,6 +422,8 @@ def _book_from_quote(
         timed_route=booking.timed(),
         position=booking.position,
         timezone=booking.built.snapshot.timezone,
+        engineer_name=booking.engineer_name,
+        area_id=request.base_area_id,
         actor="auto:urgent insertion" if request.tier == "urgent" else "auto:booked at intake",
         now=now,
     )
