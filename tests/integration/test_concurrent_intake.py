@@ -259,8 +259,9 @@ def test_bookings_made_from_their_quote_store_the_times_a_fresh_timing_gives(
     area_with_sites: dict[str, Any],
 ) -> None:
     """Requests booked one after another are booked from their quote (no second reading and
-    timing of the day), and every stored visit starts when timing its stored route afresh
-    says it does."""
+    timing of the day), every stored visit starts when timing its stored route afresh says it
+    does, and every request's predicted arrival is its visit's ETA (the route's other requests
+    are re-timed by each booking without being read)."""
     factory: sessionmaker[Session] = area_with_sites["factory"]
     sites: list[int] = area_with_sites["sites"]
     capacity = BookingIndex()
@@ -281,6 +282,10 @@ def test_bookings_made_from_their_quote_store_the_times_a_fresh_timing_gives(
             assert [(t.request_id, t.start) for t in timed.visits] == [
                 (v.request_id, v.planned_start) for v in route
             ]
+        predicted = dict(
+            session.execute(select(RepairRequest.id, RepairRequest.predicted_arrival)).all()
+        )
+        assert {v.request_id: v.eta for v in visits} == predicted
         assert check_published_routes(session) == 8
 
 
