@@ -66,12 +66,11 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 Row = TypeVar("Row")
 
 
-def load_by_id(session: Session, model: type[Row], ids: Iterable[int]) -> dict[int, Row]:
-    """Rows by primary key: those the session holds as they are, the rest in one query.
-
-    The result holds them: the session's own references are weak, so rows loaded and let go
-    would be loaded again by the next ``session.get``.
-    """
+def held_by_id(
+    session: Session, model: type[Row], ids: Iterable[int]
+) -> tuple[dict[int, Row], list[int]]:
+    """The rows the session holds, current (not expired), by primary key; and the ids it
+    does not."""
     found: dict[int, Row] = {}
     missing: list[int] = []
     for id_ in dict.fromkeys(ids):
@@ -80,6 +79,16 @@ def load_by_id(session: Session, model: type[Row], ids: Iterable[int]) -> dict[i
             found[id_] = held
         else:
             missing.append(id_)
+    return found, missing
+
+
+def load_by_id(session: Session, model: type[Row], ids: Iterable[int]) -> dict[int, Row]:
+    """Rows by primary key: those the session holds as they are, the rest in one query.
+
+    The result holds them: the session's own references are weak, so rows loaded and let go
+    would be loaded again by the next ``session.get``.
+    """
+    found, missing = held_by_id(session, model, ids)
     if missing:
         key = inspect(model).primary_key[0]
         rows = session.scalars(select(model).where(key.in_(missing)))

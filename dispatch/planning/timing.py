@@ -11,9 +11,8 @@ from typing import cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.base import instance_state
-from sqlalchemy.orm.util import identity_key
 
+from dispatch.db import held_by_id
 from dispatch.geo_support import GeoContext
 from dispatch.models import Engineer, RepairRequest, RequestEvent, ServiceArea, Shift, Visit
 from dispatch.models.enums import VisitStatus
@@ -191,15 +190,9 @@ def set_predicted_arrivals(session: Session, arrivals: Mapping[int, datetime]) -
     """Store each request's predicted arrival: on the rows the session holds, and for the others
     in one statement that loads nothing (a booking re-times a whole route, and loading every
     request of it with its skills cost more than the rest of the write)."""
-    if not arrivals:
-        return
-    missing = []
-    for request_id, at in arrivals.items():
-        held = session.identity_map.get(identity_key(RepairRequest, request_id))
-        if held is not None and not instance_state(held).expired:
-            held.predicted_arrival = at
-        else:
-            missing.append({"request_id": request_id, "arrival": at})
+    held, missing = held_by_id(session, RepairRequest, arrivals)
+    for request_id, request in held.items():
+        request.predicted_arrival = arrivals[request_id]
     if not missing:
         return
     table = cast(Table, RepairRequest.__table__)
@@ -213,7 +206,9 @@ def set_predicted_arrivals(session: Session, arrivals: Mapping[int, datetime]) -
             version=table.c.version + 1,
         )
     )
-    session.connection().execute(statement, missing)
+    session.connection().execute(
+        statement, [{"request_id": i, "arrival": arrivals[i]} for i in missing]
+    )
 
 
 def save_break(
