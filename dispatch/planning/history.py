@@ -2,7 +2,10 @@
 calibrated windows are made from.
 
 Read from the visits of the last weeks: real travel (arrived - set off) against the planned
-travel into each visit, by the local hour band of departure; real time on site (completed -
+travel into each visit, by the local hour band of departure (a drive that ended as the window
+opened counts as "at most this long", since the engineer may have waited at the door; a drive
+more than four times longer or shorter than planned is a tap forgotten or made at the door, not
+a road, and is left out); real time on site (completed -
 arrived) against the request's estimate, by problem type; and how late engineer-days start
 (the first set-off against the planned one). Few observations leave the documented prior in
 charge (``dispatch.promise.calibration``).
@@ -36,6 +39,8 @@ from dispatch.promise.calibration import (
 
 LOOKBACK = timedelta(days=28)
 MIN_PLANNED_TRAVEL_S = 120  # shorter legs say more about parking than about roads
+MAX_TRAVEL_LOG_RATIO = math.log(4)  # beyond: an app tap at the wrong moment, not a drive
+DOOR_WAIT_TOLERANCE = timedelta(minutes=1)  # an arrival this close after the window opened
 
 
 def learn_noise(session: Session, *, area_ids: Sequence[int], now: datetime) -> NoiseEstimate:
@@ -54,6 +59,7 @@ def learn_noise(session: Session, *, area_ids: Sequence[int], now: datetime) -> 
             Visit.completed_at,
             Visit.travel_seconds,
             Visit.planned_arrival,
+            RepairRequest.window_start,
             RepairRequest.service_minutes,
             RepairRequest.problem_type,
             Engineer.service_area_id,
@@ -69,17 +75,18 @@ def learn_noise(session: Session, *, area_ids: Sequence[int], now: datetime) -> 
         .order_by(Visit.engineer_id, Visit.date, Visit.sequence)
     ).all()
     travel: dict[int, list[float]] = defaultdict(list)
+    censored: dict[int, list[float]] = defaultdict(list)
     service: dict[str, list[float]] = defaultdict(list)
     all_service: list[float] = []
     delays: list[float] = []
     first_of_day: set[tuple[int, object]] = set()
     for row in rows:
         tz = zones[row.service_area_id]
-        if row.en_route_at and row.arrived_at and row.travel_seconds >= MIN_PLANNED_TRAVEL_S:
-            real = (row.arrived_at - row.en_route_at).total_seconds()
-            if real > 0:
+        if row.en_route_at and row.arrived_at:
+            seen = drive_seen(row.en_route_at, row.arrived_at, row.travel_seconds, row.window_start)
+            if seen is not None:
                 band = band_of(row.en_route_at.astimezone(tz).hour)
-                travel[band].append(math.log(real / row.travel_seconds))
+                (censored if seen[1] else travel)[band].append(seen[0])
         if row.arrived_at and row.completed_at and row.service_minutes:
             real = (row.completed_at - row.arrived_at).total_seconds()
             if real > 0:
@@ -95,13 +102,34 @@ def learn_noise(session: Session, *, area_ids: Sequence[int], now: datetime) -> 
     service_default = blend(PRIOR_SERVICE, all_service)
     return NoiseEstimate(
         travel={
-            band: blend(PRIOR_RUSH if band in rush else PRIOR_TRAVEL, logs)
-            for band, logs in travel.items()
+            band: blend(PRIOR_RUSH if band in rush else PRIOR_TRAVEL, travel[band], censored[band])
+            for band in {*travel, *censored}
         },
         service={kind: blend(service_default, logs) for kind, logs in service.items() if kind},
         service_default=service_default,
         start_delay_min=_start_delay(delays),
     )
+
+
+def drive_seen(
+    set_off: datetime, arrived: datetime, planned_s: float, window_start: datetime | None
+) -> tuple[float, bool] | None:
+    """What a reported drive says about the roads: ``(log(real / planned), at_most)``, where
+    ``at_most`` means the engineer reported the arrival as the window opened, so may have waited
+    at the door and driven for less; ``None`` when it says nothing (a leg too short, or a ratio
+    no road gives: an app tap forgotten or made at the door)."""
+    if planned_s < MIN_PLANNED_TRAVEL_S:
+        return None
+    real = (arrived - set_off).total_seconds()
+    if real <= 0:
+        return None
+    ratio = math.log(real / planned_s)
+    if abs(ratio) > MAX_TRAVEL_LOG_RATIO:
+        return None
+    waited = (
+        window_start is not None and window_start <= arrived <= window_start + DOOR_WAIT_TOLERANCE
+    )
+    return ratio, waited
 
 
 def _start_delay(delays: list[float]) -> tuple[float, float]:

@@ -81,18 +81,57 @@ class NoiseEstimate:
         return self.service.get(problem_type, self.service_default)
 
 
-def blend(prior: LogNormal, logs: Sequence[float]) -> LogNormal:
+def blend(prior: LogNormal, logs: Sequence[float], censored: Sequence[float] = ()) -> LogNormal:
     """The prior updated with observed log ratios (a conjugate-style shrinkage: the prior counts
-    as :data:`PRIOR_WEIGHT` observations)."""
-    n = len(logs)
+    as :data:`PRIOR_WEIGHT` observations).
+
+    ``censored`` are upper bounds rather than observations: legs whose engineer reached the door
+    before the window opened and waited there, so the drive took at most the time recorded.
+    Counting them as drives would read door waits as slow roads; dropping them would keep only
+    the slower drives. Their share is estimated as a left-censored normal (:func:`censored_fit`).
+    """
+    n = len(logs) + len(censored)
     if n == 0:
         return prior
-    mean = sum(logs) / n
-    spread = sum((x - mean) ** 2 for x in logs) / n
+    if censored:
+        mean, spread = censored_fit(logs, censored)
+    else:
+        mean = sum(logs) / n
+        spread = sum((x - mean) ** 2 for x in logs) / n
     w = PRIOR_WEIGHT
     mu = (w * prior.mu + n * mean) / (w + n)
     var = (w * (prior.sigma**2 + (prior.mu - mu) ** 2) + n * (spread + (mean - mu) ** 2)) / (w + n)
     return LogNormal(mu, math.sqrt(var), n)
+
+
+def censored_fit(
+    logs: Sequence[float], censored: Sequence[float], *, iterations: int = 60
+) -> tuple[float, float]:
+    """Mean and variance of a normal sample some of whose values are known only to be at most a
+    bound (the maximum-likelihood fit of a left-censored normal, by expectation-maximisation:
+    each bound stands for the expected value, and square, of a normal cut at it)."""
+    n = len(logs) + len(censored)
+    values = [*logs, *censored]
+    mean = sum(values) / n
+    var = max(sum((x - mean) ** 2 for x in values) / n, 1e-4)
+    unit = NormalDist()
+    for _ in range(iterations):
+        sd = math.sqrt(var)
+        total, squares = sum(logs), sum(x * x for x in logs)
+        for bound in censored:
+            a = (bound - mean) / sd
+            below = unit.cdf(a)
+            ratio = unit.pdf(a) / below if below > 1e-12 else -a  # the tail's limit
+            expected = mean - sd * ratio
+            total += expected
+            squares += expected * expected + var * max(1 - a * ratio - ratio * ratio, 0.0)
+        new_mean = total / n
+        new_var = max(squares / n - new_mean * new_mean, 1e-4)
+        done = abs(new_mean - mean) < 1e-7 and abs(new_var - var) < 1e-7
+        mean, var = new_mean, new_var
+        if done:
+            break
+    return mean, var
 
 
 @dataclass(frozen=True)
@@ -221,5 +260,6 @@ __all__ = [
     "band_of",
     "blend",
     "calibrated_window",
+    "censored_fit",
     "narrowest_interval",
 ]

@@ -16,6 +16,7 @@ from dispatch.promise.calibration import (
     arrival_spread,
     blend,
     calibrated_window,
+    censored_fit,
     narrowest_interval,
 )
 
@@ -120,3 +121,25 @@ def test_history_moves_the_prior_towards_what_was_seen() -> None:
     assert blend(prior, slow[:3]).mu < 0.05
     learned = blend(prior, slow)
     assert learned.mu == pytest.approx(math.log(1.3), abs=0.03) and learned.samples == 300
+
+
+def test_door_waits_are_read_as_bounds_not_as_drives() -> None:
+    """Drives cut short by a wait at the door (only an upper bound known) leave the fitted
+    spread of the roads where it is, where counting them as drives would widen it."""
+    rng = random.Random(7)
+    true_mu, true_sigma = 0.05, 0.3
+    logs, bounds = [], []
+    for _ in range(4000):
+        x = rng.gauss(true_mu, true_sigma)
+        wait_bound = rng.gauss(0.1, 0.2)  # the drive that would have reached the door as it opened
+        if x < wait_bound:
+            bounds.append(wait_bound)  # recorded as that long: the rest was a wait
+        else:
+            logs.append(x)
+    mean, var = censored_fit(logs, bounds)
+    assert mean == pytest.approx(true_mu, abs=0.02)
+    assert math.sqrt(var) == pytest.approx(true_sigma, abs=0.02)
+    naive = blend(LogNormal(0.0, 0.25), [*logs, *bounds])
+    assert naive.mu > true_mu + 0.05  # what reading waits as drives would have learned
+    learned = blend(LogNormal(0.0, 0.25), logs, bounds)
+    assert learned.mu == pytest.approx(true_mu, abs=0.02) and learned.samples == 4000
