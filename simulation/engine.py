@@ -400,7 +400,8 @@ class Simulator:
                 position = drive.position(now)  # on the way home: turned round
             elif drive is not None:  # on the way to a visit: free once it is done
                 free = max(now, drive.arrive + timedelta(seconds=drive.service_s))
-            travel = self._planned_travel(position, (spec.site.lat, spec.site.lon), now)
+            # The drive when they would set off, rush hours included, as the plan sees it.
+            travel = self._planned_travel(engineer, position, (spec.site.lat, spec.site.lon), free)
             if free + timedelta(seconds=travel) <= min(due, engineer.shift_end):
                 return True
         return False
@@ -519,7 +520,7 @@ class Simulator:
         if not pending:
             # Nothing to do yet: wait for work, or set off to be home when the shift ends.
             home = timedelta(
-                seconds=self._planned_travel(engineer.position, engineer.info.home, now)
+                seconds=self._planned_travel(engineer, engineer.position, engineer.info.home, now)
             )
             leave = engineer.shift_end - home
             if now + POLL <= leave:
@@ -529,7 +530,7 @@ class Simulator:
             return
         visit = pending[0]
         site = (visit["site"]["lat"], visit["site"]["lon"])
-        planned = self._planned_travel(engineer.position, site, now)
+        planned = self._planned_travel(engineer, engineer.position, site, now)
         # Leave so as to reach the site at the planned start, or at the opening of the
         # customer's window when that is sooner (an engineer who is free goes early within the
         # window rather than at the last planned minute), never to wait long at the door.
@@ -692,7 +693,7 @@ class Simulator:
         if not engineer.working or engineer.driving is not None:
             return
         now = self.clock.now()
-        back = self._planned_travel(engineer.position, engineer.info.home, now)
+        back = self._planned_travel(engineer, engineer.position, engineer.info.home, now)
         engineer.travel_s += back
         origin, engineer.position = engineer.position, engineer.info.home
         drive = _Drive(None, origin, engineer.info.home, now, now + timedelta(seconds=back), back)
@@ -733,10 +734,19 @@ class Simulator:
     # -- travel --------------------------------------------------------------------------------
 
     def _planned_travel(
-        self, origin: tuple[float, float], destination: tuple[float, float], when: datetime
+        self,
+        engineer: _Engineer,
+        origin: tuple[float, float],
+        destination: tuple[float, float],
+        when: datetime,
     ) -> float:
-        """What the plan's travel model says (the planner's view of the leg)."""
-        return float(self.geo.point_provider.matrix([origin], [destination]).durations[0, 0])
+        """What the plan's travel model says of the leg leaving at ``when``: plans are timed
+        with departure-time travel, and each area of the world is given the rush hours its
+        roads have (``world.build_world``), so the plan's view is the roads' at that hour
+        before noise. (It used to be the off-peak drive: an engineer set off for a visit, or
+        home, as if the roads were empty, and at rush hour an urgent call counted engineers
+        as able to be there in 2 h whom the plan itself did not see there in time.)"""
+        return self._rush(origin, destination, when, self.area_of[engineer.info.area_id])
 
     def _rush(
         self,

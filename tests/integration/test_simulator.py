@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -176,3 +178,22 @@ def test_an_engineer_on_the_way_home_turns_round_for_an_urgent_call() -> None:
     assert getattr(sim, "homeward", []), "no engineer was on the way home when a call came"
     assert report.urgent_same_city_eligible > 0
     assert report.urgent_same_city_on_site_2h == 1.0
+
+
+def test_the_plans_view_of_a_leg_follows_the_hour_as_the_roads_do() -> None:
+    """Engineers set off, and urgent calls are judged reachable, by the drive at the hour
+    they would leave: in the morning rush it is longer than at midday, and it is the roads'
+    own drive at that hour before noise, as the plan times it."""
+    scenario = parse_scenario(tiny(areas=[{**tiny()["areas"][0], "rush_hours": True}]))
+    sim = Simulator(scenario, seed=3)
+    sim.run()
+    engineer = next(iter(sim.engineers.values()))
+    zone = ZoneInfo("Asia/Shanghai")
+    day = scenario.start_date
+    rush = datetime.combine(day, time(8, 0), zone)
+    midday = datetime.combine(day, time(13, 0), zone)
+    origin, site = engineer.info.home, (31.29, 121.54)
+    at_rush = sim._planned_travel(engineer, origin, site, rush)
+    at_midday = sim._planned_travel(engineer, origin, site, midday)
+    assert at_rush > at_midday > 0
+    assert at_rush == sim._rush(origin, site, rush, "Shanghai")
