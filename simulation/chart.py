@@ -67,11 +67,18 @@ def chart_html(reports: list[Report]) -> str:
 
 def calibration_svg(*, target: float = 0.95, slot_minutes: int = 30) -> str:
     """How calibrated windows grow along a route: the width of the window promised for the
-    n-th visit of a day of 60-minute visits 20 minutes apart (the documented prior), at noon."""
+    n-th visit of a day of 60-minute visits 20 minutes apart (the documented prior), from 09:00,
+    for a policy target of ``target`` (the noise held at its ``noise_level``)."""
     from datetime import UTC, datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from dispatch.promise.calibration import Leg, NoiseEstimate, arrival_spread, calibrated_window
+    from dispatch.promise.calibration import (
+        Leg,
+        NoiseEstimate,
+        arrival_spread,
+        calibrated_window,
+        noise_level,
+    )
 
     tz = ZoneInfo("Asia/Shanghai")
     start = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 local
@@ -87,7 +94,7 @@ def calibration_svg(*, target: float = 0.95, slot_minutes: int = 30) -> str:
         lo, hi = calibrated_window(
             eta,
             spread,
-            target=target,
+            target=noise_level(target),
             slot=timedelta(minutes=slot_minutes),
             max_width=timedelta(hours=4),
             tz=tz,

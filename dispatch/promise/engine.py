@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from dispatch.common.text import text
 from dispatch.errors import InvalidInput
 from dispatch.promise.calendar import BusinessCalendar
-from dispatch.promise.calibration import ArrivalSpread, calibrated_window
+from dispatch.promise.calibration import ArrivalSpread, calibrated_window, noise_level
 from dispatch.promise.policy import (
     DEFAULT_POLICY,
     Clock,
@@ -367,7 +367,9 @@ def place_calibrated_window(
     """The promise with a calibrated window around a predicted arrival; deadlines never change.
 
     The window is the narrowest run of whole slots that holds the arrival with the policy's
-    target probability given ``spread`` (see :mod:`dispatch.promise.calibration`), at most the
+    target probability given ``spread`` (see :mod:`dispatch.promise.calibration`; the spread is
+    the road-and-service noise, held at :func:`noise_level` of the target so that the plan's
+    own changes fit in what is left), at most the
     policy's maximum width, inside the promise's ``window_bounds`` (the customer's availability)
     and ending by its arrival target where that leaves room. When the prediction itself is past
     the target, the promise says it is at risk and the window shows the honest arrival.
@@ -385,7 +387,7 @@ def place_calibrated_window(
     start, end = calibrated_window(
         eta,
         spread,
-        target=policy.window_target,
+        target=noise_level(policy.window_target),
         slot=slot,
         max_width=timedelta(minutes=policy.window_max_minutes),
         tz=zone,
@@ -403,7 +405,7 @@ def place_calibrated_window(
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     # Plans aim for the latest arrival from which the road still gets there by the window's
     # end with the target probability (never before the window, nor before the prediction).
-    room = timedelta(seconds=max(0.0, spread.quantile(policy.window_target)))
+    room = timedelta(seconds=max(0.0, spread.quantile(noise_level(policy.window_target))))
     plan_by = min(end, max(start, end - room, min(eta, end)))
     risk_reason = None
     if late:

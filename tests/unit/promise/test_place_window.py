@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from statistics import NormalDist
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +22,7 @@ from dispatch.promise import (
     place_calibrated_window,
     place_window,
 )
-from dispatch.promise.calibration import ArrivalSpread
+from dispatch.promise.calibration import ArrivalSpread, calibrated_window, noise_level
 from tests.unit.promise.calendars import BERLIN_OFFICE, berlin, utc
 
 RECEIVED = utc(2025, 10, 14, 8)  # Tue 10:00 CEST
@@ -229,3 +231,26 @@ def test_a_calibrated_window_is_ordered_whatever_the_prediction(
     if not placed.at_risk and now + LEAD < limit:
         assert base.window_bounds[0] <= placed.window_start
         assert placed.window_end <= base.window_bounds[1]
+
+
+def test_a_calibrated_window_leaves_room_for_the_plans_own_changes() -> None:
+    """The window holds the road-and-service noise more often than the target (the plan's
+    changes take the rest of the misses allowed): wider than the target alone would make it."""
+    eta = RECEIVED + 3 * HOUR + timedelta(minutes=15)  # 13:15 in Berlin
+    spread = ArrivalSpread(0.0, (35 * 60) ** 2, 0.0)
+    placed = place_calibrated_window(
+        promise(Tier.GENERAL), eta, spread, policy=CALIBRATED, now=RECEIVED, lead=LEAD
+    )
+    assert noise_level(CALIBRATED.window_target) > CALIBRATED.window_target
+    at_target = calibrated_window(
+        eta,
+        spread,
+        target=CALIBRATED.window_target,
+        slot=timedelta(minutes=CALIBRATED.window_slot_minutes),
+        max_width=timedelta(minutes=CALIBRATED.window_max_minutes),
+        tz=ZoneInfo("Europe/Berlin"),
+    )
+    assert placed.window_end - placed.window_start > at_target[1] - at_target[0]
+    z = NormalDist().inv_cdf(1 - (1 - noise_level(CALIBRATED.window_target)) / 2)
+    assert placed.window_start <= eta - timedelta(seconds=z * 35 * 60)
+    assert placed.window_end >= eta + timedelta(seconds=z * 35 * 60)
