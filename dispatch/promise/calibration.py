@@ -58,6 +58,7 @@ PRIOR_RUSH = LogNormal(0.05, 0.3)
 PRIOR_SERVICE = LogNormal(0.0, 0.2)
 PRIOR_START_DELAY_MIN = (3.0, 8.0)  # mean and standard deviation, minutes
 PRIOR_WEIGHT = 30  # the prior counts as this many observations
+MIN_UNCENSORED = 5  # fewer drives seen whole, and the bounds are not fitted
 
 
 PLAN_CHANGE_SHARE = 0.6
@@ -104,6 +105,8 @@ def blend(prior: LogNormal, logs: Sequence[float], censored: Sequence[float] = (
     Counting them as drives would read door waits as slow roads; dropping them would keep only
     the slower drives. Their share is estimated as a left-censored normal (:func:`censored_fit`).
     """
+    if len(logs) < MIN_UNCENSORED:
+        censored = ()  # bounds alone fit any mean below them: the prior stays in charge
     n = len(logs) + len(censored)
     if n == 0:
         return prior

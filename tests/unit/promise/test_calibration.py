@@ -143,3 +143,11 @@ def test_door_waits_are_read_as_bounds_not_as_drives() -> None:
     assert naive.mu > true_mu + 0.05  # what reading waits as drives would have learned
     learned = blend(LogNormal(0.0, 0.25), logs, bounds)
     assert learned.mu == pytest.approx(true_mu, abs=0.02) and learned.samples == 4000
+
+
+def test_bounds_alone_leave_the_prior_in_charge() -> None:
+    """A band whose few drives all ended at a window's opening (bounds only) does not drag the
+    estimate towards ever faster roads: the prior stays."""
+    prior = LogNormal(0.0, 0.25)
+    learned = blend(prior, [0.1, -0.1], [-0.3] * 50)
+    assert learned.mu == pytest.approx(0.0, abs=0.01) and learned.samples == 2
