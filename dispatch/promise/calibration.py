@@ -132,9 +132,10 @@ def censored_fit(
     mean = sum(values) / n
     var = max(sum((x - mean) ** 2 for x in values) / n, 1e-4)
     unit = NormalDist()
+    seen_total, seen_squares = sum(logs), sum(x * x for x in logs)
     for _ in range(iterations):
         sd = math.sqrt(var)
-        total, squares = sum(logs), sum(x * x for x in logs)
+        total, squares = seen_total, seen_squares
         for bound in censored:
             a = (bound - mean) / sd
             below = unit.cdf(a)

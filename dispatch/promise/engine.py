@@ -384,10 +384,11 @@ def place_calibrated_window(
     zone = ZoneInfo(promise.timezone)
     late = eta > limit
     slot = timedelta(minutes=policy.window_slot_minutes)
+    level = noise_level(policy.window_target)
     start, end = calibrated_window(
         eta,
         spread,
-        target=noise_level(policy.window_target),
+        target=level,
         slot=slot,
         max_width=timedelta(minutes=policy.window_max_minutes),
         tz=zone,
@@ -404,8 +405,8 @@ def place_calibrated_window(
         end = start + slot
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     # Plans aim for the latest arrival from which the road still gets there by the window's
-    # end with the target probability (never before the window, nor before the prediction).
-    room = timedelta(seconds=max(0.0, spread.quantile(noise_level(policy.window_target))))
+    # end at the same noise level (never before the window, nor before the prediction).
+    room = timedelta(seconds=max(0.0, spread.quantile(level)))
     plan_by = min(end, max(start, end - room, min(eta, end)))
     risk_reason = None
     if late:
