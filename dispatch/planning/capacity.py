@@ -24,6 +24,7 @@ from dispatch.planning.history import NoiseCache
 from dispatch.planning.problem import (
     PRIORITY,
     Built,
+    break_after,
     build_problem,
     engineer_key,
     engineer_of,
@@ -974,8 +975,8 @@ class _Diversions:
     for several dues (with room for the road, without, soon after).
 
     The whole shift counts (the headroom kept for running late is what an urgent call uses),
-    and the policy's urgent overtime after it for the urgent visit itself (the re-plan grants
-    the same, ``dispatch.planning.problem._fit_urgent``).
+    and the policy's urgent overtime after it for the urgent visit itself, and the break may
+    wait for it (the re-plan grants the same, ``dispatch.planning.problem._fit_urgent``).
     """
 
     def __init__(self, context: Context, problem: Problem, job: Job) -> None:
@@ -985,7 +986,10 @@ class _Diversions:
         longer = dataclasses.replace(
             problem,
             engineers=tuple(
-                dataclasses.replace(e, shifts=tuple(lengthened(s, over) for s in e.shifts))
+                dataclasses.replace(
+                    e,
+                    shifts=tuple(break_after(lengthened(s, over), job.service_s) for s in e.shifts),
+                )
                 for e in engineers
             ),
         )

@@ -346,7 +346,8 @@ def _fit_under_way(problem: Problem) -> Problem:
 
 def _fit_urgent(problem: Problem, snapshot: Snapshot, sec: Seconds) -> Problem:
     """Shifts that run over, by at most the policy's urgent overtime, where an urgent visit
-    assigned to its engineer cannot be done and driven home from by the shift end.
+    assigned to its engineer cannot be done and driven home from by the shift end; and breaks
+    that may end later by the urgent visit's time on site (:func:`break_after`).
 
     Intake sends an engineer to an urgent call that arrives while they can still get there on
     shift (``dispatch.planning.capacity``); the work then runs past the shift. Only the shift
@@ -368,12 +369,21 @@ def _fit_urgent(problem: Problem, snapshot: Snapshot, sec: Seconds) -> Problem:
         engineer = problem.engineer(engineer_key(visit.engineer_id))
         day = (visit.date - snapshot.horizon_start).days
         shift = next((s for s in engineer.shifts if s.day == day), None) if engineer else None
-        if engineer is None or shift is None or problem.job(job_key(snap.request_id)) is None:
+        urgent_job = problem.job(job_key(snap.request_id))
+        if engineer is None or shift is None or urgent_job is None:
             continue
         before = under_way.get(engineer.id)
         if before is not None and not shift.start <= sec(snapshot.now) <= shift.end:
             before = None
         order = [*([before] if before else []), job_key(snap.request_id)]
+        # The break waits for the urgent visit where it would hold it back, as intake's
+        # diversion assumed (``dispatch.planning.capacity._Diversions``).
+        longest = lengthened(shift, allowance)
+        if _starts_sooner(
+            problem, engineer.id, order, longest, break_after(longest, urgent_job.service_s)
+        ):
+            shift = break_after(shift, urgent_job.service_s)
+            problem = _with_shift(problem, engineer.id, shift)
         try:
             # The search times legs on the representative matrix, published routes in the
             # traffic of the hour: the shift must hold the visit under both.
@@ -390,6 +400,27 @@ def _fit_urgent(problem: Problem, snapshot: Snapshot, sec: Seconds) -> Problem:
     return problem
 
 
+def _starts_sooner(
+    problem: Problem, engineer_id: str, order: list[str], shift: Shift, other: Shift
+) -> bool:
+    """Whether the last visit of ``order`` starts sooner (or fits at all) on ``other`` than on
+    ``shift``, the engineer's day visiting ``order`` only."""
+
+    def start(on: Shift) -> int | None:
+        try:
+            timed, missed = plan_route(
+                _with_shift(problem, engineer_id, on), engineer_id, on.day, order
+            )
+        except ValueError:
+            return None
+        if order[-1] in missed:
+            return None
+        return next((v.start for v in timed.visits if v.job_id == order[-1]), None)
+
+    held, freed = start(shift), start(other)
+    return freed is not None and (held is None or freed < held)
+
+
 def lengthened(shift: Shift, seconds: int) -> Shift:
     """The shift running ``seconds`` longer, its working-time limit too (overtime)."""
     return dataclasses.replace(
@@ -397,6 +428,18 @@ def lengthened(shift: Shift, seconds: int) -> Shift:
         end=shift.end + seconds,
         max_work_s=None if shift.max_work_s is None else shift.max_work_s + seconds,
     )
+
+
+def break_after(shift: Shift, visit_s: int) -> Shift:
+    """The shift whose break may wait for a visit of ``visit_s`` seconds (an urgent one): its
+    window may end that visit and the break's own length later (never past the shift's end), so
+    the break can be taken after the visit. A dispatcher sends an engineer to a stopped line and
+    the lunch waits, not the customer."""
+    found = shift.break_
+    if found is None or visit_s <= 0 or found.latest_end >= shift.end:
+        return shift
+    latest = min(shift.end, found.latest_end + visit_s + found.duration_s)
+    return dataclasses.replace(shift, break_=dataclasses.replace(found, latest_end=latest))
 
 
 def _without_traffic(problem: Problem, engineer_id: str) -> Problem:

@@ -401,8 +401,9 @@ def test_an_urgent_call_that_would_wait_hours_for_another_diverts_the_engineer_a
     session: Session,
 ) -> None:
     """When the only engineer who could reach an urgent call in time holds an urgent visit
-    that lasts hours, the call does not wait for it: he is diverted, as a dispatcher would
-    for a stopped line, and the re-plan sorts out the other visit."""
+    that lasts hours, the call does not wait for it: he goes there first, as a dispatcher
+    would send him for a stopped line (the long visit's lunch break waits for it, so the route
+    takes the call in front of it without a diversion), and the re-plan sorts out the other."""
     area = create_area(session)
     near = create_engineer(session, area=area, name="Near", home=(31.235, 121.475))
     customer = create_customer(session)
@@ -413,7 +414,7 @@ def test_an_urgent_call_that_would_wait_hours_for_another_diverts_the_engineer_a
         session, MONDAY_8, CapacityIndex(), site_id=site.id, channel="phone", service_minutes=90
     )
     prediction = urgent.prediction
-    assert prediction is not None and prediction.diverted and prediction.within_sla
+    assert prediction is not None and prediction.within_sla
     assert prediction.engineer_id == near.id and prediction.position == 0
 
 
@@ -635,3 +636,31 @@ def test_an_urgent_call_is_planned_with_room_before_its_due_when_an_engineer_can
         select(Visit).where(Visit.engineer_id == engineer.id).order_by(Visit.sequence)
     ).first()
     assert first is not None and first.request_id == request.id
+
+
+def test_an_urgent_call_is_not_held_behind_the_engineers_break(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    """An engineer whose break would have to come first (its window closes before the urgent
+    work could end) is sent at once and the break waits: the urgent customer is promised the
+    2 h from the engineer diverted from a full day, and the re-plan keeps the visit there."""
+    area = create_area(session, half=0.6)
+    engineer = create_engineer(session, area=area, home=(31.23, 121.47))
+    customer = create_customer(session)
+    plant = create_site(session, customer=customer, at=(31.22, 121.46), name="Plant")
+    _booked(session, plant.id, engineer.id, minutes=480)  # the whole day
+    far = create_site(session, customer=customer, at=(31.62, 121.47), name="Urgent plant")
+    now = MONDAY_8 + timedelta(hours=3, minutes=40)  # 11:40 local; the break 12:00-13:00
+    urgent = _urgent_call(
+        session, now, CapacityIndex(), site_id=far.id, channel="phone", service_minutes=90
+    )
+    prediction = urgent.prediction
+    assert prediction is not None and prediction.within_sla, prediction
+    assert prediction.engineer_id == engineer.id
+    assert prediction.eta is not None and prediction.eta <= now + timedelta(hours=2)
+    session.commit()
+    visit = _run_and_reload(
+        session, session_factory, GeoContext(), area.id, now, now.date(), urgent.request.id
+    )
+    assert (visit.engineer_id, visit.date) == (engineer.id, now.date())
+    assert visit.planned_arrival <= now + timedelta(hours=2)
