@@ -120,9 +120,16 @@ class MyVisit(OutputModel):
 class MyShift(OutputModel):
     start: dt.datetime
     end: dt.datetime
-    break_start: dt.datetime | None
-    break_end: dt.datetime | None
+    break_start: dt.datetime | None = Field(description="the break's window opens")
+    break_end: dt.datetime | None = Field(description="the break's window closes")
     break_minutes: int | None
+    planned_break_start: dt.datetime | None = Field(
+        description=(
+            "when the plan has the break; it may be after the window on a day with urgent "
+            "work, which the break waits for (by at most that visit's length and its own)"
+        )
+    )
+    planned_break_end: dt.datetime | None
 
 
 class MyEngineer(OutputModel):

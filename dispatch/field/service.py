@@ -464,6 +464,8 @@ def my_route(
             "break_start": shift.break_start_at,
             "break_end": shift.break_end_at,
             "break_minutes": shift.break_minutes,
+            "planned_break_start": shift.planned_break_start,
+            "planned_break_end": shift.planned_break_end,
         },
         "visits": visits_out,
         "starts_from": starts_from,

@@ -392,6 +392,10 @@ def test_engineer_reports_progress_and_etas_move(client: TestClient, auth, world
     )
     route, headers = _my_first_visit(client, auth, engineer.id)
     assert route["geometry"]["type"] == "LineString"
+    shift = route["shift"]
+    # The app shows when the plan has the break, not only its window.
+    assert shift["planned_break_start"] is not None
+    assert shift["break_start"] <= shift["planned_break_start"] < shift["planned_break_end"]
     assert len(route["geometry"]["coordinates"]) == len(route["visits"]) + 2
     first, second = route["visits"][0], route["visits"][1]
     assert first["navigation"]["geo_uri"].startswith("geo:")

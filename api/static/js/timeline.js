@@ -128,7 +128,10 @@ export function renderTimeline(container, plan, {
         track.append(h("div", {
           class: "tl-break", "data-testid": "break-bar",
           style: span(axis, ms(shift.planned_break_start), ms(shift.planned_break_end)),
-          title: t("timeline.break", { window: windowText(shift.planned_break_start, shift.planned_break_end, timeZone) }),
+          // A break after its window waited for urgent work (the planner's rule): say so.
+          title: t(shift.break_end && ms(shift.planned_break_end) > ms(shift.break_end) + 60000
+            ? "timeline.break_waited" : "timeline.break",
+          { window: windowText(shift.planned_break_start, shift.planned_break_end, timeZone) }),
         }));
       }
     } else {
