@@ -153,7 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runner = InProcessRunner(
             app.state.session_factory,
             app.state.geo,
-            ProcessSolver() if settings.solver == "process" else InlineSolver(),
+            ProcessSolver(settings.solver_nice) if settings.solver == "process" else InlineSolver(),
             app.state.clock,
             run_settings(settings),
         )

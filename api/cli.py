@@ -80,8 +80,11 @@ def worker(
     from dispatch.clock import SystemClock
     from dispatch.db import make_engine, make_session_factory
     from dispatch.notify.webhooks import DeliveryLoop
+    from dispatch.planning.solver import lower_priority
 
     settings = get_settings()
+    # Solving yields the CPU to the API processes on a machine they share (ONSITE_SOLVER_NICE).
+    lower_priority(settings.solver_nice)
     deliveries = DeliveryLoop(
         make_session_factory(make_engine(settings.database_url)),
         webhook_settings(settings),

@@ -39,6 +39,17 @@ class Settings(BaseSettings):
         default="process",
         description="solve in a worker process (keeps the API responsive) or inline",
     )
+    solver_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description=(
+            "how much lower the CPU priority of solving is than the API's (the embedded "
+            "solver process, `onsite worker`): on a machine they share, the service desk's "
+            "intake is answered first and a run's search takes the time left; 0 puts them on "
+            "equal terms"
+        ),
+    )
     freeze_minutes: int = Field(
         default=60, ge=0, description="visits starting this soon keep their engineer"
     )

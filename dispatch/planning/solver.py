@@ -48,6 +48,31 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+def lower_priority(nice: int) -> None:
+    """Run this process (and what it starts) ``nice`` steps below normal CPU priority.
+
+    Linux schedules each session (a terminal, a service started on its own) as one group,
+    whatever its processes' nice values: a solving worker in a session of its own would still
+    take half the machine from the API beside it. A session leader therefore lowers its group's
+    priority too (``/proc/self/autogroup``); a process sharing its session with the API (the
+    embedded solver) must not, or the API would be lowered with it.
+    """
+    if nice <= 0:
+        return
+    os.nice(nice)
+    if os.getsid(0) == os.getpid():
+        try:
+            with open("/proc/self/autogroup", "w") as group:
+                group.write(str(nice))
+        except OSError:  # not Linux, autogroups off, or not allowed: the nice value stands
+            pass
+
+
+def _start_worker(nice: int) -> None:
+    _exit_with_parent()
+    lower_priority(nice)
+
+
 def _ready() -> bool:
     # Importing the optimiser loads OR-Tools: the slow part of a worker's first solve.
     import optimizer.model  # noqa: F401
@@ -79,11 +104,13 @@ class InlineSolver:
 
 
 class ProcessSolver:
-    """Solve in one long-lived worker process (started on first use, with ``spawn``)."""
+    """Solve in one long-lived worker process (started on first use, with ``spawn``), ``nice``
+    steps below the API's CPU priority (:func:`lower_priority`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, nice: int = 0) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._nice = nice
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -91,7 +118,8 @@ class ProcessSolver:
                 self._pool = ProcessPoolExecutor(
                     max_workers=1,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_exit_with_parent,
+                    initializer=_start_worker,
+                    initargs=(self._nice,),
                 )
             return self._pool
 

@@ -1,4 +1,5 @@
-"""The solver's worker process never outlives the process that started it."""
+"""The solver's worker process never outlives the process that started it, and yields the CPU
+to it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
+
+from dispatch.planning.solver import ProcessSolver
 
 ROOT = Path(__file__).resolve().parents[2]
 PARENT = """
@@ -49,3 +54,41 @@ def test_the_worker_exits_when_its_parent_is_killed() -> None:
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_the_solver_process_runs_below_the_api_priority() -> None:
+    """The embedded solver process runs ``nice`` steps below the API process that starts it."""
+    solver = ProcessSolver(nice=5)
+    try:
+        # os.nice(0) reads the process's nice value without changing it.
+        child = solver._executor().submit(os.nice, 0).result(timeout=60)
+    finally:
+        solver.close()
+    assert child == min(19, os.nice(0) + 5)
+
+
+LEADER = """
+from dispatch.planning.solver import lower_priority
+lower_priority(7)
+import os
+print(os.nice(0), open("/proc/self/autogroup").read().split()[-1])
+"""
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/autogroup").exists(), reason="this kernel schedules no session groups"
+)
+def test_a_worker_in_a_session_of_its_own_lowers_its_session_group() -> None:
+    """`onsite worker` started on its own (its own session, as a service or a second terminal
+    is) lowers its session's scheduling group too, or its nice value would count for nothing
+    against the API's session."""
+    out = subprocess.run(
+        [sys.executable, "-c", LEADER],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        start_new_session=True,
+    ).stdout.split()
+    assert int(out[0]) == min(19, os.nice(0) + 7)
+    assert out[1] == "7"
