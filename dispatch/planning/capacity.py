@@ -79,6 +79,10 @@ diverted (a stopped line is not left for the next morning)."""
 URGENT_ROOM_S = 15 * 60
 """How long before its due an urgent visit is planned to arrive when anyone can: the road's
 noise (a quarter of the drive, give or take) must not turn a kept promise into a broken one."""
+URGENT_AMPLE_S = 45 * 60
+"""An urgent arrival this long before its due is safe from the road and from the visit at hand
+running over; a diversion that needs overtime but arrives this early is preferred to one that
+needs none and cuts it finer (a stopped line is worth the overtime)."""
 MAX_SET_ASIDE = 1
 """An urgent request diverts an engineer only if it sets aside at most this many of their
 promised visits: each one set aside is a promise the re-plan may not find another way to keep.
@@ -1049,12 +1053,15 @@ class _Diversions:
         """An engineer who reaches the site by ``due_s`` (with ``spare_urgent``, without making
         another urgent visit of theirs late): the one setting aside fewest of their urgent,
         then other promised visits, preferably no urgent one and at most ``MAX_SET_ASIDE`` in
-        all, then one who needs no overtime, then the soonest there. None when no one can."""
+        all, then one arriving with ample room (``URGENT_AMPLE_S``), then one who needs no
+        overtime, then the soonest there. None when no one can."""
         meeting = self.meeting(due_s)
+        due = self.job.promise_due if self.job.promise_due is not None else due_s
 
-        def rank(o: InsertionOption) -> tuple[tuple[int, int], bool, int, int]:
+        def rank(o: InsertionOption) -> tuple[tuple[int, int], bool, bool, int, int]:
             needs_overtime = o.start + self.job.service_s > self.shift_end[(o.engineer_id, o.day)]
-            return self.set_aside(o), needs_overtime, o.start, o.cost
+            tight = o.start > due - URGENT_AMPLE_S
+            return self.set_aside(o), tight, needs_overtime, o.start, o.cost
 
         fair = [o for o in meeting if self.set_aside(o) <= (0, MAX_SET_ASIDE)]
         if fair:

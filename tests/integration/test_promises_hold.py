@@ -13,13 +13,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.errors import InvalidInput
 from dispatch.geo_support import GeoContext
 from dispatch.models import Visit
-from dispatch.planning.capacity import CapacityIndex, _choose
+from dispatch.planning.capacity import (
+    URGENT_AMPLE_S,
+    URGENT_ROOM_S,
+    CapacityIndex,
+    _choose,
+    _Diversions,
+)
 from dispatch.planning.problem import build_problem, job_key
 from dispatch.planning.snapshot import plan_versions, read_snapshot
 from dispatch.promise import policy_to_dict
 from dispatch.requests.intake import IntakeSettings, take_request
 from dispatch.sla import service as sla
-from optimizer import InsertionOption
+from optimizer import InsertionOption, Job, Priority
 from tests.fixtures.factories import create_area, create_customer, create_engineer, create_site
 
 MONDAY_8 = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
@@ -664,3 +670,26 @@ def test_an_urgent_call_is_not_held_behind_the_engineers_break(
     )
     assert (visit.engineer_id, visit.date) == (engineer.id, now.date())
     assert visit.planned_arrival <= now + timedelta(hours=2)
+
+
+def test_an_urgent_diversion_with_ample_room_beats_one_without_overtime() -> None:
+    """Of two engineers who could reach an urgent call without setting anything aside, the one
+    arriving with ample room before the due is sent even if the work takes him into overtime;
+    between two with ample room (or two without), the one needing no overtime still goes."""
+    due = 10 * 3600
+    job = Job(id="new", location=0, service_s=3600, promise_due=due, priority=Priority.URGENT)
+    early = _option("early", due - URGENT_AMPLE_S - 600, 50)  # 55 min ahead, shift ends first
+    fine = _option("fine", due - URGENT_ROOM_S - 300, 10)  # 20 min ahead, no overtime
+
+    def chosen(*options: InsertionOption) -> str:
+        diversions = object.__new__(_Diversions)
+        diversions.job, diversions.options, diversions.routes = job, list(options), ()
+        diversions.shift_end = {("early", 0): due - 3000, ("fine", 0): due + 4 * 3600}
+        diversions._aside = {o: (0, 0) for o in options}
+        found = diversions.best(due - URGENT_ROOM_S)
+        assert found is not None
+        return found[0].engineer_id
+
+    assert chosen(early, fine) == "early"
+    roomy = _option("fine", due - URGENT_AMPLE_S - 60, 10)  # no overtime, ample room too
+    assert chosen(early, roomy) == "fine"
