@@ -14,6 +14,7 @@ from optimizer.eligibility import (
     check_job,
     route_slots,
     slot_shape,
+    start_bounds,
 )
 from optimizer.insertion import explain_unassigned
 from optimizer.model import RawRoute, RawSolution, RoutingModel
@@ -333,6 +334,65 @@ def _build_routes(
     return routes
 
 
+def _in_traffic_cost(
+    problem: Problem, slot: RouteSlot, jobs: list[Job], departure: int, weights: Weights
+) -> int | None:
+    """The cost of visiting ``jobs`` in this order, timed in traffic; ``None`` when the order
+    breaks a hard constraint (a window missed, the break past its window, the lateness cap,
+    the end of the shift or the working time)."""
+    starts, break_start, missed = forward_times(problem, slot, jobs, departure)
+    if any(missed):
+        return None
+    brk = slot.break_
+    if brk is not None and break_start is not None and break_start > brk.latest_start:
+        return None
+    for job, start in zip(jobs, starts, strict=True):
+        _, hi = start_bounds(job, weights)
+        if job.in_progress is None and hi is not None and start > hi:
+            return None
+    route = build_route(problem, slot, jobs, starts, departure, break_start)
+    limit = slot.end_time
+    if slot.max_work_s is not None:
+        limit = min(limit, departure + slot.max_work_s)
+    if route.end_time > limit:
+        return None
+    positions = [problem.job_position(job.id) for job in jobs]
+    return route_cost(problem, slot, positions, starts, weights)[0]
+
+
+def _reordered(
+    problem: Problem, slot: RouteSlot, jobs: list[Job], departure: int, weights: Weights
+) -> list[Job]:
+    """``jobs`` re-ordered after the traffic took a visit out of their route.
+
+    The search chose the order for the longer route; without the visit another order may fit
+    and cost less (an urgent visit put back in front of one the search had to place first to
+    fit the break). Each visit not under way is tried at every other place, first improvement,
+    until none improves; routes are short, so this is a few hundred timings at most.
+    """
+    best = list(jobs)
+    best_cost = _in_traffic_cost(problem, slot, best, departure, weights)
+    if best_cost is None:
+        return best
+    head = sum(1 for job in best if job.in_progress is not None)
+    improved = True
+    while improved:
+        improved = False
+        for i in range(head, len(best)):
+            for k in range(head, len(best)):
+                if k == i:
+                    continue
+                trial = best[:i] + best[i + 1 :]
+                trial.insert(k, best[i])
+                cost = _in_traffic_cost(problem, slot, trial, departure, weights)
+                if cost is not None and cost < best_cost:
+                    best, best_cost, improved = trial, cost, True
+                    break
+            if improved:
+                break
+    return best
+
+
 def _timed_in_traffic(
     problem: Problem, slot: RouteSlot, jobs: list[Job], departure: int, weights: Weights
 ) -> Route | None:
@@ -342,14 +402,21 @@ def _timed_in_traffic(
     past the end of the shift. Then the visit cheapest to leave out (its drop penalty: a
     general visit before an urgent one), and of those the one whose removal brings the
     engineer home earliest, is left out (never a visit under way), until the route ends in
-    time; the jobs left out are reported unassigned with their reason.
+    time; the jobs left out are reported unassigned with their reason, and the rest are
+    re-ordered where that now costs less (:func:`_reordered`).
     """
+    dropped = False
     while True:
         starts, break_start, _ = forward_times(problem, slot, jobs, departure)
         route = build_route(problem, slot, jobs, starts, departure, break_start)
         movable = [i for i, job in enumerate(jobs) if job.in_progress is None]
         if route.end_time <= slot.end_time or not movable:
+            if dropped:
+                jobs = _reordered(problem, slot, jobs, departure, weights)
+                starts, break_start, _ = forward_times(problem, slot, jobs, departure)
+                route = build_route(problem, slot, jobs, starts, departure, break_start)
             return route
+        dropped = True
         cheapest = min(drop_penalty(jobs[i], weights) for i in movable)
         best: tuple[int, list[Job]] | None = None
         for i in movable:

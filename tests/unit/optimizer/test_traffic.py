@@ -7,7 +7,10 @@ import dataclasses
 import pytest
 
 from optimizer import Engineer, Job, Priority, Shift, SolveParams, solve
+from optimizer.eligibility import route_slots
+from optimizer.params import Weights
 from optimizer.planmode import plan_route
+from optimizer.solve import _timed_in_traffic
 from tests.unit.optimizer.checker import check_plan
 from tests.unit.optimizer.conftest import make_problem
 
@@ -94,3 +97,23 @@ def test_a_long_drive_meets_each_hour_at_that_hours_pace() -> None:
     assert engineer.leg_duration(3 * HOUR, 7 * HOUR) == 3 * HOUR + 20 * 60
     assert engineer.leg_duration(HOUR, 7 * HOUR + 1800) == round(1.5 * HOUR)
     assert engineer.leg_duration(3 * HOUR, 9 * HOUR) == 3 * HOUR
+
+
+def test_a_route_that_lost_a_visit_to_the_traffic_is_re_ordered() -> None:
+    """The search's order suits the longer route; once rush hours have left a visit out, the
+    rest is re-ordered where that costs less (the urgent visit, late behind the important one,
+    goes first), never breaking a hard constraint. A route that lost nothing keeps the
+    search's order."""
+    important = Job("i", 3, 600, promise_due=20_000, priority=Priority.IMPORTANT)
+    urgent = Job("u", 1, 600, promise_due=3000, priority=Priority.URGENT)
+    general = Job("g", 5, 600)
+    engineer = Engineer("e", {}, (Shift(0, 0, 20_000, 0, 0),), traffic=(1.5,) * 10)
+    positions = [0, 1000, 2000, 3000, 4000, 5000]
+    problem = make_problem(positions, [important, urgent, general], [engineer])
+    slot = route_slots(problem)[0]
+    route = _timed_in_traffic(problem, slot, [important, urgent, general], 0, Weights())
+    assert route is not None
+    assert [v.job_id for v in route.visits] == ["u", "i"]
+    assert route.visits[0].start <= 3000 and route.end_time <= 20_000
+    kept = _timed_in_traffic(problem, slot, [important, urgent], 0, Weights())
+    assert kept is not None and [v.job_id for v in kept.visits] == ["i", "u"]
