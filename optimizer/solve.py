@@ -412,9 +412,10 @@ def _timed_in_traffic(
         movable = [i for i, job in enumerate(jobs) if job.in_progress is None]
         if route.end_time <= slot.end_time or not movable:
             if dropped:
-                jobs = _reordered(problem, slot, jobs, departure, weights)
-                starts, break_start, _ = forward_times(problem, slot, jobs, departure)
-                route = build_route(problem, slot, jobs, starts, departure, break_start)
+                reordered = _reordered(problem, slot, jobs, departure, weights)
+                if reordered != jobs:  # the route as timed above stands otherwise
+                    starts, break_start, _ = forward_times(problem, slot, reordered, departure)
+                    route = build_route(problem, slot, reordered, starts, departure, break_start)
             return route
         dropped = True
         cheapest = min(drop_penalty(jobs[i], weights) for i in movable)
