@@ -20,6 +20,7 @@ delivery, so a name that later resolves inside the network is refused then.
 from __future__ import annotations
 
 import base64
+import contextlib
 import ipaddress
 import json
 import logging
@@ -27,6 +28,7 @@ import multiprocessing
 import os
 import random
 import secrets
+import signal
 import socket
 import threading
 from collections.abc import Callable, Sequence
@@ -544,12 +546,16 @@ def _deliver_in_process(
     database_url: str, settings: WebhookSettings, parent: int, stop: Any, poll_s: float
 ) -> None:
     """The body of :class:`DeliveryProcess`: a :class:`DeliveryLoop` on its own engine, until
-    told to stop or its parent is gone."""
+    told to stop (a message on ``stop``, or its end closed) or its parent is gone.
+
+    Ctrl-C in a terminal reaches the whole process group: this process leaves stopping to
+    its parent, which tells it once the server has shut down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     engine = make_engine(database_url)
     loop = DeliveryLoop(make_session_factory(engine), settings, SystemClock(), poll_s=poll_s)
     loop.start()
     try:
-        while not stop.wait(1.0):
+        while not stop.poll(1.0):
             if os.getppid() != parent:  # the API process died without telling us
                 break
     finally:
@@ -568,10 +574,13 @@ class DeliveryProcess:
 
     def __init__(self, database_url: str, settings: WebhookSettings, *, poll_s: float = 0.2):
         context = multiprocessing.get_context("spawn")
-        self._stop = context.Event()
+        # A pipe, not a multiprocessing Event: setting an Event waits for its waiters to wake,
+        # so a child that died while waiting (killed with its process group) would hang the
+        # API process's shutdown for good.
+        listen, self._stop = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_deliver_in_process,
-            args=(database_url, settings, os.getpid(), self._stop, poll_s),
+            args=(database_url, settings, os.getpid(), listen, poll_s),
             name="onsite-webhooks",
             daemon=True,
         )
@@ -583,7 +592,9 @@ class DeliveryProcess:
         return self._process.is_alive()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
+        with contextlib.suppress(OSError):  # the process is gone already
+            self._stop.send(None)
+        self._stop.close()
         self._process.join(timeout)
         if self._process.is_alive():
             self._process.terminate()

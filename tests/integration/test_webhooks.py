@@ -5,6 +5,8 @@ back, and no duplicate made by the outbox itself."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -227,6 +229,26 @@ def test_events_made_while_the_receiver_is_down_all_arrive_when_it_is_back(
     assert len(made) == 12
     assert sorted(back.ids()) == sorted(made)
     assert all(d.status == "delivered" for d in _deliveries(factory))
+
+
+def test_a_delivery_process_killed_beside_the_api_does_not_hang_its_shutdown(
+    world: dict[str, Any],
+) -> None:
+    """Stopping the delivery process returns at once when it died first (Ctrl-C or a kill
+    reaching the whole process group), instead of waiting for it forever."""
+    url = world["factory"].kw["bind"].url.render_as_string(hide_password=False)
+    process = DeliveryProcess(url, SETTINGS, poll_s=0.2)
+    process.start()
+    time.sleep(1.5)  # started and waiting to be told to stop
+    pid = process._process.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    process._process.join(10)
+    stopper = threading.Thread(target=process.stop, daemon=True)
+    stopper.start()
+    stopper.join(15)
+    assert not stopper.is_alive()
+    assert not process.is_alive()
 
 
 def test_two_delivery_loops_at_once_create_and_send_each_delivery_once(
