@@ -9,7 +9,7 @@ delay is not absorbed by waiting. The break is treated as a stop at the previous
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 
 from optimizer.costs import assignment_cost
@@ -186,6 +186,32 @@ def _route_stops(
                     break
         jobs.insert(break_index, None)
     return _Stops(problem, slot, jobs, weights)
+
+
+StopsCache = MutableMapping[tuple[int, int], tuple[RouteSlot, Route | None, Weights, _Stops]]
+"""Routes' stops kept between insertions into the same routes (a service's quotes on one view
+of its routes), by the identity of the slot and the route; see :func:`best_insertions`."""
+
+
+def _cached_stops(
+    cache: StopsCache | None,
+    problem: Problem,
+    slot: RouteSlot,
+    route: Route | None,
+    weights: Weights,
+) -> _Stops:
+    """The route's stops, from ``cache`` when they were made for this very slot and route
+    object with the same weights (the objects are held in the entry, so an identity is never
+    another object's)."""
+    if cache is None:
+        return _route_stops(problem, slot, route, weights)
+    key = (id(slot), id(route))
+    found = cache.get(key)
+    if found is not None and found[0] is slot and found[1] is route and found[2] == weights:
+        return found[3]
+    stops = _route_stops(problem, slot, route, weights)
+    cache[key] = (slot, route, weights, stops)
+    return stops
 
 
 def empty_stops(problem: Problem, slot: RouteSlot, weights: Weights) -> _Stops:
@@ -431,6 +457,7 @@ def best_insertions(
     job: Job,
     weights: Weights | None = None,
     slots: Sequence[RouteSlot] | None = None,
+    stops_cache: StopsCache | None = None,
 ) -> list[InsertionOption]:
     """Return the cheapest feasible insertion of ``job`` per eligible engineer-day, best first.
 
@@ -447,6 +474,11 @@ def best_insertions(
         Objective weights used to rank the options (defaults if ``None``).
     slots
         Route slots of the problem, when the caller already has them.
+    stops_cache
+        Where to keep each route's stops for the next call with the same slot and route
+        objects (a service answering many insertions into one set of routes). The caller
+        vouches that the matrix entries among the routes' locations and their jobs are the
+        same in every problem it is used with (new locations appended are fine).
 
     Returns
     -------
@@ -455,7 +487,7 @@ def best_insertions(
         constraint, cheapest first.
     """
     weights = weights or Weights()
-    options, _, _ = _scan(problem, routes, job, weights, slots)
+    options, _, _ = _scan(problem, routes, job, weights, slots, stops_cache)
     return sorted(options, key=lambda o: (o.cost, o.engineer_id, o.day))
 
 
@@ -465,6 +497,7 @@ def _scan(
     job: Job,
     weights: Weights,
     slots: Sequence[RouteSlot] | None,
+    stops_cache: StopsCache | None = None,
 ) -> tuple[list[InsertionOption], list[_Blocked], _Blocked | None]:
     all_slots = list(slots) if slots is not None else route_slots(problem)
     eligibility = check_job(problem, job, all_slots, weights)
@@ -478,7 +511,7 @@ def _scan(
         slot = all_slots[i]
         eng = problem.engineers[slot.engineer]
         route = by_key.get((eng.id, eng.shifts[slot.shift].day))
-        stops = _route_stops(problem, slot, route, weights)
+        stops = _cached_stops(stops_cache, problem, slot, route, weights)
         outcome = _best_in_route(problem, slot, stops, job, weights)
         if isinstance(outcome, _Blocked):
             blocked.append(outcome)

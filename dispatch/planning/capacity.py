@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+import numpy as np
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.geo_support import GeoContext
@@ -51,7 +52,7 @@ from optimizer import (
 )
 from optimizer import best_insertions as optimizer_best_insertions
 from optimizer.eligibility import RouteSlot, route_slots
-from optimizer.insertion import explain_unassigned
+from optimizer.insertion import StopsCache, explain_unassigned
 from optimizer.params import Weights
 
 CONTEXT_TTL = timedelta(minutes=5)
@@ -118,6 +119,10 @@ class Context:
     """The engineers with their whole shifts (``built`` ends them early by the headroom)."""
     field: tuple[tuple[str, int], ...] = ()
     """The engineers' reports from the field when it was built (``_field_state``)."""
+    stops: StopsCache = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """Its routes' stops for insertions, kept from quote to quote: shared by the contexts a
+    booking or a refresh makes from this one (their matrices only grow, and an entry is used
+    only for the very route object it was made for)."""
 
 
 @dataclass(frozen=True)
@@ -523,6 +528,20 @@ REFRESH_MAX_ROUTES = 6
 since it was built (bookings elsewhere); more (a run published) rebuild it."""
 
 
+_STORED_ROUTES = (
+    select(Visit.engineer_id, Visit.date, Visit.request_id)
+    .where(
+        Visit.engineer_id.in_(bindparam("engineers", expanding=True)),
+        Visit.date >= bindparam("first"),
+        Visit.date <= bindparam("last"),
+        Visit.status.in_(bindparam("statuses", expanding=True)),
+    )
+    .order_by(Visit.engineer_id, Visit.date, Visit.sequence)
+)
+"""The area's stored routes in order: built once, its values bound on each refresh (building
+the IN lists anew took more time than the query)."""
+
+
 def _refreshed(
     session: Session, geo: GeoContext, context: Context, key: tuple[Any, ...], now: datetime
 ) -> Context | None:
@@ -536,14 +555,8 @@ def _refreshed(
     engineers = [engineer_of(e.id) for e in problem.engineers]
     stored: dict[tuple[str, int], list[str]] = {}
     for engineer_id, day, request_id in session.execute(
-        select(Visit.engineer_id, Visit.date, Visit.request_id)
-        .where(
-            Visit.engineer_id.in_(engineers),
-            Visit.date >= first,
-            Visit.date <= last,
-            Visit.status.in_(ROUTE_STATUSES),
-        )
-        .order_by(Visit.engineer_id, Visit.date, Visit.sequence)
+        _STORED_ROUTES,
+        {"engineers": engineers, "statuses": list(ROUTE_STATUSES), "first": first, "last": last},
     ):
         key_ = (engineer_key(engineer_id), built.day_key(day))
         stored.setdefault(key_, []).append(job_key(request_id))
@@ -587,7 +600,7 @@ def _refreshed(
         if problem.engineer(engineer) is None:
             return None
         try:
-            route, missed = plan_route(problem, engineer, day, order)
+            route, missed = plan_route(problem, engineer, day, order, slots=context.slots)
         except ValueError:
             # No usable day left in the context's view (an urgent visit booked into the
             # shift's headroom, or its overtime, after the shift the context offers ended).
@@ -717,11 +730,13 @@ def _with_sites(
     from_sites = geo.point_provider.matrix(list(sites), [*points, *sites])
     factor = context.built.traffic_factor  # the representative matrix of the problem
 
-    def scaled(d: int) -> int:
-        return d if d == UNREACHABLE else round(d * factor)
+    def scaled(d: np.ndarray) -> list[list[int]]:
+        # As round(d * factor) entry by entry (numpy rounds halves to even too), at once.
+        out = np.where(d == UNREACHABLE, d, np.rint(d.astype(np.float64) * factor))
+        return out.astype(np.int64).tolist()
 
-    cols_d = [[scaled(d) for d in row] for row in to_sites.durations.tolist()]
-    rows_d = [[scaled(d) for d in row] for row in from_sites.durations.tolist()]
+    cols_d = scaled(to_sites.durations)
+    rows_d = scaled(from_sites.durations)
     # Only the new sites' entries are checked: the area's matrix was when the context was built.
     durations = extended_matrix(problem.durations, cols_d, rows_d, "durations")
     distances = extended_matrix(
@@ -765,8 +780,14 @@ def insertion_options(
         priority=PRIORITY.get(tier, PRIORITY["general"]),
         skills=dict(skills),
     )
+    if len(context.stops) > 4 * len(context.slots):  # routes replaced since: start afresh
+        context.stops.clear()
     options = optimizer_best_insertions(
-        _with_margin(problem, KEEP_MARGIN), context.routes, job, slots=context.slots
+        _with_margin(problem, KEEP_MARGIN),
+        context.routes,
+        job,
+        slots=context.slots,
+        stops_cache=context.stops,
     )
     return options, job, problem
 

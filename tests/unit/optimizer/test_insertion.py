@@ -10,13 +10,15 @@ from optimizer import (
     Plan,
     Priority,
     Problem,
+    Route,
     Shift,
     SolveParams,
     TimeWindow,
     Weights,
     solve,
 )
-from optimizer.insertion import best_insertions
+from optimizer.eligibility import route_slots
+from optimizer.insertion import StopsCache, best_insertions
 from optimizer.planmode import plan_route
 from tests.unit.optimizer.checker import check_plan
 from tests.unit.optimizer.conftest import engineer, make_problem
@@ -145,3 +147,31 @@ def test_an_insertion_ahead_of_a_visit_already_past_its_window_is_priced_not_ref
     assert missed == ("b",)
     options = best_insertions(problem, [route], Job("n", 3, 100, promise_due=10_000))
     assert [(o.engineer_id, o.position) for o in options] == [("e", 0)]
+
+
+def test_kept_stops_give_the_same_insertions_and_follow_a_new_route() -> None:
+    """Insertions made with routes' stops kept from call to call equal those made afresh, with
+    sites appended to the matrix in between, and a route replaced by a new one is not answered
+    from the stops of the old one."""
+    a, b = Job("a", 1, 0), Job("b", 3, 0, promise_due=60)
+    e1, e2 = engineer("e1"), engineer("e2", base=4)
+    cache: StopsCache = {}
+    slots = None
+    routes: list[Route] = []
+    for step, site in enumerate([2, 5, 4, 1]):
+        points = [0, 10, 20, 30, 40, *[10 * s + 3 for s in range(step + 1)]]
+        problem = make_problem(points, [a, b], [e1, e2])
+        if slots is None:
+            slots = tuple(route_slots(problem))
+            routes = [plan_route(problem, "e1", 0, ["a", "b"], slots=slots)[0]]
+        if step == 2:  # a new route object: b alone, then a for e2
+            routes = [
+                plan_route(problem, "e1", 0, ["b"], slots=slots)[0],
+                plan_route(problem, "e2", 0, ["a"], slots=slots)[0],
+            ]
+        new = Job("n", 5 + step, 5 + site)
+        kept = best_insertions(problem, routes, new, slots=slots, stops_cache=cache)
+        fresh = best_insertions(problem, routes, new, slots=slots)
+        assert kept == fresh
+        assert kept
+    assert len(cache) >= 3
