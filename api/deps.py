@@ -29,7 +29,13 @@ _bearer = HTTPBearer(
 )
 
 
-def get_settings_dep(request: Request) -> Settings:
+# The dependencies that only read the app's state are coroutines: FastAPI runs a plain
+# function in its thread pool, and a dozen hops to a thread and back for each request cost
+# more than a booking's whole database work. Those that wait (the session, the API key's
+# lookup, the intake turn) stay plain functions, off the event loop.
+
+
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -66,23 +72,23 @@ def get_intake_turn(request: Request) -> Iterator[None]:
         gate.release()
 
 
-def get_geo(request: Request) -> GeoContext:
+async def get_geo(request: Request) -> GeoContext:
     return request.app.state.geo
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
-def get_runner(request: Request) -> JobRunner:
+async def get_runner(request: Request) -> JobRunner:
     return request.app.state.runner
 
 
-def get_capacity(request: Request) -> CapacityIndex:
+async def get_capacity(request: Request) -> CapacityIndex:
     return request.app.state.capacity
 
 
-def get_intake_settings(request: Request) -> IntakeSettings:
+async def get_intake_settings(request: Request) -> IntakeSettings:
     settings: Settings = request.app.state.settings
     return IntakeSettings(
         replan_on_urgent=settings.replan_on_urgent,
@@ -101,7 +107,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 IntakeTurn = Annotated[None, Depends(get_intake_turn, scope="function")]
 
 
-def get_auth_limit(request: Request) -> AuthFailureLimit:
+async def get_auth_limit(request: Request) -> AuthFailureLimit:
     return request.app.state.auth_limit
 
 
@@ -162,7 +168,7 @@ class Roles:
             return self.admin
         return role in self.roles or (role is Role.ENGINEER and self.own_engineer is not None)
 
-    def __call__(self, request: Request, user: CurrentUser) -> Principal:
+    async def __call__(self, request: Request, user: CurrentUser) -> Principal:
         if user.role is Role.ENGINEER and self.own_engineer is not None:
             value = request.path_params.get(self.own_engineer)
             if value is not None and str(user.engineer_id) != str(value):
@@ -192,7 +198,7 @@ EngineerUser = Annotated[Principal, Depends(Roles(Role.ENGINEER, admin=False))]
 AnyUser = Annotated[Principal, Depends(Roles(*Role))]
 
 
-def plain_parameters(request: Request) -> None:
+async def plain_parameters(request: Request) -> None:
     """Refuse NUL characters and unpaired surrogates in the path and the query string: they
     cannot be stored, and would otherwise reach the database as a server error."""
     errors = [
