@@ -46,7 +46,6 @@ from optimizer import (
     Problem,
     Route,
     TimeWindow,
-    extended_matrix,
     plan_route,
     trip_insertions,
 )
@@ -54,6 +53,7 @@ from optimizer import best_insertions as optimizer_best_insertions
 from optimizer.eligibility import RouteSlot, route_slots
 from optimizer.insertion import StopsCache, explain_unassigned
 from optimizer.params import Weights
+from optimizer.problem import Matrix
 
 CONTEXT_TTL = timedelta(minutes=5)
 FIELD_TTL = timedelta(minutes=1)
@@ -494,6 +494,8 @@ class CapacityIndex:
         )
         whole = build_problem(snapshot, geo, freeze=timedelta(0), history=False)
         built = _with_headroom(whole, self.headroom)
+        # Room for the sites quotes and bookings will add (see ``_Roomy``).
+        built = dataclasses.replace(built, problem=with_room(built.problem, len(built.points)))
         problem = built.problem
         known_jobs = {j.id for j in problem.jobs}
         routes = []
@@ -590,7 +592,7 @@ def _refreshed(
                 *(dataclasses.replace(j, location=at + j.location) for j in mini.problem.jobs),
             ),
         )
-        points = (*points, *mini.points)
+        points = _placed(points, at, mini.points)
     routes = {(r.engineer_id, r.day): r for r in context.routes}
     for engineer, day in changed:
         order = stored.get((engineer, day), [])
@@ -683,7 +685,9 @@ def _with_booking(
     point = (round(quoted.site[0], 6), round(quoted.site[1], 6))
     return dataclasses.replace(
         context,
-        built=dataclasses.replace(built, problem=problem, points=(*built.points, point)),
+        built=dataclasses.replace(
+            built, problem=problem, points=_placed(built.points, quoted.job.location, [point])
+        ),
         routes=(*routes, route),
     )
 
@@ -716,37 +720,117 @@ def _with_site(context: Context, geo: GeoContext, site: tuple[float, float]) -> 
     return _with_sites(context, geo, [site])
 
 
+class _Room:
+    """How much of a roomy matrix pair's room is taken (shared by both matrices)."""
+
+    def __init__(self, used: int, size: int) -> None:
+        self.used = used
+        self.size = size
+        self._lock = threading.Lock()
+
+    def take(self, k: int) -> int | None:
+        """The first of ``k`` locations never handed out before, or None when full."""
+        with self._lock:
+            if self.used + k > self.size:
+                return None
+            first, self.used = self.used, self.used + k
+            return first
+
+
+class _Roomy(Matrix):
+    """A square matrix whose rows are lists with room at the end for locations to come.
+
+    Every quote appends its site, and copying a matrix of hundreds of rows for each one took
+    more time than the rest of the quote (and grew with the square of the area's locations).
+    A context's problem instead shares one roomy matrix with the contexts grown from it:
+    each new site takes locations nobody took before (``_Room.take``) and writes its row and
+    its column in place. An index is written once, before any problem holding it exists, so
+    what any problem reads never changes; cells between locations of different contexts
+    (quotes that were never booked, say) are never read, as no problem holds both."""
+
+    room: _Room
+
+    @classmethod
+    def of(cls, matrix: Sequence[Sequence[int]], used: int, size: int, room: _Room) -> _Roomy:
+        pad = [0] * (size - used)
+        rows = [[*matrix[i][:used], *pad] for i in range(used)]
+        rows.extend([0] * size for _ in range(size - used))
+        made = cls(rows)
+        made.room = room
+        return made
+
+
+ROOM_MIN = 64
+"""Locations a roomy matrix has room for beyond those in use (or a quarter of them if more):
+when they are all taken, the next site copies the matrix once into a roomier one."""
+
+
+def with_room(problem: Problem, used: int, extra: int = 0) -> Problem:
+    """``problem`` on roomy copies of its matrices (``used`` locations in use), with room
+    for ``extra`` more locations besides the usual room."""
+    size = used + extra + max(ROOM_MIN, used // 4)
+    room = _Room(used, size)
+    return dataclasses.replace(
+        problem,
+        durations=_Roomy.of(problem.durations, used, size, room),
+        distances=_Roomy.of(problem.distances, used, size, room),
+    )
+
+
+def _placed(
+    points: tuple[tuple[float, float], ...], at: int, new: Sequence[tuple[float, float]]
+) -> tuple[tuple[float, float], ...]:
+    """``points`` with ``new`` at matrix index ``at``: the locations between, taken by others'
+    sites, hold the first point (never read)."""
+    return (*points, *[points[0]] * (at - len(points)), *new)
+
+
 def _with_sites(
     context: Context, geo: GeoContext, sites: Sequence[tuple[float, float]]
 ) -> tuple[Problem, int]:
-    """The context's problem with ``sites`` appended as its last locations, and the index of
-    the first of them."""
+    """The context's problem with ``sites`` as new locations, and the index of the first of
+    them (they follow each other; see ``_Roomy`` for where)."""
     problem = context.built.problem
     points = list(context.built.points)
-    n = len(points)
+    n, k = len(points), len(sites)
     if not points:
         return Problem(durations=[[0]], distances=[[0]], jobs=(), engineers=()), 0
+    durations, distances = problem.durations, problem.distances
+    room = getattr(durations, "room", None)
+    first = None
+    if room is not None and getattr(distances, "room", None) is room:
+        first = room.take(k)
+    if first is None:  # no room (left): copied once into roomier matrices
+        roomy = with_room(problem, n, k)
+        durations, distances = roomy.durations, roomy.distances
+        first = durations.room.take(k)
+        assert first == n
     to_sites = geo.point_provider.matrix(points, list(sites))
     from_sites = geo.point_provider.matrix(list(sites), [*points, *sites])
     factor = context.built.traffic_factor  # the representative matrix of the problem
 
-    def scaled(d: np.ndarray) -> list[list[int]]:
+    def scaled(d: np.ndarray) -> np.ndarray:
         # As round(d * factor) entry by entry (numpy rounds halves to even too), at once.
-        out = np.where(d == UNREACHABLE, d, np.rint(d.astype(np.float64) * factor))
-        return out.astype(np.int64).tolist()
+        return np.where(d == UNREACHABLE, d, np.rint(d.astype(np.float64) * factor))
 
-    cols_d = scaled(to_sites.durations)
-    rows_d = scaled(from_sites.durations)
-    # Only the new sites' entries are checked: the area's matrix was when the context was built.
-    durations = extended_matrix(problem.durations, cols_d, rows_d, "durations")
-    distances = extended_matrix(
-        problem.distances, to_sites.distances.tolist(), from_sites.distances.tolist(), "distances"
-    )
+    new = range(first, first + k)
+    for matrix, to, back in (
+        (durations, scaled(to_sites.durations), scaled(from_sites.durations)),
+        (distances, to_sites.distances, from_sites.distances),
+    ):
+        # Only the new sites' entries are checked: the area's matrix was when it was built.
+        if (to.size and to.min() < 0) or (back.size and back.min() < 0):
+            raise ValueError("travel matrix: negative entries for a new site")
+        for i, row in enumerate(to.astype(np.int64).tolist()):
+            matrix[i][first : first + k] = row
+        for s, row in zip(new, back.astype(np.int64).tolist(), strict=True):
+            matrix[s][:n] = row[:n]
+            matrix[s][first : first + k] = row[n:]
     return (
         Problem(
             durations=durations, distances=distances, jobs=problem.jobs, engineers=problem.engineers
         ),
-        n,
+        first,
     )
 
 
