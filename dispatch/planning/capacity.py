@@ -782,6 +782,8 @@ def _placed(
 ) -> tuple[tuple[float, float], ...]:
     """``points`` with ``new`` at matrix index ``at``: the locations between, taken by others'
     sites, hold the first point (never read)."""
+    if at < len(points):
+        raise ValueError(f"new locations at {at}, inside the {len(points)} in use")
     return (*points, *[points[0]] * (at - len(points)), *new)
 
 
