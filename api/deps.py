@@ -30,9 +30,9 @@ _bearer = HTTPBearer(
 
 
 # The dependencies that only read the app's state are coroutines: FastAPI runs a plain
-# function in its thread pool, and a dozen hops to a thread and back for each request cost
-# more than a booking's whole database work. Those that wait (the session, the API key's
-# lookup, the intake turn) stay plain functions, off the event loop.
+# function in its thread pool, and a dozen hops to a thread and back cost a new request about
+# 4 ms of CPU (of 38). Those that wait (the session, the API key's lookup, the intake turn)
+# stay plain functions, off the event loop.
 
 
 async def get_settings_dep(request: Request) -> Settings:
