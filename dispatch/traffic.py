@@ -21,8 +21,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from dispatch.errors import InvalidInput
 from geo.errors import GeoError
+from geo.matrix import TravelMatrix
 from geo.model import DEFAULT_RUSH_HOURS, TravelProfile
 
 PROFILE_KEYS = ("rush_hours", "rush_days")
@@ -103,4 +107,12 @@ def representative(
     return sum(values) / len(values) if values else 1.0
 
 
-__all__ = ["area_traffic", "representative", "validate_travel_profile"]
+def representative_durations(matrix: TravelMatrix, factor: float) -> npt.NDArray[np.int64]:
+    """The search's representative travel times: ``matrix``'s off-peak durations times the
+    day's mean rush ``factor`` (:func:`representative`; rounded, halves to even), pairs with
+    no route left as they are."""
+    scaled = np.rint(matrix.durations.astype(np.float64) * factor).astype(np.int64)
+    return np.where(matrix.reachable, scaled, matrix.durations).astype(np.int64)
+
+
+__all__ = ["area_traffic", "representative", "representative_durations", "validate_travel_profile"]

@@ -37,7 +37,7 @@ from dispatch.planning.publish import lock_scopes
 from dispatch.planning.snapshot import job_snaps, plan_versions, snapshot_of
 from dispatch.planning.timing import Timed, TimedRoute, day_visits
 from dispatch.promise.calibration import Leg
-from geo.matrix import UNREACHABLE
+from dispatch.traffic import representative_durations
 from optimizer import Engineer as OptimizerEngineer
 from optimizer import (
     InsertionOption,
@@ -810,14 +810,13 @@ def _with_sites(
     to_sites = geo.point_provider.matrix(points, list(sites))
     from_sites = geo.point_provider.matrix(list(sites), [*points, *sites])
     factor = context.built.traffic_factor  # the representative matrix of the problem
-
-    def scaled(d: np.ndarray) -> np.ndarray:
-        # As round(d * factor) entry by entry (numpy rounds halves to even too), at once.
-        return np.where(d == UNREACHABLE, d, np.rint(d.astype(np.float64) * factor))
-
     new = range(first, first + k)
     for matrix, to, back in (
-        (durations, scaled(to_sites.durations), scaled(from_sites.durations)),
+        (
+            durations,
+            representative_durations(to_sites, factor),
+            representative_durations(from_sites, factor),
+        ),
         (distances, to_sites.distances, from_sites.distances),
     ):
         # Only the new sites' entries are checked: the area's matrix was when it was built.

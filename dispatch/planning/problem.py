@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 from dispatch.geo_support import GeoContext
 from dispatch.models.enums import LockKind, VisitStatus
 from dispatch.planning.snapshot import EngineerSnap, JobSnap, Snapshot
-from dispatch.traffic import representative
+from dispatch.traffic import representative, representative_durations
 from geo.model import TravelProfile
 from optimizer import (
     Assignment,
@@ -216,11 +214,7 @@ def build_problem(
     trips, names = _trip_rules(snapshot, points, jobs)
     matrix = geo.provider.matrix(points.points) if points.points else None
     engineers, factor = _with_traffic(snapshot, engineers, epoch, horizon_end_s)
-    durations: list[list[int]] = []
-    if matrix is not None:
-        # The search's representative matrix: off-peak travel times the mean rush of the day.
-        scaled = np.rint(matrix.durations.astype(np.float64) * factor).astype(np.int64)
-        durations = np.where(matrix.reachable, scaled, matrix.durations).tolist()
+    durations = representative_durations(matrix, factor).tolist() if matrix is not None else []
     distances = matrix.distances.tolist() if matrix is not None else []
     problem = Problem(
         durations=durations, distances=distances, jobs=jobs, engineers=engineers, trips=trips
