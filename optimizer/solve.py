@@ -375,22 +375,17 @@ def _reordered(
     if best_cost is None:
         return best
     head = sum(1 for job in best if job.in_progress is not None)
-    improved = True
-    while improved:
-        improved = False
-        for i in range(head, len(best)):
-            for k in range(head, len(best)):
-                if k == i:
-                    continue
-                trial = best[:i] + best[i + 1 :]
-                trial.insert(k, best[i])
-                cost = _in_traffic_cost(problem, slot, trial, departure, weights)
-                if cost is not None and cost < best_cost:
-                    best, best_cost, improved = trial, cost, True
-                    break
-            if improved:
+    moves = [(i, k) for i in range(head, len(best)) for k in range(head, len(best)) if k != i]
+    while True:
+        for i, k in moves:
+            trial = best[:i] + best[i + 1 :]
+            trial.insert(k, best[i])
+            cost = _in_traffic_cost(problem, slot, trial, departure, weights)
+            if cost is not None and cost < best_cost:
+                best, best_cost = trial, cost
                 break
-    return best
+        else:
+            return best
 
 
 def _timed_in_traffic(
